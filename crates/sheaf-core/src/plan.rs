@@ -169,7 +169,7 @@ pub struct RemoveSummary {
 
 /// What a logged op did, for listings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum OpSummary {
     /// A batch add or move.
     Batch {

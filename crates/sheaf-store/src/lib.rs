@@ -1,1 +1,348 @@
-//! x
+//! sheaf's persistence on redb: the tables and indexes of `schema`, the change feed and
+//! the op log, and the one way to change anything — plan with `sheaf-core` inside a write
+//! transaction, apply every change, commit. A refused plan aborts; a failed commit leaves
+//! the previous state. Reads run in their own transactions, concurrently with a writer.
+//!
+//! This crate knows nothing of async runtimes, HTTP, sockets or terminals; it opens one
+//! database file (or any redb `StorageBackend`, which is how tests inject faults).
+
+mod apply;
+mod error;
+mod query;
+mod schema;
+mod view;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use redb::{Database, Durability, ReadableDatabase, StorageBackend};
+use sheaf_core::rules::{
+    self, BatchAdd, CollectionUpdate, EntryUpdate, ItemUpdate, NewCollection, NewEntry, Remove,
+    Reorder,
+};
+use sheaf_core::{
+    CollectionId, Ctx, FileFacts, IdSource, ItemTarget, Limits, OpId, Outcome, Plan, PlanError,
+    StateView, Timestamp,
+};
+
+pub use error::{StoreError, WriteError};
+pub use query::{CollectionQuery, EntryQuery, FeedPage, ItemQuery, Listed, Page, StoredEvent};
+pub use schema::SCHEMA_VERSION;
+
+use crate::apply::Retention;
+use crate::schema::{
+    FEED, META, META_FIRST_SEQ, META_LAST_NOW, META_NEXT_HANDLE, META_NEXT_SEQ, META_SCHEMA,
+    ReadTabs, WriteTabs,
+};
+use crate::view::{StoreView, meta};
+
+/// The source of commit times. Tests pin it; the daemon uses the system clock.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// The system clock.
+#[must_use]
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        let micros = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros());
+        Timestamp::from_micros(i64::try_from(micros).unwrap_or(i64::MAX))
+    })
+}
+
+/// How the store behaves.
+#[derive(Clone)]
+pub struct Options {
+    /// redb's page cache, in bytes. sheafd is a background service: 64 MiB by default.
+    pub cache_bytes: usize,
+    /// Commit with fsync (`true`, the default) or let the OS flush (tests, benchmarks of
+    /// the non-durable path).
+    pub durable: bool,
+    /// Request bounds handed to the rules.
+    pub limits: Limits,
+    /// Change-feed events kept; older ones are dropped whole commits at a time, and a
+    /// reader asking for them is told to re-read (`reset`).
+    pub feed_retention: u64,
+    /// Logged ops kept for undo.
+    pub op_retention: u64,
+    /// Commit times.
+    pub clock: Clock,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            cache_bytes: 64 << 20,
+            durable: true,
+            limits: Limits::default(),
+            feed_retention: 1_000_000,
+            op_retention: 10_000,
+            clock: system_clock(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("cache_bytes", &self.cache_bytes)
+            .field("durable", &self.durable)
+            .field("limits", &self.limits)
+            .field("feed_retention", &self.feed_retention)
+            .field("op_retention", &self.op_retention)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a committed write did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Written {
+    /// The plan's answer.
+    pub outcome: Outcome,
+    /// Commit time.
+    pub at: Timestamp,
+    /// The seqs of the events it appended, first and last; `None` when nothing visible
+    /// changed.
+    pub seqs: Option<(u64, u64)>,
+}
+
+/// Fresh ULIDs within one transaction: the commit's millisecond and a random start,
+/// counting up, so ids made by one commit sort in the order they were made.
+struct TxnIds(u128);
+
+impl TxnIds {
+    fn new(now: Timestamp) -> Self {
+        let ms = u64::try_from(now.as_micros() / 1000).unwrap_or(0);
+        // Leave room to count up without carrying into the timestamp.
+        let random = ulid::Ulid::generate().random() >> 8;
+        Self(ulid::Ulid::from_parts(ms, random).0)
+    }
+}
+
+impl IdSource for TxnIds {
+    fn next_ulid(&mut self) -> ulid::Ulid {
+        self.0 += 1;
+        ulid::Ulid(self.0)
+    }
+}
+
+/// The database.
+pub struct Store {
+    db: Database,
+    options: Options,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the database file at `path`.
+    pub fn open(path: &Path, options: Options) -> Result<Self, StoreError> {
+        let db = redb::Builder::new()
+            .set_cache_size(options.cache_bytes)
+            .create(path)
+            .map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => StoreError::AlreadyOpen {
+                    path: path.to_path_buf(),
+                },
+                other => StoreError::Redb {
+                    during: "opening the database",
+                    source: other.into(),
+                },
+            })?;
+        Self::init(db, options)
+    }
+
+    /// Opens (or creates) a database on any redb backend.
+    pub fn open_backend(
+        backend: impl StorageBackend,
+        options: Options,
+    ) -> Result<Self, StoreError> {
+        let db = redb::Builder::new()
+            .set_cache_size(options.cache_bytes)
+            .create_with_backend(backend)
+            .map_err(StoreError::redb("opening the database"))?;
+        Self::init(db, options)
+    }
+
+    fn init(db: Database, options: Options) -> Result<Self, StoreError> {
+        // Check the version without writing: a database from a newer sheaf stays untouched.
+        {
+            let txn = db
+                .begin_read()
+                .map_err(StoreError::redb("reading the schema version"))?;
+            match txn.open_table(META) {
+                Ok(t) => {
+                    let found = redb::ReadableTable::get(&t, META_SCHEMA)
+                        .map_err(StoreError::storage)?
+                        .map_or(0, |v| v.value());
+                    if found > SCHEMA_VERSION {
+                        return Err(StoreError::UnknownSchema {
+                            found,
+                            supported: SCHEMA_VERSION,
+                        });
+                    }
+                }
+                Err(redb::TableError::TableDoesNotExist(_)) => {}
+                Err(e) => return Err(StoreError::table(e)),
+            }
+        }
+        let txn = db.begin_write().map_err(StoreError::redb("initialising"))?;
+        {
+            let mut tabs = WriteTabs::open(&txn)?;
+            txn.open_table(FEED).map_err(StoreError::table)?;
+            if meta(&tabs, META_SCHEMA)? == 0 {
+                for (key, value) in [
+                    (META_SCHEMA, SCHEMA_VERSION),
+                    (META_NEXT_SEQ, 1),
+                    (META_FIRST_SEQ, 1),
+                    (META_NEXT_HANDLE, 1),
+                ] {
+                    tabs.meta.insert(key, value).map_err(StoreError::storage)?;
+                }
+            }
+        }
+        txn.commit().map_err(StoreError::redb("initialising"))?;
+        Ok(Self { db, options })
+    }
+
+    /// The options in force.
+    #[must_use]
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Plans with `plan` against the current state inside one write transaction, applies
+    /// the plan and commits. A refusal or a failure leaves the store as it was.
+    pub fn write<F>(&self, plan: F) -> Result<Written, WriteError>
+    where
+        F: FnOnce(
+            &dyn StateView<Error = StoreError>,
+            &mut Ctx<'_>,
+        ) -> Result<Plan, PlanError<StoreError>>,
+    {
+        let mut txn = self
+            .db
+            .begin_write()
+            .map_err(StoreError::redb("starting a write"))?;
+        txn.set_durability(if self.options.durable {
+            Durability::Immediate
+        } else {
+            Durability::None
+        })
+        .map_err(StoreError::redb("starting a write"))?;
+        let (plan, now, seqs) = {
+            let mut tabs = WriteTabs::open(&txn)?;
+            let mut feed = txn.open_table(FEED).map_err(StoreError::table)?;
+            let last = Timestamp::from_micros(meta(&tabs, META_LAST_NOW)? as i64);
+            let now = (self.options.clock)().max(last.next());
+            let mut ids = TxnIds::new(now);
+            let mut ctx = Ctx {
+                now,
+                ids: &mut ids,
+                limits: self.options.limits,
+            };
+            let plan = plan(&StoreView(&tabs), &mut ctx)?;
+            let retention = Retention {
+                feed_events: self.options.feed_retention,
+                ops: self.options.op_retention,
+            };
+            let seqs = apply::apply(&mut tabs, &mut feed, &plan, now, retention)?;
+            (plan, now, seqs)
+        };
+        txn.commit().map_err(StoreError::redb("committing"))?;
+        Ok(Written {
+            outcome: plan.outcome,
+            at: now,
+            seqs,
+        })
+    }
+
+    /// `POST /v1/collections/{cid}/items`.
+    pub fn batch_add(&self, req: &BatchAdd) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_batch_add(v, ctx, req))
+    }
+
+    /// `POST /v1/collections/{cid}/items/{item_id}`.
+    pub fn add_one(&self, req: &NewEntry) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_add_one(v, ctx, req))
+    }
+
+    /// `POST /v1/collections/{cid}/items/remove` (and `DELETE` of one entry).
+    pub fn remove(&self, req: &Remove) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_remove(v, ctx, req))
+    }
+
+    /// `POST /v1/collections/{cid}/items/reorder`.
+    pub fn reorder(&self, req: &Reorder) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_reorder(v, ctx, req))
+    }
+
+    /// `PATCH /v1/collections/{cid}/items/{item_id}`.
+    pub fn update_entry(
+        &self,
+        collection: &CollectionId,
+        item: &ItemTarget,
+        req: &EntryUpdate,
+    ) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_update_entry(v, ctx, collection, item, req))
+    }
+
+    /// `POST /v1/collections`.
+    pub fn create_collection(&self, req: &NewCollection) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_create_collection(v, ctx, req))
+    }
+
+    /// `PATCH /v1/collections/{cid}`.
+    pub fn update_collection(
+        &self,
+        id: &CollectionId,
+        req: &CollectionUpdate,
+    ) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_update_collection(v, ctx, id, req))
+    }
+
+    /// `DELETE /v1/collections/{cid}`.
+    pub fn trash_collection(&self, id: &CollectionId) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_trash_collection(v, ctx, id))
+    }
+
+    /// `POST /v1/collections/{cid}/restore`.
+    pub fn restore_collection(&self, id: &CollectionId) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_restore_collection(v, ctx, id))
+    }
+
+    /// `DELETE /v1/collections/{cid}?purge=true`.
+    pub fn purge_collection(&self, id: &CollectionId) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_purge_collection(v, ctx, id))
+    }
+
+    /// `POST /v1/items`, with the facts the caller read from the files.
+    pub fn register(&self, files: &[FileFacts]) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_register(v, ctx, files))
+    }
+
+    /// `PATCH /v1/items/{item_id}`.
+    pub fn update_item(&self, item: &ItemTarget, req: &ItemUpdate) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_update_item(v, ctx, item, req))
+    }
+
+    /// `POST /v1/ops/{op_id}/undo`.
+    pub fn undo(&self, op: OpId) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_undo(v, ctx, op))
+    }
+
+    fn read(&self) -> Result<(redb::ReadTransaction, ReadTabs), StoreError> {
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(StoreError::redb("starting a read"))?;
+        let tabs = ReadTabs::open(&txn)?;
+        Ok((txn, tabs))
+    }
+}

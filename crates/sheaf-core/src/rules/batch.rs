@@ -96,7 +96,7 @@ struct Planned {
 }
 
 /// Plans a batch add or move (SPEC §2.1): atomic, idempotent, with per-item accounting.
-pub fn plan_batch_add<V: StateView>(
+pub fn plan_batch_add<V: StateView + ?Sized>(
     view: &V,
     ctx: &mut Ctx<'_>,
     req: &BatchAdd,
@@ -361,7 +361,11 @@ fn validate_request(req: &BatchAdd, ctx: &Ctx<'_>) -> Result<(), Refusal> {
     }
 }
 
-fn select<V: StateView>(view: &V, ctx: &Ctx<'_>, sel: &Selection) -> PlanResult<Vec<ItemId>, V> {
+fn select<V: StateView + ?Sized>(
+    view: &V,
+    ctx: &Ctx<'_>,
+    sel: &Selection,
+) -> PlanResult<Vec<ItemId>, V> {
     if !sel.collection.is_default() {
         existing_collection(view, &sel.collection)?;
     }
@@ -380,7 +384,7 @@ fn select<V: StateView>(view: &V, ctx: &Ctx<'_>, sel: &Selection) -> PlanResult<
 }
 
 /// Finds each item's source entries for a move, refusing what may not move.
-fn collect_sources<V: StateView>(
+fn collect_sources<V: StateView + ?Sized>(
     view: &V,
     req: &BatchAdd,
     from: Option<&CollectionId>,
@@ -397,7 +401,9 @@ fn collect_sources<V: StateView>(
         // Live memberships outside the trash, with whether each is archived.
         let mut live = Vec::new();
         for cid in view.live_collections(p.item.id).or_view()? {
-            let (trashed, is_archived) = if let Some(s) = states.get(&cid) { *s } else {
+            let (trashed, is_archived) = if let Some(s) = states.get(&cid) {
+                *s
+            } else {
                 let c = view.collection(&cid).or_view()?;
                 let s = c.map_or((true, false), |c| (c.trashed_at.is_some(), c.archived));
                 states.insert(cid.clone(), s);
@@ -457,8 +463,10 @@ fn collect_sources<V: StateView>(
     }
     if let Some(first) = archived_sources.first() {
         let mut refusal = archived(first);
-        refusal.message = "items are also in archived collection(s) whose membership cannot change; \
-             name the source with \"from\" to leave them there".to_string();
+        refusal.message =
+            "items are also in archived collection(s) whose membership cannot change; \
+             name the source with \"from\" to leave them there"
+                .to_string();
         refusal.details = crate::Details::Ids {
             key: "archived",
             ids: archived_sources.iter().map(ToString::to_string).collect(),

@@ -108,7 +108,7 @@ fn default_is_fixed(what: &str) -> Refusal {
 }
 
 /// Plans `POST /v1/collections`.
-pub fn plan_create_collection<V: StateView>(
+pub fn plan_create_collection<V: StateView + ?Sized>(
     view: &V,
     ctx: &mut Ctx<'_>,
     req: &NewCollection,
@@ -161,14 +161,14 @@ fn collection_plan(cs: ChangeSet, id: &CollectionId) -> Plan {
     }
 }
 
-fn found<V: StateView>(view: &V, id: &CollectionId) -> PlanResult<Collection, V> {
+fn found<V: StateView + ?Sized>(view: &V, id: &CollectionId) -> PlanResult<Collection, V> {
     view.collection(id)
         .or_view()?
         .ok_or_else(|| not_found(id).into())
 }
 
 /// Plans `PATCH /v1/collections/{cid}`.
-pub fn plan_update_collection<V: StateView>(
+pub fn plan_update_collection<V: StateView + ?Sized>(
     view: &V,
     ctx: &mut Ctx<'_>,
     id: &CollectionId,
@@ -209,7 +209,7 @@ pub fn plan_update_collection<V: StateView>(
 }
 
 /// Plans `DELETE /v1/collections/{cid}`: to the trash (idempotent).
-pub fn plan_trash_collection<V: StateView>(
+pub fn plan_trash_collection<V: StateView + ?Sized>(
     view: &V,
     ctx: &mut Ctx<'_>,
     id: &CollectionId,
@@ -229,7 +229,7 @@ pub fn plan_trash_collection<V: StateView>(
 }
 
 /// Plans `POST /v1/collections/{cid}/restore`: out of the trash (idempotent).
-pub fn plan_restore_collection<V: StateView>(
+pub fn plan_restore_collection<V: StateView + ?Sized>(
     view: &V,
     ctx: &mut Ctx<'_>,
     id: &CollectionId,
@@ -250,7 +250,7 @@ pub fn plan_restore_collection<V: StateView>(
 
 /// Plans `DELETE /v1/collections/{cid}?purge=true`: a trashed collection and all its
 /// entries deleted for good. A collection must be in the trash first.
-pub fn plan_purge_collection<V: StateView>(
+pub fn plan_purge_collection<V: StateView + ?Sized>(
     view: &V,
     _ctx: &mut Ctx<'_>,
     id: &CollectionId,

@@ -37,7 +37,7 @@ pub struct EntryUpdate {
 
 /// Plans a single add: like a one-item batch link, but an item already live in the
 /// collection is a 409 `ALREADY_IN_COLLECTION`, and the answer is the entry.
-pub fn plan_add_one<V: StateView>(
+pub fn plan_add_one<V: StateView + ?Sized>(
     view: &V,
     ctx: &mut Ctx<'_>,
     req: &NewEntry,
@@ -49,15 +49,15 @@ pub fn plan_add_one<V: StateView>(
                 .entry(&req.collection, item.id)
                 .or_view()?
                 .is_some_and(|e| e.is_live())
-            {
-                return Err(Refusal::with_ids(
-                    ErrorCode::AlreadyInCollection,
-                    format!("{} is already in {}", item.id, req.collection),
-                    "already_in_collection",
-                    vec![item.id.to_string()],
-                )
-                .into());
-            }
+        {
+            return Err(Refusal::with_ids(
+                ErrorCode::AlreadyInCollection,
+                format!("{} is already in {}", item.id, req.collection),
+                "already_in_collection",
+                vec![item.id.to_string()],
+            )
+            .into());
+        }
     }
     let batch = BatchAdd {
         collection: req.collection.clone(),
@@ -105,7 +105,7 @@ fn unbatch_locs(mut refusal: Refusal) -> Refusal {
 }
 
 /// Plans an entry update. The entry must be live; the collection writable.
-pub fn plan_update_entry<V: StateView>(
+pub fn plan_update_entry<V: StateView + ?Sized>(
     view: &V,
     ctx: &mut Ctx<'_>,
     collection: &CollectionId,
@@ -148,14 +148,15 @@ pub fn plan_update_entry<V: StateView>(
         after.display_name.clone_from(name);
     }
     if let Some(uid) = &req.unique_id
-        && *uid != before.unique_id {
-            let mut uids = UniqueIds::default();
-            uids.release(&before.unique_id);
-            if !uids.is_free(view, collection, uid, item.id)? {
-                return Err(unique_conflict(collection, vec![uid.clone()]).into());
-            }
-            after.unique_id.clone_from(uid);
+        && *uid != before.unique_id
+    {
+        let mut uids = UniqueIds::default();
+        uids.release(&before.unique_id);
+        if !uids.is_free(view, collection, uid, item.id)? {
+            return Err(unique_conflict(collection, vec![uid.clone()]).into());
         }
+        after.unique_id.clone_from(uid);
+    }
     if let Some(patch) = &req.metadata {
         after.metadata =
             apply_patch(&before.metadata, patch, &at("metadata")).map_err(Refusal::validation)?;

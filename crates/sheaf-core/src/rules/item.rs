@@ -18,7 +18,7 @@ pub struct ItemUpdate {
 /// Plans registering files (`POST /v1/items`), idempotent by path: a known path updates
 /// its item (reviving it if it was gone), an unknown one creates an item. The answer lists
 /// the item ids in request order.
-pub fn plan_register<V: StateView>(
+pub fn plan_register<V: StateView + ?Sized>(
     view: &V,
     ctx: &mut Ctx<'_>,
     files: &[FileFacts],
@@ -130,7 +130,7 @@ pub(crate) fn refreshed(before: &Item, facts: &FileFacts, ctx: &Ctx<'_>) -> Item
 }
 
 /// Plans an item metadata update (logged, undoable).
-pub fn plan_update_item<V: StateView>(
+pub fn plan_update_item<V: StateView + ?Sized>(
     view: &V,
     ctx: &mut Ctx<'_>,
     target: &ItemTarget,

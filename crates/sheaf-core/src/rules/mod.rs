@@ -80,7 +80,7 @@ impl std::fmt::Display for ItemTarget {
 
 /// Looks an item up by reference; `None` when it does not exist (or the id's prefix is not
 /// the item's).
-fn lookup<V: StateView>(view: &V, target: &ItemTarget) -> PlanResult<Option<Item>, V> {
+fn lookup<V: StateView + ?Sized>(view: &V, target: &ItemTarget) -> PlanResult<Option<Item>, V> {
     match target {
         ItemTarget::Id(id) => Ok(view.item(*id).or_view()?.filter(|item| item.id == *id)),
         ItemTarget::Path(path) => view.item_by_path(path).or_view(),
@@ -89,7 +89,7 @@ fn lookup<V: StateView>(view: &V, target: &ItemTarget) -> PlanResult<Option<Item
 
 /// Resolves references, de-duplicating by item (the first mention wins), or refuses with
 /// `ITEMS_NOT_FOUND` listing every reference that names nothing.
-fn resolve_all<V: StateView, T>(
+fn resolve_all<V: StateView + ?Sized, T>(
     view: &V,
     refs: impl IntoIterator<Item = (ItemTarget, T)>,
 ) -> PlanResult<Vec<(Item, T)>, V> {
@@ -121,7 +121,10 @@ fn resolve_all<V: StateView, T>(
 }
 
 /// A collection that exists and is not in the trash.
-fn existing_collection<V: StateView>(view: &V, id: &CollectionId) -> PlanResult<Collection, V> {
+fn existing_collection<V: StateView + ?Sized>(
+    view: &V,
+    id: &CollectionId,
+) -> PlanResult<Collection, V> {
     match view.collection(id).or_view()? {
         None => Err(not_found(id).into()),
         Some(c) if c.trashed_at.is_some() => Err(Refusal::new(
@@ -134,7 +137,10 @@ fn existing_collection<V: StateView>(view: &V, id: &CollectionId) -> PlanResult<
 }
 
 /// A collection whose membership may change: it exists, is not trashed, not archived.
-fn writable_collection<V: StateView>(view: &V, id: &CollectionId) -> PlanResult<Collection, V> {
+fn writable_collection<V: StateView + ?Sized>(
+    view: &V,
+    id: &CollectionId,
+) -> PlanResult<Collection, V> {
     let c = existing_collection(view, id)?;
     if c.archived {
         return Err(archived(id).into());
@@ -187,7 +193,7 @@ struct Appender {
 }
 
 impl Appender {
-    fn new<V: StateView>(view: &V, collection: &CollectionId) -> PlanResult<Self, V> {
+    fn new<V: StateView + ?Sized>(view: &V, collection: &CollectionId) -> PlanResult<Self, V> {
         let last = view
             .sort_bounds(collection)
             .or_view()?
@@ -213,7 +219,7 @@ struct UniqueIds {
 
 impl UniqueIds {
     /// Whether `unique_id` is free for `item` in `collection`.
-    fn is_free<V: StateView>(
+    fn is_free<V: StateView + ?Sized>(
         &self,
         view: &V,
         collection: &CollectionId,
@@ -242,7 +248,7 @@ impl UniqueIds {
 
     /// Picks the unique id of a new or revived entry: the explicit one must be free (else
     /// `Err(())`: a conflict); a defaulted one falls back to the item id when taken.
-    fn choose<V: StateView>(
+    fn choose<V: StateView + ?Sized>(
         &mut self,
         view: &V,
         collection: &CollectionId,

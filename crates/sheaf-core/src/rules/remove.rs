@@ -18,7 +18,11 @@ pub struct Remove {
 
 /// Plans a batch remove: every named item must have an entry (live or already removed) in
 /// the collection; folder-owned entries are refused, since the folder decides them.
-pub fn plan_remove<V: StateView>(view: &V, ctx: &mut Ctx<'_>, req: &Remove) -> PlanResult<Plan, V> {
+pub fn plan_remove<V: StateView + ?Sized>(
+    view: &V,
+    ctx: &mut Ctx<'_>,
+    req: &Remove,
+) -> PlanResult<Plan, V> {
     if req.items.is_empty() {
         return Err(Refusal::field(
             loc(&["body", "items"]),

@@ -34,7 +34,7 @@ pub struct Reorder {
 /// Plans a reorder. Entries keep their ids; only `sort_order` changes. When two neighbours
 /// leave no room between them, the whole collection is renumbered (rare: it takes about
 /// twenty placements into the same gap).
-pub fn plan_reorder<V: StateView>(
+pub fn plan_reorder<V: StateView + ?Sized>(
     view: &V,
     ctx: &mut Ctx<'_>,
     req: &Reorder,
@@ -128,7 +128,7 @@ pub fn plan_reorder<V: StateView>(
     })
 }
 
-fn live_entries<'a, V: StateView>(
+fn live_entries<'a, V: StateView + ?Sized>(
     view: &V,
     collection: &CollectionId,
     items: impl Iterator<Item = &'a Item>,
@@ -158,7 +158,7 @@ fn live_entries<'a, V: StateView>(
     }
 }
 
-fn place_next_to<V: StateView>(
+fn place_next_to<V: StateView + ?Sized>(
     view: &V,
     ctx: &Ctx<'_>,
     collection: &CollectionId,

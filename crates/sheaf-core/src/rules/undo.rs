@@ -13,7 +13,11 @@ use crate::view::StateView;
 /// collection's own code) and nothing changes. An undo is itself an op, so it can be undone.
 ///
 /// Collections created on the way (`create: true`) are left in place.
-pub fn plan_undo<V: StateView>(view: &V, ctx: &mut Ctx<'_>, op_id: OpId) -> PlanResult<Plan, V> {
+pub fn plan_undo<V: StateView + ?Sized>(
+    view: &V,
+    ctx: &mut Ctx<'_>,
+    op_id: OpId,
+) -> PlanResult<Plan, V> {
     let Some(op) = view.op(op_id).or_view()? else {
         return Err(Refusal::new(
             ErrorCode::OpNotFound,
@@ -43,11 +47,12 @@ pub fn plan_undo<V: StateView>(view: &V, ctx: &mut Ctx<'_>, op_id: OpId) -> Plan
             ..
         } = t
             && let Some(current) = view.entry(collection_id, *item_id).or_view()?
-                && current.is_live() {
-                    uids.entry(collection_id.clone())
-                        .or_default()
-                        .release(&current.unique_id);
-                }
+            && current.is_live()
+        {
+            uids.entry(collection_id.clone())
+                .or_default()
+                .release(&current.unique_id);
+        }
     }
     for t in &op.touched {
         match t {

@@ -1,0 +1,434 @@
+//! Applying a plan inside a write transaction: records, indexes, counts, the `default`
+//! view, the change feed and the op log move together, so a commit is the whole operation
+//! and an abort leaves nothing behind.
+
+use std::collections::{BTreeSet, HashMap};
+
+use redb::{ReadableTable, Table};
+use sheaf_core::{Change, Collection, CollectionId, Entry, Item, Plan, Timestamp};
+
+use crate::error::StoreError;
+use crate::schema::{
+    CollectionRecord, EntryRecord, FeedBlock, META_FIRST_SEQ, META_LAST_NOW, META_NEXT_HANDLE,
+    META_NEXT_SEQ, META_OPS, META_UNFILED, WriteTabs, decode, encode,
+};
+use crate::view::{collection_record, item, meta};
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// How much history to keep.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Retention {
+    pub(crate) feed_events: u64,
+    pub(crate) ops: u64,
+}
+
+fn set_meta(t: &mut WriteTabs<'_>, key: &str, value: u64) -> Result<()> {
+    t.meta.insert(key, value).map_err(StoreError::storage)?;
+    Ok(())
+}
+
+/// Per-apply caches and deltas.
+#[derive(Default)]
+struct Batch {
+    handles: HashMap<CollectionId, u64>,
+    trashed: HashMap<u64, bool>,
+    count_deltas: HashMap<u64, i64>,
+    affected: BTreeSet<u128>,
+}
+
+impl Batch {
+    fn handle(&mut self, t: &WriteTabs<'_>, id: &CollectionId) -> Result<u64> {
+        if let Some(h) = self.handles.get(id) {
+            return Ok(*h);
+        }
+        let record = collection_record(t, id.as_str())?.ok_or_else(|| StoreError::Encoding {
+            what: "plan",
+            detail: format!("an entry names collection {id}, which does not exist"),
+        })?;
+        self.handles.insert(id.clone(), record.handle);
+        Ok(record.handle)
+    }
+
+    fn is_trashed(&mut self, t: &WriteTabs<'_>, handle: u64) -> Result<bool> {
+        if let Some(v) = self.trashed.get(&handle) {
+            return Ok(*v);
+        }
+        let slug = t
+            .handles
+            .get(handle)
+            .map_err(StoreError::storage)?
+            .map(|v| v.value().to_owned());
+        let trashed = match slug {
+            Some(slug) => {
+                collection_record(t, &slug)?.is_none_or(|r| r.collection.trashed_at.is_some())
+            }
+            None => true,
+        };
+        self.trashed.insert(handle, trashed);
+        Ok(trashed)
+    }
+}
+
+/// Applies `plan` at time `now`; returns the seq range of the events it appended.
+pub(crate) fn apply(
+    t: &mut WriteTabs<'_>,
+    feed: &mut Table<'_, u64, &'static [u8]>,
+    plan: &Plan,
+    now: Timestamp,
+    retention: Retention,
+) -> Result<Option<(u64, u64)>> {
+    let mut b = Batch::default();
+
+    for change in &plan.changes {
+        match change {
+            Change::Collection { before, after } => {
+                apply_collection(t, &mut b, before.as_ref(), after.as_ref())?;
+            }
+            Change::Item { before, after } => {
+                apply_item(t, &mut b, before.as_ref(), after.as_ref())?;
+            }
+            Change::Entry { .. } => {}
+        }
+    }
+    // Entries in two passes, so that positions and unique ids can be swapped between
+    // entries of one plan: first every old index row goes, then every new one comes.
+    for change in &plan.changes {
+        if let Change::Entry {
+            before: Some(e), ..
+        } = change
+        {
+            let h = b.handle(t, &e.collection_id)?;
+            unindex_entry(t, &mut b, h, e)?;
+        }
+    }
+    for change in &plan.changes {
+        if let Change::Entry { before, after } = change {
+            match (before, after) {
+                (_, Some(e)) => {
+                    let h = b.handle(t, &e.collection_id)?;
+                    index_entry(t, &mut b, h, e)?;
+                    t.entries
+                        .insert(
+                            (h, e.item_id.ulid().0),
+                            encode(&EntryRecord::of(e))?.as_slice(),
+                        )
+                        .map_err(StoreError::storage)?;
+                }
+                (Some(e), None) => {
+                    let h = b.handle(t, &e.collection_id)?;
+                    t.entries
+                        .remove((h, e.item_id.ulid().0))
+                        .map_err(StoreError::storage)?;
+                    b.affected.insert(e.item_id.ulid().0);
+                }
+                (None, None) => {}
+            }
+        }
+    }
+
+    for (h, delta) in std::mem::take(&mut b.count_deltas) {
+        if delta != 0 {
+            let current = t
+                .counts
+                .get(h)
+                .map_err(StoreError::storage)?
+                .map_or(0, |v| v.value());
+            let next = current.saturating_add_signed(delta);
+            t.counts.insert(h, next).map_err(StoreError::storage)?;
+        }
+    }
+    refresh_unfiled(t, &mut b)?;
+
+    let seqs = append_events(t, feed, plan, now, retention)?;
+    log_op(t, plan, retention)?;
+    set_meta(t, META_LAST_NOW, now.as_micros() as u64)?;
+    Ok(seqs)
+}
+
+fn apply_collection(
+    t: &mut WriteTabs<'_>,
+    b: &mut Batch,
+    before: Option<&Collection>,
+    after: Option<&Collection>,
+) -> Result<()> {
+    match (before, after) {
+        (None, Some(c)) => {
+            let handle = meta(t, META_NEXT_HANDLE)?.max(1);
+            set_meta(t, META_NEXT_HANDLE, handle + 1)?;
+            write_collection(t, handle, c)?;
+            t.handles
+                .insert(handle, c.id.as_str())
+                .map_err(StoreError::storage)?;
+            t.counts.insert(handle, 0).map_err(StoreError::storage)?;
+            b.handles.insert(c.id.clone(), handle);
+        }
+        (Some(old), Some(c)) => {
+            let handle = b.handle(t, &c.id)?;
+            write_collection(t, handle, c)?;
+            if old.trashed_at.is_some() != c.trashed_at.is_some() {
+                b.trashed.insert(handle, c.trashed_at.is_some());
+                for r in t
+                    .live_pos
+                    .range((handle, i64::MIN)..=(handle, i64::MAX))
+                    .map_err(StoreError::storage)?
+                {
+                    let (_, v) = r.map_err(StoreError::storage)?;
+                    b.affected.insert(v.value());
+                }
+            }
+        }
+        (Some(old), None) => purge_collection(t, b, &old.id)?,
+        (None, None) => {}
+    }
+    Ok(())
+}
+
+fn write_collection(t: &mut WriteTabs<'_>, handle: u64, c: &Collection) -> Result<()> {
+    let mut stored = c.clone();
+    stored.item_count = 0;
+    let record = CollectionRecord {
+        handle,
+        collection: stored,
+    };
+    t.collections
+        .insert(c.id.as_str(), encode(&record)?.as_slice())
+        .map_err(StoreError::storage)?;
+    Ok(())
+}
+
+/// Deletes a collection with every entry and index row it has.
+fn purge_collection(t: &mut WriteTabs<'_>, b: &mut Batch, id: &CollectionId) -> Result<()> {
+    let handle = b.handle(t, id)?;
+    let mut doomed = Vec::new();
+    for r in t
+        .entries
+        .range((handle, 0)..=(handle, u128::MAX))
+        .map_err(StoreError::storage)?
+    {
+        let (k, v) = r.map_err(StoreError::storage)?;
+        let record: EntryRecord = decode(v.value(), "entry")?;
+        doomed.push(record.into_entry(id.clone(), k.value().1));
+    }
+    for e in &doomed {
+        unindex_entry(t, b, handle, e)?;
+        t.entries
+            .remove((handle, e.item_id.ulid().0))
+            .map_err(StoreError::storage)?;
+    }
+    b.count_deltas.remove(&handle);
+    t.counts.remove(handle).map_err(StoreError::storage)?;
+    t.handles.remove(handle).map_err(StoreError::storage)?;
+    t.collections
+        .remove(id.as_str())
+        .map_err(StoreError::storage)?;
+    b.trashed.insert(handle, true);
+    b.handles.remove(id);
+    Ok(())
+}
+
+fn path_key(item: &Item) -> Option<&str> {
+    item.path.as_deref().or(item.last_path.as_deref())
+}
+
+fn apply_item(
+    t: &mut WriteTabs<'_>,
+    b: &mut Batch,
+    before: Option<&Item>,
+    after: Option<&Item>,
+) -> Result<()> {
+    let Some(any) = after.or(before) else {
+        return Ok(());
+    };
+    let ulid = any.id.ulid().0;
+    if let Some(old) = before.and_then(path_key)
+        && after.and_then(path_key) != Some(old)
+    {
+        let ours = t
+            .paths
+            .get(old)
+            .map_err(StoreError::storage)?
+            .is_some_and(|v| v.value() == ulid);
+        if ours {
+            t.paths.remove(old).map_err(StoreError::storage)?;
+        }
+    }
+    match after {
+        Some(item) => {
+            if let Some(key) = path_key(item) {
+                t.paths.insert(key, ulid).map_err(StoreError::storage)?;
+            }
+            t.items
+                .insert(ulid, encode(item)?.as_slice())
+                .map_err(StoreError::storage)?;
+        }
+        None => {
+            t.items.remove(ulid).map_err(StoreError::storage)?;
+        }
+    }
+    b.affected.insert(ulid);
+    Ok(())
+}
+
+fn unindex_entry(t: &mut WriteTabs<'_>, b: &mut Batch, h: u64, e: &Entry) -> Result<()> {
+    let ulid = e.item_id.ulid().0;
+    if e.is_live() {
+        t.live_pos
+            .remove((h, e.sort_order))
+            .map_err(StoreError::storage)?;
+        t.members.remove((ulid, h)).map_err(StoreError::storage)?;
+        let ours = t
+            .unique
+            .get((h, e.unique_id.as_str()))
+            .map_err(StoreError::storage)?
+            .is_some_and(|v| v.value() == ulid);
+        if ours {
+            t.unique
+                .remove((h, e.unique_id.as_str()))
+                .map_err(StoreError::storage)?;
+        }
+        *b.count_deltas.entry(h).or_default() -= 1;
+    } else {
+        t.dead_pos
+            .remove((h, e.sort_order))
+            .map_err(StoreError::storage)?;
+    }
+    b.affected.insert(ulid);
+    Ok(())
+}
+
+fn index_entry(t: &mut WriteTabs<'_>, b: &mut Batch, h: u64, e: &Entry) -> Result<()> {
+    let ulid = e.item_id.ulid().0;
+    if e.is_live() {
+        t.live_pos
+            .insert((h, e.sort_order), ulid)
+            .map_err(StoreError::storage)?;
+        t.members
+            .insert((ulid, h), ())
+            .map_err(StoreError::storage)?;
+        t.unique
+            .insert((h, e.unique_id.as_str()), ulid)
+            .map_err(StoreError::storage)?;
+        *b.count_deltas.entry(h).or_default() += 1;
+    } else {
+        t.dead_pos
+            .insert((h, e.sort_order), ulid)
+            .map_err(StoreError::storage)?;
+    }
+    b.affected.insert(ulid);
+    Ok(())
+}
+
+/// Keeps the `default` view exact for every item the plan touched: an item is unfiled
+/// when its file is present and it has no live entry outside the trash.
+fn refresh_unfiled(t: &mut WriteTabs<'_>, b: &mut Batch) -> Result<()> {
+    let mut delta: i64 = 0;
+    for ulid in std::mem::take(&mut b.affected) {
+        let present = item(t, ulid)?.is_some_and(|i| i.deleted_at.is_none());
+        let mut filed = false;
+        if present {
+            let handles: Vec<u64> = t
+                .members
+                .range((ulid, 0)..=(ulid, u64::MAX))
+                .map_err(StoreError::storage)?
+                .map(|r| r.map(|(k, _)| k.value().1).map_err(StoreError::storage))
+                .collect::<Result<_>>()?;
+            for h in handles {
+                if !b.is_trashed(t, h)? {
+                    filed = true;
+                    break;
+                }
+            }
+        }
+        let should = present && !filed;
+        let is = t.unfiled.get(ulid).map_err(StoreError::storage)?.is_some();
+        if should && !is {
+            t.unfiled.insert(ulid, ()).map_err(StoreError::storage)?;
+            delta += 1;
+        } else if !should && is {
+            t.unfiled.remove(ulid).map_err(StoreError::storage)?;
+            delta -= 1;
+        }
+    }
+    if delta != 0 {
+        let count = meta(t, META_UNFILED)?.saturating_add_signed(delta);
+        set_meta(t, META_UNFILED, count)?;
+    }
+    Ok(())
+}
+
+fn append_events(
+    t: &mut WriteTabs<'_>,
+    feed: &mut Table<'_, u64, &'static [u8]>,
+    plan: &Plan,
+    now: Timestamp,
+    retention: Retention,
+) -> Result<Option<(u64, u64)>> {
+    let events = plan.events();
+    if events.is_empty() {
+        return Ok(None);
+    }
+    let first = meta(t, META_NEXT_SEQ)?.max(1);
+    let last = first + events.len() as u64 - 1;
+    let block = FeedBlock {
+        at: now,
+        op_id: plan.op.as_ref().map(|o| o.id),
+        events,
+    };
+    feed.insert(first, encode(&block)?.as_slice())
+        .map_err(StoreError::storage)?;
+    set_meta(t, META_NEXT_SEQ, last + 1)?;
+
+    // Drop whole blocks from the front while more than the retained number of events
+    // stay; the block just written always stays.
+    let mut first_kept = meta(t, META_FIRST_SEQ)?.max(1);
+    while last + 1 - first_kept > retention.feed_events {
+        let oldest = feed
+            .first()
+            .map_err(StoreError::storage)?
+            .map(|(k, _)| k.value());
+        match oldest {
+            Some(oldest) if oldest != first => {
+                feed.remove(oldest).map_err(StoreError::storage)?;
+                first_kept = feed
+                    .first()
+                    .map_err(StoreError::storage)?
+                    .map_or(first, |(k, _)| k.value());
+            }
+            _ => break,
+        }
+    }
+    set_meta(t, META_FIRST_SEQ, first_kept)?;
+    Ok(Some((first, last)))
+}
+
+fn log_op(t: &mut WriteTabs<'_>, plan: &Plan, retention: Retention) -> Result<()> {
+    if let Some(undone) = plan.undoes {
+        let key = undone.ulid().0;
+        let record = t
+            .ops
+            .get(key)
+            .map_err(StoreError::storage)?
+            .map(|v| v.value().to_vec());
+        if let Some(bytes) = record {
+            let mut op: sheaf_core::OpRecord = decode(&bytes, "op")?;
+            op.undone_by = plan.op.as_ref().map(|o| o.id);
+            t.ops
+                .insert(key, encode(&op)?.as_slice())
+                .map_err(StoreError::storage)?;
+        }
+    }
+    let Some(op) = &plan.op else { return Ok(()) };
+    t.ops
+        .insert(op.id.ulid().0, encode(op)?.as_slice())
+        .map_err(StoreError::storage)?;
+    let mut count = meta(t, META_OPS)? + 1;
+    while count > retention.ops {
+        if t.ops.pop_first().map_err(StoreError::storage)?.is_none() {
+            break;
+        }
+        count -= 1;
+    }
+    set_meta(t, META_OPS, count)?;
+    Ok(())
+}

@@ -1,0 +1,114 @@
+use std::path::PathBuf;
+
+use sheaf_core::Refusal;
+
+/// Why the store failed. Every variant is an operational failure, never a rule's refusal
+/// (those are [`WriteError::Refused`]).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process (or another `Store` in this one) has the database open.
+    #[error("the database {path} is already open in another process (is another sheafd running?)")]
+    AlreadyOpen {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// The database was written by a newer sheaf.
+    #[error(
+        "the database has schema version {found}, but this build of sheaf understands up to \
+         {supported}; upgrade sheaf, or point it at another database"
+    )]
+    UnknownSchema {
+        /// The version in the file.
+        found: u64,
+        /// The newest version this build knows.
+        supported: u64,
+    },
+    /// Creating the database's directory or file failed.
+    #[error("I/O error at {path} while {verb}")]
+    Io {
+        /// Where.
+        path: PathBuf,
+        /// Doing what.
+        verb: &'static str,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// redb failed (I/O, a full disk, corruption detected by checksums).
+    #[error("database error while {during}")]
+    Redb {
+        /// What the store was doing.
+        during: &'static str,
+        /// redb's error.
+        #[source]
+        source: redb::Error,
+    },
+    /// A stored record could not be decoded: the file is damaged or was written by
+    /// incompatible code.
+    #[error("stored {what} could not be decoded: {detail}")]
+    Encoding {
+        /// Which record.
+        what: &'static str,
+        /// The decoder's message.
+        detail: String,
+    },
+    /// A paging cursor that this store did not hand out.
+    #[error("the cursor {0:?} is not valid here")]
+    BadCursor(String),
+}
+
+impl StoreError {
+    /// Wraps any redb error with what the store was doing.
+    pub(crate) fn redb<E: Into<redb::Error>>(during: &'static str) -> impl FnOnce(E) -> StoreError {
+        move |e| StoreError::Redb {
+            during,
+            source: e.into(),
+        }
+    }
+
+    pub(crate) fn table(e: redb::TableError) -> StoreError {
+        StoreError::Redb {
+            during: "opening a table",
+            source: e.into(),
+        }
+    }
+
+    pub(crate) fn storage(e: redb::StorageError) -> StoreError {
+        StoreError::Redb {
+            during: "reading or writing a table",
+            source: e.into(),
+        }
+    }
+}
+
+/// Why a write did not happen: the rules refused it, or the store failed. Either way
+/// nothing was applied.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The operation was refused; the refusal carries the API's error code.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The store failed; the transaction was rolled back.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl WriteError {
+    /// The refusal, if the rules refused.
+    #[must_use]
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            WriteError::Refused(r) => Some(r),
+            WriteError::Store(_) => None,
+        }
+    }
+}
+
+impl From<sheaf_core::PlanError<StoreError>> for WriteError {
+    fn from(e: sheaf_core::PlanError<StoreError>) -> Self {
+        match e {
+            sheaf_core::PlanError::Refused(r) => WriteError::Refused(r),
+            sheaf_core::PlanError::View(e) => WriteError::Store(e),
+        }
+    }
+}

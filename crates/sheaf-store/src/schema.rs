@@ -1,0 +1,194 @@
+//! Tables, records and the schema version.
+//!
+//! Collections are interned to a numeric *handle*, so that every per-entry key is a fixed
+//! 24 bytes (`handle`, item ULID) or 16 (`handle`, sort order) whatever the slug's length.
+//!
+//! | table | key → value | what for |
+//! |---|---|---|
+//! | `meta` | name → u64 | schema version, next seq, next handle, last commit time |
+//! | `collections` | slug → [`CollectionRecord`] | the collection and its handle |
+//! | `handles` | handle → slug | reverse of the above |
+//! | `counts` | handle → u64 | live entries: `item_count` in O(1) |
+//! | `items` | ULID → `Item` | items |
+//! | `paths` | path → ULID | path lookup (a deleted item keeps its last path until reused) |
+//! | `entries` | (handle, ULID) → [`EntryRecord`] | entries, live and soft-deleted |
+//! | `live_pos` | (handle, sort) → ULID | live entries in order: O(log n) seek to any page |
+//! | `dead_pos` | (handle, sort) → ULID | soft-deleted entries in order |
+//! | `members` | (ULID, handle) → () | an item's live memberships: O(k) |
+//! | `unique` | (handle, `unique_id`) → ULID | uniqueness of live `unique_id`s |
+//! | `unfiled` | ULID → () | the `default` view: present items in no live collection |
+//! | `feed` | first seq → [`FeedBlock`] | the change feed, one block per commit |
+//! | `ops` | ULID → `OpRecord` | the op log with inverses |
+
+use redb::{
+    ReadOnlyTable, ReadTransaction, ReadableTable, Table, TableDefinition, WriteTransaction,
+};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use sheaf_core::{
+    Collection, CollectionId, Entry, EntryId, EntrySource, Event, ItemId, Metadata, OpId, Timestamp,
+};
+
+use crate::error::StoreError;
+
+/// The schema this build writes and reads.
+pub const SCHEMA_VERSION: u64 = 1;
+
+pub(crate) const FEED: TableDefinition<u64, &[u8]> = TableDefinition::new("feed");
+
+pub(crate) const META_SCHEMA: &str = "schema_version";
+pub(crate) const META_NEXT_SEQ: &str = "next_seq";
+pub(crate) const META_FIRST_SEQ: &str = "first_seq";
+pub(crate) const META_NEXT_HANDLE: &str = "next_handle";
+pub(crate) const META_LAST_NOW: &str = "last_now";
+pub(crate) const META_UNFILED: &str = "unfiled_count";
+pub(crate) const META_OPS: &str = "op_count";
+
+/// Declares the tables the state view reads, a trait over "something that has them open"
+/// and its two implementations: one over a read transaction, one over a write transaction.
+macro_rules! tables {
+    ($($field:ident, $konst:ident, $name:literal: $k:ty => $v:ty;)*) => {
+        $(pub(crate) const $konst: TableDefinition<$k, $v> = TableDefinition::new($name);)*
+
+        /// Open tables that can be read.
+        pub(crate) trait Tabs {
+            $(
+                #[allow(non_camel_case_types)]
+                type $field: ReadableTable<$k, $v>;
+                fn $field(&self) -> &Self::$field;
+            )*
+        }
+
+        /// The state tables of a read transaction.
+        pub(crate) struct ReadTabs {
+            $(pub(crate) $field: ReadOnlyTable<$k, $v>,)*
+        }
+
+        impl ReadTabs {
+            pub(crate) fn open(txn: &ReadTransaction) -> Result<Self, StoreError> {
+                Ok(Self { $($field: txn.open_table($konst).map_err(StoreError::table)?,)* })
+            }
+        }
+
+        impl Tabs for ReadTabs {
+            $(
+                type $field = ReadOnlyTable<$k, $v>;
+                fn $field(&self) -> &Self::$field { &self.$field }
+            )*
+        }
+
+        /// The state tables of a write transaction.
+        pub(crate) struct WriteTabs<'t> {
+            $(pub(crate) $field: Table<'t, $k, $v>,)*
+        }
+
+        impl<'t> WriteTabs<'t> {
+            pub(crate) fn open(txn: &'t WriteTransaction) -> Result<Self, StoreError> {
+                Ok(Self { $($field: txn.open_table($konst).map_err(StoreError::table)?,)* })
+            }
+        }
+
+        impl<'t> Tabs for WriteTabs<'t> {
+            $(
+                type $field = Table<'t, $k, $v>;
+                fn $field(&self) -> &Self::$field { &self.$field }
+            )*
+        }
+    };
+}
+
+tables! {
+    meta, META, "meta": &'static str => u64;
+    collections, COLLECTIONS, "collections": &'static str => &'static [u8];
+    handles, HANDLES, "handles": u64 => &'static str;
+    counts, COUNTS, "counts": u64 => u64;
+    items, ITEMS, "items": u128 => &'static [u8];
+    paths, PATHS, "paths": &'static str => u128;
+    entries, ENTRIES, "entries": (u64, u128) => &'static [u8];
+    live_pos, LIVE_POS, "live_pos": (u64, i64) => u128;
+    dead_pos, DEAD_POS, "dead_pos": (u64, i64) => u128;
+    members, MEMBERS, "members": (u128, u64) => ();
+    unique, UNIQUE, "unique": (u64, &'static str) => u128;
+    unfiled, UNFILED, "unfiled": u128 => ();
+    ops, OPS, "ops": u128 => &'static [u8];
+}
+
+/// A collection as stored: its fields (with `item_count` left at 0; `counts` has it) and
+/// its handle.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct CollectionRecord {
+    pub(crate) handle: u64,
+    pub(crate) collection: Collection,
+}
+
+/// An entry as stored: everything but the two keys, which the table key holds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct EntryRecord {
+    id: EntryId,
+    item_prefix: sheaf_core::Kind,
+    display_name: String,
+    unique_id: String,
+    metadata: Metadata,
+    sort_order: i64,
+    source: EntrySource,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    deleted_at: Option<Timestamp>,
+}
+
+impl EntryRecord {
+    pub(crate) fn of(entry: &Entry) -> Self {
+        Self {
+            id: entry.id,
+            item_prefix: entry.item_id.prefix_kind(),
+            display_name: entry.display_name.clone(),
+            unique_id: entry.unique_id.clone(),
+            metadata: entry.metadata.clone(),
+            sort_order: entry.sort_order,
+            source: entry.source,
+            created_at: entry.created_at,
+            updated_at: entry.updated_at,
+            deleted_at: entry.deleted_at,
+        }
+    }
+
+    pub(crate) fn into_entry(self, collection_id: CollectionId, item_ulid: u128) -> Entry {
+        Entry {
+            id: self.id,
+            collection_id,
+            item_id: ItemId::new(self.item_prefix, ulid::Ulid(item_ulid)),
+            display_name: self.display_name,
+            unique_id: self.unique_id,
+            metadata: self.metadata,
+            sort_order: self.sort_order,
+            source: self.source,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            deleted_at: self.deleted_at,
+        }
+    }
+}
+
+/// The events of one commit; event `i` has `seq = key + i`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct FeedBlock {
+    pub(crate) at: Timestamp,
+    pub(crate) op_id: Option<OpId>,
+    pub(crate) events: Vec<Event>,
+}
+
+pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    postcard::to_stdvec(value).map_err(|e| StoreError::Encoding {
+        what: "encode",
+        detail: e.to_string(),
+    })
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<T, StoreError> {
+    postcard::from_bytes(bytes).map_err(|e| StoreError::Encoding {
+        what,
+        detail: e.to_string(),
+    })
+}

@@ -1,0 +1,316 @@
+//! The core's [`StateView`] over open tables, and the lookups queries share with it.
+
+use redb::ReadableTable;
+use sheaf_core::{
+    Collection, CollectionId, Entry, EntryFilter, Item, ItemId, OpId, OpRecord, StateView,
+};
+
+use crate::error::StoreError;
+use crate::schema::{CollectionRecord, EntryRecord, META_UNFILED, Tabs, decode};
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+pub(crate) fn meta<T: Tabs>(t: &T, key: &str) -> Result<u64> {
+    Ok(t.meta()
+        .get(key)
+        .map_err(StoreError::storage)?
+        .map_or(0, |v| v.value()))
+}
+
+pub(crate) fn collection_record<T: Tabs>(t: &T, id: &str) -> Result<Option<CollectionRecord>> {
+    t.collections()
+        .get(id)
+        .map_err(StoreError::storage)?
+        .map(|v| decode(v.value(), "collection"))
+        .transpose()
+}
+
+pub(crate) fn handle_of<T: Tabs>(t: &T, id: &CollectionId) -> Result<Option<u64>> {
+    Ok(collection_record(t, id.as_str())?.map(|r| r.handle))
+}
+
+pub(crate) fn collection_id_of<T: Tabs>(t: &T, handle: u64) -> Result<Option<CollectionId>> {
+    let Some(slug) = t.handles().get(handle).map_err(StoreError::storage)? else {
+        return Ok(None);
+    };
+    CollectionId::parse(slug.value())
+        .map(Some)
+        .map_err(|e| StoreError::Encoding {
+            what: "collection handle",
+            detail: e.to_string(),
+        })
+}
+
+pub(crate) fn count<T: Tabs>(t: &T, handle: u64) -> Result<u64> {
+    Ok(t.counts()
+        .get(handle)
+        .map_err(StoreError::storage)?
+        .map_or(0, |v| v.value()))
+}
+
+/// A collection with its live count; `default` answers as the unfiled view.
+pub(crate) fn collection<T: Tabs>(t: &T, id: &CollectionId) -> Result<Option<Collection>> {
+    if id.is_default() {
+        return Ok(Some(Collection::default_view(meta(t, META_UNFILED)?)));
+    }
+    let Some(record) = collection_record(t, id.as_str())? else {
+        return Ok(None);
+    };
+    let mut c = record.collection;
+    c.item_count = count(t, record.handle)?;
+    Ok(Some(c))
+}
+
+pub(crate) fn item<T: Tabs>(t: &T, ulid: u128) -> Result<Option<Item>> {
+    t.items()
+        .get(ulid)
+        .map_err(StoreError::storage)?
+        .map(|v| decode(v.value(), "item"))
+        .transpose()
+}
+
+pub(crate) fn entry<T: Tabs>(
+    t: &T,
+    handle: u64,
+    collection_id: &CollectionId,
+    ulid: u128,
+) -> Result<Option<Entry>> {
+    let Some(v) = t
+        .entries()
+        .get((handle, ulid))
+        .map_err(StoreError::storage)?
+    else {
+        return Ok(None);
+    };
+    let record: EntryRecord = decode(v.value(), "entry")?;
+    Ok(Some(record.into_entry(collection_id.clone(), ulid)))
+}
+
+/// The (sort, item) pairs of one position table for a collection, in order.
+fn positions<T: Tabs>(
+    table: &impl ReadableTable<(u64, i64), u128>,
+    handle: u64,
+) -> Result<Vec<(i64, u128)>> {
+    table
+        .range((handle, i64::MIN)..=(handle, i64::MAX))
+        .map_err(StoreError::storage)?
+        .map(|r| {
+            let (k, v) = r.map_err(StoreError::storage)?;
+            Ok((k.value().1, v.value()))
+        })
+        .collect()
+}
+
+/// The first and last position of a collection in one position table.
+fn bounds(table: &impl ReadableTable<(u64, i64), u128>, handle: u64) -> Result<Option<(i64, i64)>> {
+    let mut range = table
+        .range((handle, i64::MIN)..=(handle, i64::MAX))
+        .map_err(StoreError::storage)?;
+    let Some((first, _)) = range.next().transpose().map_err(StoreError::storage)? else {
+        return Ok(None);
+    };
+    let lo = first.value().1;
+    let last = range.next_back().transpose().map_err(StoreError::storage)?;
+    Ok(Some((lo, last.map_or(lo, |(k, _)| k.value().1))))
+}
+
+/// Nearest position strictly below or above `sort` in one position table.
+fn neighbour(
+    table: &impl ReadableTable<(u64, i64), u128>,
+    handle: u64,
+    sort: i64,
+    below: bool,
+) -> Result<Option<i64>> {
+    let found = if below {
+        if sort == i64::MIN {
+            return Ok(None);
+        }
+        table
+            .range((handle, i64::MIN)..(handle, sort))
+            .map_err(StoreError::storage)?
+            .next_back()
+    } else {
+        if sort == i64::MAX {
+            return Ok(None);
+        }
+        table
+            .range((handle, sort + 1)..=(handle, i64::MAX))
+            .map_err(StoreError::storage)?
+            .next()
+    };
+    found
+        .transpose()
+        .map_err(StoreError::storage)
+        .map(|kv| kv.map(|(k, _)| k.value().1))
+}
+
+/// The core's view of the state through open tables.
+pub(crate) struct StoreView<'a, T: Tabs>(pub(crate) &'a T);
+
+impl<T: Tabs> StateView for StoreView<'_, T> {
+    type Error = StoreError;
+
+    fn collection(&self, id: &CollectionId) -> Result<Option<Collection>> {
+        collection(self.0, id)
+    }
+
+    fn item(&self, id: ItemId) -> Result<Option<Item>> {
+        item(self.0, id.ulid().0)
+    }
+
+    fn item_by_path(&self, path: &str) -> Result<Option<Item>> {
+        let Some(ulid) = self.0.paths().get(path).map_err(StoreError::storage)? else {
+            return Ok(None);
+        };
+        item(self.0, ulid.value())
+    }
+
+    fn entry(&self, collection_id: &CollectionId, item_id: ItemId) -> Result<Option<Entry>> {
+        let Some(handle) = handle_of(self.0, collection_id)? else {
+            return Ok(None);
+        };
+        entry(self.0, handle, collection_id, item_id.ulid().0)
+    }
+
+    fn live_collections(&self, item_id: ItemId) -> Result<Vec<CollectionId>> {
+        let ulid = item_id.ulid().0;
+        let mut ids = Vec::new();
+        for r in self
+            .0
+            .members()
+            .range((ulid, 0)..=(ulid, u64::MAX))
+            .map_err(StoreError::storage)?
+        {
+            let (k, ()) = r
+                .map(|(k, v)| (k, v.value()))
+                .map_err(StoreError::storage)?;
+            if let Some(id) = collection_id_of(self.0, k.value().1)? {
+                ids.push(id);
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    fn unique_id_holder(
+        &self,
+        collection_id: &CollectionId,
+        unique_id: &str,
+    ) -> Result<Option<ItemId>> {
+        let Some(handle) = handle_of(self.0, collection_id)? else {
+            return Ok(None);
+        };
+        let Some(ulid) = self
+            .0
+            .unique()
+            .get((handle, unique_id))
+            .map_err(StoreError::storage)?
+        else {
+            return Ok(None);
+        };
+        Ok(item(self.0, ulid.value())?.map(|i| i.id))
+    }
+
+    fn sort_bounds(&self, collection_id: &CollectionId) -> Result<Option<(i64, i64)>> {
+        let Some(handle) = handle_of(self.0, collection_id)? else {
+            return Ok(None);
+        };
+        let a = bounds(self.0.live_pos(), handle)?;
+        let b = bounds(self.0.dead_pos(), handle)?;
+        Ok(match (a, b) {
+            (Some((a0, a1)), Some((b0, b1))) => Some((a0.min(b0), a1.max(b1))),
+            (a, b) => a.or(b),
+        })
+    }
+
+    fn sort_neighbour(
+        &self,
+        collection_id: &CollectionId,
+        sort: i64,
+        below: bool,
+    ) -> Result<Option<i64>> {
+        let Some(handle) = handle_of(self.0, collection_id)? else {
+            return Ok(None);
+        };
+        let a = neighbour(self.0.live_pos(), handle, sort, below)?;
+        let b = neighbour(self.0.dead_pos(), handle, sort, below)?;
+        Ok(match (a, b) {
+            (Some(a), Some(b)) => Some(if below { a.max(b) } else { a.min(b) }),
+            (a, b) => a.or(b),
+        })
+    }
+
+    fn all_positions(&self, collection_id: &CollectionId) -> Result<Vec<(i64, ItemId)>> {
+        let Some(handle) = handle_of(self.0, collection_id)? else {
+            return Ok(Vec::new());
+        };
+        let mut all = positions::<T>(self.0.live_pos(), handle)?;
+        all.extend(positions::<T>(self.0.dead_pos(), handle)?);
+        all.sort_unstable();
+        let mut out = Vec::with_capacity(all.len());
+        for (sort, ulid) in all {
+            if let Some(item) = item(self.0, ulid)? {
+                out.push((sort, item.id));
+            }
+        }
+        Ok(out)
+    }
+
+    fn select(
+        &self,
+        collection_id: &CollectionId,
+        filter: &EntryFilter,
+        limit: usize,
+    ) -> Result<Vec<ItemId>> {
+        let mut out = Vec::new();
+        if collection_id.is_default() {
+            for r in self.0.unfiled().iter().map_err(StoreError::storage)? {
+                if out.len() >= limit {
+                    break;
+                }
+                let (k, _) = r.map_err(StoreError::storage)?;
+                if let Some(item) = item(self.0, k.value())?
+                    && filter.matches(None, &item)
+                {
+                    out.push(item.id);
+                }
+            }
+            return Ok(out);
+        }
+        let Some(handle) = handle_of(self.0, collection_id)? else {
+            return Ok(out);
+        };
+        for r in self
+            .0
+            .live_pos()
+            .range((handle, i64::MIN)..=(handle, i64::MAX))
+            .map_err(StoreError::storage)?
+        {
+            if out.len() >= limit {
+                break;
+            }
+            let (_, v) = r.map_err(StoreError::storage)?;
+            let ulid = v.value();
+            let Some(item) = item(self.0, ulid)? else {
+                continue;
+            };
+            if !filter.is_empty() {
+                let e = entry(self.0, handle, collection_id, ulid)?;
+                if !filter.matches(e.as_ref(), &item) {
+                    continue;
+                }
+            }
+            out.push(item.id);
+        }
+        Ok(out)
+    }
+
+    fn op(&self, id: OpId) -> Result<Option<OpRecord>> {
+        self.0
+            .ops()
+            .get(id.ulid().0)
+            .map_err(StoreError::storage)?
+            .map(|v| decode(v.value(), "op"))
+            .transpose()
+    }
+}
