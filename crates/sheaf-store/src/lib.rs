@@ -247,7 +247,7 @@ impl Store {
                 ids: &mut ids,
                 limits: self.options.limits,
             };
-            let plan = plan(&StoreView(&tabs), &mut ctx)?;
+            let plan = plan(&StoreView::new(&tabs), &mut ctx)?;
             let retention = Retention {
                 feed_events: self.options.feed_retention,
                 ops: self.options.op_retention,

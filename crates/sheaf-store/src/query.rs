@@ -481,10 +481,16 @@ impl Store {
         let (_txn, t) = self.read()?;
         let limit = limit.clamp(1, 1000);
         let before: Option<u128> = parse_cursor(cursor, 'o')?;
-        let end = before.unwrap_or(u128::MAX);
+        // Newest first: everything strictly older than the cursor.
+        let Some(end) = before.map_or(Some(u128::MAX), |b| b.checked_sub(1)) else {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        };
         let mut rows = Vec::with_capacity(limit);
         let mut next_cursor = None;
-        for r in t.ops.range(..end).map_err(StoreError::storage)?.rev() {
+        for r in t.ops.range(..=end).map_err(StoreError::storage)?.rev() {
             let (_, v) = r.map_err(StoreError::storage)?;
             if rows.len() == limit {
                 next_cursor = rows
@@ -493,12 +499,6 @@ impl Store {
                 break;
             }
             rows.push(decode(v.value(), "op")?);
-        }
-        if before.is_none()
-            && end == u128::MAX
-            && let Some(v) = t.ops.get(u128::MAX).map_err(StoreError::storage)?
-        {
-            rows.insert(0, decode(v.value(), "op")?);
         }
         Ok(Page {
             items: rows,

@@ -1,5 +1,8 @@
 //! The core's [`StateView`] over open tables, and the lookups queries share with it.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use redb::ReadableTable;
 use sheaf_core::{
     Collection, CollectionId, Entry, EntryFilter, Item, ItemId, OpId, OpRecord, StateView,
@@ -144,39 +147,61 @@ fn neighbour(
         .map(|kv| kv.map(|(k, _)| k.value().1))
 }
 
-/// The core's view of the state through open tables.
-pub(crate) struct StoreView<'a, T: Tabs>(pub(crate) &'a T);
+/// The core's view of the state through open tables. Planning never writes, so the
+/// collection handles it looks up are cached for the view's life.
+pub(crate) struct StoreView<'a, T: Tabs> {
+    tabs: &'a T,
+    handles: RefCell<HashMap<CollectionId, Option<u64>>>,
+}
+
+impl<'a, T: Tabs> StoreView<'a, T> {
+    pub(crate) fn new(tabs: &'a T) -> Self {
+        Self {
+            tabs,
+            handles: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn handle(&self, id: &CollectionId) -> Result<Option<u64>> {
+        if let Some(h) = self.handles.borrow().get(id) {
+            return Ok(*h);
+        }
+        let h = handle_of(self.tabs, id)?;
+        self.handles.borrow_mut().insert(id.clone(), h);
+        Ok(h)
+    }
+}
 
 impl<T: Tabs> StateView for StoreView<'_, T> {
     type Error = StoreError;
 
     fn collection(&self, id: &CollectionId) -> Result<Option<Collection>> {
-        collection(self.0, id)
+        collection(self.tabs, id)
     }
 
     fn item(&self, id: ItemId) -> Result<Option<Item>> {
-        item(self.0, id.ulid().0)
+        item(self.tabs, id.ulid().0)
     }
 
     fn item_by_path(&self, path: &str) -> Result<Option<Item>> {
-        let Some(ulid) = self.0.paths().get(path).map_err(StoreError::storage)? else {
+        let Some(ulid) = self.tabs.paths().get(path).map_err(StoreError::storage)? else {
             return Ok(None);
         };
-        item(self.0, ulid.value())
+        item(self.tabs, ulid.value())
     }
 
     fn entry(&self, collection_id: &CollectionId, item_id: ItemId) -> Result<Option<Entry>> {
-        let Some(handle) = handle_of(self.0, collection_id)? else {
+        let Some(handle) = self.handle(collection_id)? else {
             return Ok(None);
         };
-        entry(self.0, handle, collection_id, item_id.ulid().0)
+        entry(self.tabs, handle, collection_id, item_id.ulid().0)
     }
 
     fn live_collections(&self, item_id: ItemId) -> Result<Vec<CollectionId>> {
         let ulid = item_id.ulid().0;
         let mut ids = Vec::new();
         for r in self
-            .0
+            .tabs
             .members()
             .range((ulid, 0)..=(ulid, u64::MAX))
             .map_err(StoreError::storage)?
@@ -184,7 +209,7 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
             let (k, ()) = r
                 .map(|(k, v)| (k, v.value()))
                 .map_err(StoreError::storage)?;
-            if let Some(id) = collection_id_of(self.0, k.value().1)? {
+            if let Some(id) = collection_id_of(self.tabs, k.value().1)? {
                 ids.push(id);
             }
         }
@@ -197,26 +222,26 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
         collection_id: &CollectionId,
         unique_id: &str,
     ) -> Result<Option<ItemId>> {
-        let Some(handle) = handle_of(self.0, collection_id)? else {
+        let Some(handle) = self.handle(collection_id)? else {
             return Ok(None);
         };
         let Some(ulid) = self
-            .0
+            .tabs
             .unique()
             .get((handle, unique_id))
             .map_err(StoreError::storage)?
         else {
             return Ok(None);
         };
-        Ok(item(self.0, ulid.value())?.map(|i| i.id))
+        Ok(item(self.tabs, ulid.value())?.map(|i| i.id))
     }
 
     fn sort_bounds(&self, collection_id: &CollectionId) -> Result<Option<(i64, i64)>> {
-        let Some(handle) = handle_of(self.0, collection_id)? else {
+        let Some(handle) = self.handle(collection_id)? else {
             return Ok(None);
         };
-        let a = bounds(self.0.live_pos(), handle)?;
-        let b = bounds(self.0.dead_pos(), handle)?;
+        let a = bounds(self.tabs.live_pos(), handle)?;
+        let b = bounds(self.tabs.dead_pos(), handle)?;
         Ok(match (a, b) {
             (Some((a0, a1)), Some((b0, b1))) => Some((a0.min(b0), a1.max(b1))),
             (a, b) => a.or(b),
@@ -229,11 +254,11 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
         sort: i64,
         below: bool,
     ) -> Result<Option<i64>> {
-        let Some(handle) = handle_of(self.0, collection_id)? else {
+        let Some(handle) = self.handle(collection_id)? else {
             return Ok(None);
         };
-        let a = neighbour(self.0.live_pos(), handle, sort, below)?;
-        let b = neighbour(self.0.dead_pos(), handle, sort, below)?;
+        let a = neighbour(self.tabs.live_pos(), handle, sort, below)?;
+        let b = neighbour(self.tabs.dead_pos(), handle, sort, below)?;
         Ok(match (a, b) {
             (Some(a), Some(b)) => Some(if below { a.max(b) } else { a.min(b) }),
             (a, b) => a.or(b),
@@ -241,15 +266,15 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
     }
 
     fn all_positions(&self, collection_id: &CollectionId) -> Result<Vec<(i64, ItemId)>> {
-        let Some(handle) = handle_of(self.0, collection_id)? else {
+        let Some(handle) = self.handle(collection_id)? else {
             return Ok(Vec::new());
         };
-        let mut all = positions::<T>(self.0.live_pos(), handle)?;
-        all.extend(positions::<T>(self.0.dead_pos(), handle)?);
+        let mut all = positions::<T>(self.tabs.live_pos(), handle)?;
+        all.extend(positions::<T>(self.tabs.dead_pos(), handle)?);
         all.sort_unstable();
         let mut out = Vec::with_capacity(all.len());
         for (sort, ulid) in all {
-            if let Some(item) = item(self.0, ulid)? {
+            if let Some(item) = item(self.tabs, ulid)? {
                 out.push((sort, item.id));
             }
         }
@@ -264,12 +289,12 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
     ) -> Result<Vec<ItemId>> {
         let mut out = Vec::new();
         if collection_id.is_default() {
-            for r in self.0.unfiled().iter().map_err(StoreError::storage)? {
+            for r in self.tabs.unfiled().iter().map_err(StoreError::storage)? {
                 if out.len() >= limit {
                     break;
                 }
                 let (k, _) = r.map_err(StoreError::storage)?;
-                if let Some(item) = item(self.0, k.value())?
+                if let Some(item) = item(self.tabs, k.value())?
                     && filter.matches(None, &item)
                 {
                     out.push(item.id);
@@ -277,11 +302,11 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
             }
             return Ok(out);
         }
-        let Some(handle) = handle_of(self.0, collection_id)? else {
+        let Some(handle) = self.handle(collection_id)? else {
             return Ok(out);
         };
         for r in self
-            .0
+            .tabs
             .live_pos()
             .range((handle, i64::MIN)..=(handle, i64::MAX))
             .map_err(StoreError::storage)?
@@ -291,11 +316,11 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
             }
             let (_, v) = r.map_err(StoreError::storage)?;
             let ulid = v.value();
-            let Some(item) = item(self.0, ulid)? else {
+            let Some(item) = item(self.tabs, ulid)? else {
                 continue;
             };
             if !filter.is_empty() {
-                let e = entry(self.0, handle, collection_id, ulid)?;
+                let e = entry(self.tabs, handle, collection_id, ulid)?;
                 if !filter.matches(e.as_ref(), &item) {
                     continue;
                 }
@@ -306,7 +331,7 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
     }
 
     fn op(&self, id: OpId) -> Result<Option<OpRecord>> {
-        self.0
+        self.tabs
             .ops()
             .get(id.ulid().0)
             .map_err(StoreError::storage)?
