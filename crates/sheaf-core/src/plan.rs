@@ -247,7 +247,7 @@ pub enum Outcome {
         op_id: OpId,
         /// The collection.
         collection_id: CollectionId,
-        /// Entries whose position changed.
+        /// Entries whose `sort_order` was written (renumbered neighbours included).
         moved: u64,
     },
     /// A collection created or changed (read it back for its live count).

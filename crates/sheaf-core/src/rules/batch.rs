@@ -245,7 +245,8 @@ pub fn plan_batch_add<V: StateView + ?Sized>(
             summary.added += 1;
         }
     } else {
-        // Into `default`: an item is "added" when this move leaves it unfiled.
+        // Into `default`: items that were unfiled already are counted as such, the rest as
+        // added (taken out of their source; see docs/decisions.md).
         summary.already_in_collection = already_unfiled.iter().filter(|u| **u).count() as u64;
         summary.added = summary.total - summary.already_in_collection;
     }

@@ -43,6 +43,9 @@ pub fn plan_add_one<V: StateView + ?Sized>(
     req: &NewEntry,
 ) -> PlanResult<Plan, V> {
     if !req.collection.is_default() {
+        // The collection's own state answers first: a trashed or archived collection
+        // refuses membership changes whatever the item.
+        writable_collection(view, &req.collection)?;
         let item = lookup(view, &req.item)?;
         if let Some(item) = item
             && view
@@ -124,7 +127,12 @@ pub fn plan_update_entry<V: StateView + ?Sized>(
         return Err(Refusal::validation(errors).into());
     }
     if collection.is_default() {
-        return Err(entry_not_found(collection, &item.to_string()).into());
+        return Err(Refusal::field(
+            vec![Loc::from("path"), Loc::from("collection_id")],
+            "default is the view of unfiled items; its rows are not entries",
+            "entry_of_default",
+        )
+        .into());
     }
     writable_collection(view, collection)?;
     let Some(item) = lookup(view, item)? else {

@@ -97,13 +97,15 @@ fn resolve_all<V: StateView + ?Sized, T>(
     let mut found = Vec::new();
     let mut missing = Vec::new();
     for (target, extra) in refs {
-        match lookup(view, &target)? {
-            Some(item) => {
-                if seen.insert(item.id.ulid()) {
-                    found.push((item, extra));
-                }
+        if let Some(item) = lookup(view, &target)? {
+            if seen.insert(item.id.ulid()) {
+                found.push((item, extra));
             }
-            None => missing.push(target.to_string()),
+        } else {
+            let text = target.to_string();
+            if !missing.contains(&text) {
+                missing.push(text);
+            }
         }
     }
     if missing.is_empty() {

@@ -6,8 +6,9 @@ use crate::id::{CollectionId, OpId};
 use crate::plan::{ChangeSet, Ctx, OpKind, OpRecord, OpSummary, OrView, Outcome, Plan, Touched};
 use crate::view::StateView;
 
-/// Plans `POST /v1/ops/{op_id}/undo`: every record the op touched goes back to its state
-/// before the op, atomically — unless a later change touched any of them (each still
+/// Plans `POST /v1/ops/{op_id}/undo`: every record the op touched goes back exactly to its
+/// state before the op (`updated_at` included, so that successive undos walk back through
+/// history), atomically — unless a later change touched any of them (each still
 /// carries the op's `updated_at` stamp when untouched), the op was undone already, or a
 /// collection it changed is now archived, trashed or gone: then 409 `UNDO_CONFLICT` (or the
 /// collection's own code) and nothing changes. An undo is itself an op, so it can be undone.
@@ -39,7 +40,10 @@ pub fn plan_undo<V: StateView + ?Sized>(
     let mut collections: BTreeSet<CollectionId> = BTreeSet::new();
     let mut cs = ChangeSet::default();
     let mut uids: BTreeMap<CollectionId, UniqueIds> = BTreeMap::new();
-    // Release first: an undo may hand a unique id from one entry back to another.
+    // Every entry the undo touches is rewritten, so the unique ids and positions they hold
+    // now are free for the restored states: an undo may hand them from one entry to another
+    // (a renumbering reorder does exactly that).
+    let mut vacated: BTreeSet<(CollectionId, i64)> = BTreeSet::new();
     for t in &op.touched {
         if let Touched::Entry {
             collection_id,
@@ -47,11 +51,13 @@ pub fn plan_undo<V: StateView + ?Sized>(
             ..
         } = t
             && let Some(current) = view.entry(collection_id, *item_id).or_view()?
-            && current.is_live()
         {
-            uids.entry(collection_id.clone())
-                .or_default()
-                .release(&current.unique_id);
+            vacated.insert((collection_id.clone(), current.sort_order));
+            if current.is_live() {
+                uids.entry(collection_id.clone())
+                    .or_default()
+                    .release(&current.unique_id);
+            }
         }
     }
     for t in &op.touched {
@@ -68,31 +74,31 @@ pub fn plan_undo<V: StateView + ?Sized>(
                     conflicts.push(format!("{collection_id}/{item_id}"));
                     continue;
                 }
-                let restored = before.clone().map(|mut e| {
-                    e.updated_at = ctx.now;
-                    e
-                });
-                if let Some(r) = restored.as_ref().filter(|r| r.is_live()) {
-                    let taken = !uids.entry(collection_id.clone()).or_default().is_free(
-                        view,
-                        collection_id,
-                        &r.unique_id,
-                        r.item_id,
-                    )?;
-                    let sort_held_by_other = current
-                        .as_ref()
-                        .is_none_or(|c| c.sort_order != r.sort_order)
-                        && view
-                            .sort_neighbour(collection_id, r.sort_order.saturating_add(1), true)
-                            .or_view()?
-                            == Some(r.sort_order);
-                    if taken || sort_held_by_other {
+                let restored = before.clone();
+                if let Some(r) = &restored {
+                    // Positions are unique across live and removed entries alike.
+                    let held = view
+                        .sort_neighbour(collection_id, r.sort_order.saturating_add(1), true)
+                        .or_view()?
+                        == Some(r.sort_order);
+                    let sort_taken =
+                        held && !vacated.contains(&(collection_id.clone(), r.sort_order));
+                    let uid_taken = r.is_live()
+                        && !uids.entry(collection_id.clone()).or_default().is_free(
+                            view,
+                            collection_id,
+                            &r.unique_id,
+                            r.item_id,
+                        )?;
+                    if sort_taken || uid_taken {
                         conflicts.push(format!("{collection_id}/{item_id}"));
                         continue;
                     }
-                    uids.entry(collection_id.clone())
-                        .or_default()
-                        .claim(r.unique_id.clone(), r.item_id);
+                    if r.is_live() {
+                        uids.entry(collection_id.clone())
+                            .or_default()
+                            .claim(r.unique_id.clone(), r.item_id);
+                    }
                 }
                 cs.entry(current, restored);
             }
@@ -106,11 +112,7 @@ pub fn plan_undo<V: StateView + ?Sized>(
                     conflicts.push(item_id.to_string());
                     continue;
                 }
-                let restored = before.clone().map(|mut i| {
-                    i.updated_at = ctx.now;
-                    i
-                });
-                cs.item(current, restored);
+                cs.item(current, before.clone());
             }
         }
     }

@@ -2,6 +2,9 @@
 //! contract to the letter, `apply` doing with a plan what the store does, a counter id
 //! source and a clock that moves forward on every operation, as the real store's does.
 
+// A fixture that cannot hold is a failed test: panicking on it is the point.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 
@@ -69,41 +72,36 @@ impl Mem {
                         before,
                         "stale collection before"
                     );
-                    match after {
-                        Some(c) => {
-                            self.collections.insert(id, c.clone());
-                        }
-                        None => {
-                            self.collections.remove(&id);
-                            self.entries.retain(|(c, _), _| *c != id);
-                        }
+                    if let Some(c) = after {
+                        self.collections.insert(id, c.clone());
+                    } else {
+                        self.collections.remove(&id);
+                        self.entries.retain(|(c, _), _| *c != id);
                     }
                 }
                 Change::Item { before, after } => {
                     let id = after.as_ref().or(before.as_ref()).map(|i| i.id.ulid());
                     let id = id.expect("an item change names an item");
                     assert_eq!(self.items.get(&id), before.as_ref(), "stale item before");
-                    match after {
-                        Some(i) => {
-                            self.items.insert(id, i.clone());
-                        }
-                        None => {
-                            self.items.remove(&id);
-                        }
+                    if let Some(i) = after {
+                        self.items.insert(id, i.clone());
+                    } else {
+                        self.items.remove(&id);
                     }
                 }
                 Change::Entry { before, after } => {
                     let any = after.as_ref().or(before.as_ref());
                     let any = any.expect("an entry change names an entry");
                     let key = (any.collection_id.clone(), any.item_id.ulid());
-                    assert_eq!(self.entries.get(&key), before.as_ref(), "stale entry before");
-                    match after {
-                        Some(e) => {
-                            self.entries.insert(key, e.clone());
-                        }
-                        None => {
-                            self.entries.remove(&key);
-                        }
+                    assert_eq!(
+                        self.entries.get(&key),
+                        before.as_ref(),
+                        "stale entry before"
+                    );
+                    if let Some(e) = after {
+                        self.entries.insert(key, e.clone());
+                    } else {
+                        self.entries.remove(&key);
                     }
                 }
             }
@@ -343,28 +341,22 @@ impl World {
     // --- set-up through the rules ---
 
     pub(crate) fn create(&mut self, id: &str) {
-        self.create_with(NewCollection {
+        self.create_with(&NewCollection {
             id: Some(cid(id)),
             ..NewCollection::default()
         });
     }
 
-    pub(crate) fn create_with(&mut self, req: NewCollection) {
-        self.commit(|v, c| rules::plan_create_collection(v, c, &req));
-    }
-
-    pub(crate) fn update_collection(&mut self, id: &str, req: CollectionUpdate) {
-        self.commit(|v, c| rules::plan_update_collection(v, c, &cid(id), &req));
+    pub(crate) fn create_with(&mut self, req: &NewCollection) {
+        self.commit(|v, c| rules::plan_create_collection(v, c, req));
     }
 
     pub(crate) fn archive(&mut self, id: &str) {
-        self.update_collection(
-            id,
-            CollectionUpdate {
-                archived: Some(true),
-                ..CollectionUpdate::default()
-            },
-        );
+        let req = CollectionUpdate {
+            archived: Some(true),
+            ..CollectionUpdate::default()
+        };
+        self.commit(|v, c| rules::plan_update_collection(v, c, &cid(id), &req));
     }
 
     pub(crate) fn trash(&mut self, id: &str) {
@@ -380,10 +372,6 @@ impl World {
             Outcome::Items(ids) => ids,
             other => panic!("register answered {other:?}"),
         }
-    }
-
-    pub(crate) fn file(&mut self, path: &str) -> ItemId {
-        self.register(&[path])[0]
     }
 
     pub(crate) fn batch(&mut self, req: &BatchAdd) -> Plan {
@@ -451,7 +439,10 @@ impl World {
     // --- reading back ---
 
     pub(crate) fn entry(&self, collection: &str, item: ItemId) -> Option<Entry> {
-        self.state.entries.get(&(cid(collection), item.ulid())).cloned()
+        self.state
+            .entries
+            .get(&(cid(collection), item.ulid()))
+            .cloned()
     }
 
     #[track_caller]
@@ -472,7 +463,11 @@ impl World {
     /// The unfiled items, as `default` lists them.
     pub(crate) fn unfiled(&self) -> Vec<ItemId> {
         self.state
-            .select(&CollectionId::default_collection(), &EntryFilter::default(), usize::MAX)
+            .select(
+                &CollectionId::default_collection(),
+                &EntryFilter::default(),
+                usize::MAX,
+            )
             .unwrap_or_else(|e| match e {})
     }
 
