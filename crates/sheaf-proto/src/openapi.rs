@@ -1,0 +1,198 @@
+//! The OpenAPI 3.1 document, generated from the route table and the wire types.
+
+use utoipa::IntoParams;
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem, PathsBuilder,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{ComponentsBuilder, ObjectBuilder, Type};
+use utoipa::openapi::{
+    ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, Required, ResponseBuilder,
+    ResponsesBuilder,
+};
+
+use crate::requests::{
+    BatchAddBody, BatchMode, CollectionCreateBody, CollectionListParams, CollectionPatchBody,
+    DeleteParams, EntryCreateBody, EntryListParams, EntryPatchBody, EntrySort, EventParams,
+    ItemListParams, ItemPatchBody, ItemRef, ItemRefFields, OpListParams, RegisterBody, RemoveBody,
+    ReorderBody, Select,
+};
+use crate::resources::{
+    BatchSummary, Collection, Entry, Event, Item, ItemBrief, KindSchema, MetaValueSchema, Op,
+    RemoveSummary,
+};
+use crate::responses::{
+    BatchResponse, CollectionList, EntryPage, ErrorBody, ErrorEnvelope, Health, ItemPage, OpPage,
+    RemoveResponse, ReorderResponse, StoreHealth, UndoResponse, WatchHealth,
+};
+use crate::routes::{COMMON_ERRORS, Method, Query, ROUTES, WRITE_ERRORS};
+
+fn query_params(q: Query) -> Vec<utoipa::openapi::path::Parameter> {
+    let query = || Some(ParameterIn::Query);
+    match q {
+        Query::CollectionList => CollectionListParams::into_params(query),
+        Query::EntryList => EntryListParams::into_params(query),
+        Query::ItemList => ItemListParams::into_params(query),
+        Query::Events => EventParams::into_params(query),
+        Query::OpList => OpListParams::into_params(query),
+        Query::Delete => DeleteParams::into_params(query),
+    }
+}
+
+fn path_params(path: &str) -> Vec<utoipa::openapi::path::Parameter> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build()
+        })
+        .collect()
+}
+
+fn http_method(m: Method) -> HttpMethod {
+    match m {
+        Method::Get => HttpMethod::Get,
+        Method::Post => HttpMethod::Post,
+        Method::Patch => HttpMethod::Patch,
+        Method::Delete => HttpMethod::Delete,
+    }
+}
+
+/// The API's OpenAPI 3.1 document.
+#[must_use]
+pub fn document() -> OpenApi {
+    let mut paths = PathsBuilder::new();
+    let mut items: std::collections::BTreeMap<&str, PathItem> = std::collections::BTreeMap::new();
+    for route in ROUTES {
+        let mut op = OperationBuilder::new()
+            .operation_id(Some(route.operation_id))
+            .summary(Some(route.summary));
+        let mut params = path_params(route.path);
+        if let Some(q) = route.query {
+            params.extend(query_params(q));
+        }
+        op = op.parameters(Some(params));
+        if let Some(body) = route.body {
+            op = op.request_body(Some(
+                RequestBodyBuilder::new()
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name(body)))
+                            .build(),
+                    )
+                    .required(Some(Required::True))
+                    .build(),
+            ));
+        }
+        let success = match route.response {
+            Some(name) => ResponseBuilder::new().description(route.summary).content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name(name)))
+                    .build(),
+            ),
+            None => ResponseBuilder::new()
+                .description("One JSON event per line, streamed as changes commit")
+                .content(
+                    "application/x-ndjson",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Event")))
+                        .build(),
+                ),
+        };
+        let mut responses = ResponsesBuilder::new().response(route.status.to_string(), success);
+        // Group the route's error codes by status.
+        let mut by_status: std::collections::BTreeMap<u16, Vec<&str>> =
+            std::collections::BTreeMap::new();
+        let extra: &[sheaf_core::ErrorCode] = if route.writes { WRITE_ERRORS } else { &[] };
+        for code in COMMON_ERRORS.iter().chain(extra).chain(route.errors) {
+            let codes = by_status.entry(code.http_status()).or_default();
+            if !codes.contains(&code.as_str()) {
+                codes.push(code.as_str());
+            }
+        }
+        for (status, codes) in by_status {
+            responses = responses.response(
+                status.to_string(),
+                ResponseBuilder::new()
+                    .description(codes.join(", "))
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
+                            .build(),
+                    ),
+            );
+        }
+        let op = op.responses(responses.build()).build();
+        let item = items.remove(route.path).unwrap_or_default();
+        let mut merged = item;
+        merged.merge_operations(PathItem::new(http_method(route.method), op));
+        items.insert(route.path, merged);
+    }
+    for (path, item) in items {
+        paths = paths.path(path, item);
+    }
+    let components = ComponentsBuilder::new()
+        .schema(
+            "OpenApiDocument",
+            ObjectBuilder::new().schema_type(Type::Object),
+        )
+        .schema_from::<Item>()
+        .schema_from::<Collection>()
+        .schema_from::<Entry>()
+        .schema_from::<ItemBrief>()
+        .schema_from::<KindSchema>()
+        .schema_from::<MetaValueSchema>()
+        .schema_from::<BatchSummary>()
+        .schema_from::<RemoveSummary>()
+        .schema_from::<Op>()
+        .schema_from::<Event>()
+        .schema_from::<BatchAddBody>()
+        .schema_from::<BatchMode>()
+        .schema_from::<ItemRef>()
+        .schema_from::<ItemRefFields>()
+        .schema_from::<Select>()
+        .schema_from::<EntryCreateBody>()
+        .schema_from::<EntryPatchBody>()
+        .schema_from::<ItemPatchBody>()
+        .schema_from::<RemoveBody>()
+        .schema_from::<ReorderBody>()
+        .schema_from::<CollectionCreateBody>()
+        .schema_from::<CollectionPatchBody>()
+        .schema_from::<RegisterBody>()
+        .schema_from::<EntrySort>()
+        .schema_from::<CollectionList>()
+        .schema_from::<EntryPage>()
+        .schema_from::<ItemPage>()
+        .schema_from::<OpPage>()
+        .schema_from::<BatchResponse>()
+        .schema_from::<RemoveResponse>()
+        .schema_from::<ReorderResponse>()
+        .schema_from::<UndoResponse>()
+        .schema_from::<Health>()
+        .schema_from::<StoreHealth>()
+        .schema_from::<WatchHealth>()
+        .schema_from::<ErrorBody>()
+        .schema_from::<ErrorEnvelope>()
+        .build();
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("sheaf")
+                .version(crate::API_VERSION)
+                .description(Some(
+                    "Collections of files, served by sheafd over a Unix socket \
+                     (curl --unix-socket SOCK http://sheaf/v1/health).",
+                ))
+                .build(),
+        )
+        .paths(paths.build())
+        .components(Some(components))
+        .build()
+}

@@ -1,0 +1,198 @@
+//! Response bodies: lists as objects, batch answers, health, and the error envelope.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sheaf_core::{CollectionId, OpId, Refusal, RequestId};
+use utoipa::ToSchema;
+
+use crate::resources::{BatchSummary, Collection, Entry, Item, Op, RemoveSummary};
+
+/// `GET /v1/collections`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CollectionList {
+    /// `default` first, then by id.
+    pub collections: Vec<Collection>,
+}
+
+/// `GET /v1/collections/{cid}/items`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EntryPage {
+    /// The page.
+    pub entries: Vec<Entry>,
+    /// Where the next page starts; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /v1/items` and `POST /v1/items`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ItemPage {
+    /// The items (for `POST`, in request order).
+    pub items: Vec<Item>,
+    /// Where the next page starts; `null` on the last page (absent for `POST`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /v1/ops`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OpPage {
+    /// Newest first.
+    pub ops: Vec<Op>,
+    /// Where the next page starts; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The answer of a batch add or move (SPEC §2.1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BatchResponse {
+    /// The op, for undo.
+    #[schema(value_type = String)]
+    pub op_id: OpId,
+    /// The target.
+    #[schema(value_type = String)]
+    pub collection_id: CollectionId,
+    /// The counts.
+    pub summary: BatchSummary,
+    /// All items of the request by kind.
+    pub items_by_type: BTreeMap<String, u64>,
+    /// This request.
+    #[schema(value_type = String)]
+    pub request_id: RequestId,
+}
+
+/// The answer of a batch remove.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RemoveResponse {
+    /// The op, for undo.
+    #[schema(value_type = String)]
+    pub op_id: OpId,
+    /// The collection.
+    #[schema(value_type = String)]
+    pub collection_id: CollectionId,
+    /// The counts.
+    pub summary: RemoveSummary,
+    /// This request.
+    #[schema(value_type = String)]
+    pub request_id: RequestId,
+}
+
+/// The answer of a reorder.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReorderResponse {
+    /// The op, for undo.
+    #[schema(value_type = String)]
+    pub op_id: OpId,
+    /// The collection.
+    #[schema(value_type = String)]
+    pub collection_id: CollectionId,
+    /// Entries whose `sort_order` was written.
+    pub moved: u64,
+    /// This request.
+    #[schema(value_type = String)]
+    pub request_id: RequestId,
+}
+
+/// The answer of an undo.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UndoResponse {
+    /// The undo's own op (undo it to redo).
+    #[schema(value_type = String)]
+    pub op_id: OpId,
+    /// The op undone.
+    #[schema(value_type = String)]
+    pub undone: OpId,
+    /// Records restored.
+    pub restored: u64,
+    /// This request.
+    #[schema(value_type = String)]
+    pub request_id: RequestId,
+}
+
+/// A watch as `/v1/health` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WatchHealth {
+    /// `w_<ULID>`.
+    pub id: String,
+    /// The folder.
+    pub path: String,
+    /// The bound collection.
+    pub collection: String,
+    /// `live`, `scanning`, `polling` or `degraded: <reason>`.
+    pub state: String,
+    /// Files mirrored.
+    pub files: u64,
+    /// Last full reconcile.
+    pub last_reconcile_at: Option<String>,
+    /// Events waiting to be committed.
+    pub queue_depth: u64,
+}
+
+/// The store, as `/v1/health` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StoreHealth {
+    /// The database file.
+    pub path: String,
+    /// Schema version of the database.
+    pub schema_version: u64,
+    /// Items known.
+    pub items: u64,
+    /// Last change-feed seq.
+    pub last_seq: u64,
+}
+
+/// `GET /v1/health`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// The daemon's version.
+    pub version: String,
+    /// The API version clients must match.
+    pub api_version: String,
+    /// Seconds since the daemon started.
+    pub uptime_s: u64,
+    /// The store.
+    pub store: StoreHealth,
+    /// Every watch.
+    pub watches: Vec<WatchHealth>,
+}
+
+/// The body of an error.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error code, e.g. `ITEMS_NOT_FOUND`.
+    pub code: String,
+    /// What went wrong, in one sentence.
+    pub message: String,
+    /// The offending ids (`{"missing": […]}`) or fields (`[{"loc", "msg", "type"}]`).
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    /// This request.
+    pub request_id: String,
+}
+
+/// Every error, whatever the route: `{"success": false, "error": {…}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorEnvelope {
+    /// Always `false`.
+    pub success: bool,
+    /// The error.
+    pub error: ErrorBody,
+}
+
+impl ErrorEnvelope {
+    /// The envelope of a refusal.
+    #[must_use]
+    pub fn new(refusal: &Refusal, request_id: RequestId) -> Self {
+        Self {
+            success: false,
+            error: ErrorBody {
+                code: refusal.code.as_str().to_owned(),
+                message: refusal.message.clone(),
+                details: serde_json::to_value(&refusal.details).unwrap_or(serde_json::Value::Null),
+                request_id: request_id.to_string(),
+            },
+        }
+    }
+}
