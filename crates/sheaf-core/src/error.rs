@@ -31,6 +31,8 @@ pub enum ErrorCode {
     OpNotFound,
     /// No such route.
     NotFound,
+    /// The route exists but not with this method.
+    MethodNotAllowed,
     /// The item already has a live entry in the collection.
     AlreadyInCollection,
     /// The `unique_id` is taken by another live entry of the collection.
@@ -81,6 +83,7 @@ impl ErrorCode {
             | C::WatchNotFound
             | C::OpNotFound
             | C::NotFound => 404,
+            C::MethodNotAllowed => 405,
             C::AlreadyInCollection
             | C::UniqueIdConflict
             | C::CollectionExists
@@ -115,6 +118,7 @@ impl ErrorCode {
             C::WatchNotFound => "WATCH_NOT_FOUND",
             C::OpNotFound => "OP_NOT_FOUND",
             C::NotFound => "NOT_FOUND",
+            C::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             C::AlreadyInCollection => "ALREADY_IN_COLLECTION",
             C::UniqueIdConflict => "UNIQUE_ID_CONFLICT",
             C::CollectionExists => "COLLECTION_EXISTS",

@@ -68,13 +68,35 @@ fn targets<'a>(
 
 /// A reference to an item in a batch: its id or absolute path, or an object with
 /// per-entry fields.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum ItemRef {
     /// `doc_…` or `/abs/path`.
     Plain(String),
     /// With per-entry fields.
     Detailed(ItemRefFields),
+}
+
+/// Dispatches on the JSON type so that an error inside the object form names its field
+/// (an untagged enum would only say that no variant matched).
+impl<'de> Deserialize<'de> for ItemRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ItemRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an item id, an absolute path, or an object with \"id\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ItemRef, E> {
+                Ok(ItemRef::Plain(v.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<ItemRef, A::Error> {
+                ItemRefFields::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(ItemRef::Detailed)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// An item reference with per-entry fields.

@@ -1,0 +1,130 @@
+//! `/v1/collections` and `/v1/collections/{cid}`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use sheaf_core::{CollectionId, ErrorCode};
+use sheaf_proto::requests::{
+    CollectionCreateBody, CollectionListParams, CollectionPatchBody, DeleteParams,
+    collection_in_path,
+};
+use sheaf_proto::resources::Collection;
+use sheaf_proto::responses::CollectionList;
+use sheaf_store::{CollectionQuery, Written};
+
+use super::error::{JsonBody, QueryParams};
+use super::{ApiError, AppState};
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    QueryParams(params): QueryParams<CollectionListParams>,
+) -> Result<Json<CollectionList>, ApiError> {
+    let query = CollectionQuery {
+        archived: params.archived,
+        trashed: params.trashed.unwrap_or(false),
+    };
+    let collections = state.blocking(move |s| Ok(s.collections(&query)?)).await?;
+    Ok(Json(CollectionList {
+        collections: collections.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Reads a collection back after a write (for its live count).
+pub(crate) async fn read_back(state: &AppState, id: CollectionId) -> Result<Collection, ApiError> {
+    let found = state.blocking(move |s| Ok(s.collection(&id)?)).await?;
+    found.map(Into::into).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::CollectionNotFound,
+            "the collection vanished while it was read",
+        )
+    })
+}
+
+async fn write_then_read(
+    state: &AppState,
+    id: CollectionId,
+    write: impl FnOnce(&sheaf_store::Store) -> Result<Written, sheaf_store::WriteError> + Send + 'static,
+) -> Result<Collection, ApiError> {
+    let written = state.blocking(move |s| Ok(write(s)?)).await?;
+    state.committed(written.seqs);
+    read_back(state, id).await
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<CollectionCreateBody>,
+) -> Result<(StatusCode, Json<Collection>), ApiError> {
+    let req = body.into_request()?;
+    let id = req
+        .id
+        .clone()
+        .ok_or_else(|| ApiError::internal("create without id"))?;
+    let c = write_then_read(&state, id, move |s| s.create_collection(&req)).await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Path(cid): Path<String>,
+) -> Result<Json<Collection>, ApiError> {
+    let id = collection_in_path(&cid)?;
+    let shown = id.to_string();
+    let found = state.blocking(move |s| Ok(s.collection(&id)?)).await?;
+    found.map(|c| Json(c.into())).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::CollectionNotFound,
+            format!("collection {shown} does not exist"),
+        )
+    })
+}
+
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    Path(cid): Path<String>,
+    JsonBody(body): JsonBody<CollectionPatchBody>,
+) -> Result<Json<Collection>, ApiError> {
+    let id = collection_in_path(&cid)?;
+    let req = body.into_request()?;
+    let target = id.clone();
+    Ok(Json(
+        write_then_read(&state, id, move |s| s.update_collection(&target, &req)).await?,
+    ))
+}
+
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    Path(cid): Path<String>,
+    QueryParams(params): QueryParams<DeleteParams>,
+) -> Result<Json<Collection>, ApiError> {
+    let id = collection_in_path(&cid)?;
+    if params.purge.unwrap_or(false) {
+        // Answer with the collection as it was, marked purged by its absence afterwards.
+        let before = read_back(&state, id.clone()).await.map_err(|_| {
+            ApiError::new(
+                ErrorCode::CollectionNotFound,
+                format!("collection {id} does not exist"),
+            )
+        })?;
+        let target = id.clone();
+        let written = state
+            .blocking(move |s| Ok(s.purge_collection(&target)?))
+            .await?;
+        state.committed(written.seqs);
+        return Ok(Json(before));
+    }
+    let target = id.clone();
+    Ok(Json(
+        write_then_read(&state, id, move |s| s.trash_collection(&target)).await?,
+    ))
+}
+
+pub(crate) async fn restore(
+    State(state): State<AppState>,
+    Path(cid): Path<String>,
+) -> Result<Json<Collection>, ApiError> {
+    let id = collection_in_path(&cid)?;
+    let target = id.clone();
+    Ok(Json(
+        write_then_read(&state, id, move |s| s.restore_collection(&target)).await?,
+    ))
+}

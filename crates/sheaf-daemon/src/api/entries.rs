@@ -1,0 +1,250 @@
+//! `/v1/collections/{cid}/items…`: listing, the batch add, remove, reorder, single entries.
+
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use sheaf_core::rules::{EntryUpdate, Remove};
+use sheaf_core::{CollectionId, EntryFilter, ErrorCode, ItemTarget, Outcome, RequestId};
+use sheaf_proto::requests::{
+    BatchAddBody, EntryCreateBody, EntryListParams, EntryPatchBody, EntrySort, RemoveBody,
+    ReorderBody, collection_in_path, item_in_path,
+};
+use sheaf_proto::resources::Entry;
+use sheaf_proto::responses::{BatchResponse, EntryPage, RemoveResponse, ReorderResponse};
+use sheaf_store::{EntryQuery, Written};
+
+use super::error::{JsonBody, QueryParams};
+use super::{ApiError, AppState};
+
+fn unexpected(outcome: &Outcome) -> ApiError {
+    ApiError::internal(&format!("unexpected outcome {outcome:?}"))
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Path(cid): Path<String>,
+    QueryParams(params): QueryParams<EntryListParams>,
+) -> Result<Json<EntryPage>, ApiError> {
+    let id = collection_in_path(&cid)?;
+    if params.sort.is_some_and(|s| s != EntrySort::Position) {
+        return Err(sheaf_core::Refusal::field(
+            vec!["query".into(), "sort".into()],
+            "only sort=position is served by this version; name, added and size follow",
+            "sort",
+        )
+        .into());
+    }
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(sheaf_core::Refusal::field(
+            vec!["query".into(), "limit".into()],
+            "limit must be 1 to 1000",
+            "limit",
+        )
+        .into());
+    }
+    let query = EntryQuery {
+        cursor: params.cursor,
+        limit,
+        deleted: params.deleted.unwrap_or(false),
+        filter: EntryFilter {
+            q: params.q,
+            kind: params.kind,
+        },
+    };
+    let shown = id.to_string();
+    let page = state.blocking(move |s| Ok(s.entries(&id, &query)?)).await?;
+    let page = page.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::CollectionNotFound,
+            format!("collection {shown} does not exist"),
+        )
+    })?;
+    Ok(Json(EntryPage {
+        entries: page
+            .items
+            .into_iter()
+            .map(|l| match l.entry {
+                Some(e) => Entry::new(e, &l.item),
+                None => Entry::unfiled(&l.item),
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+async fn write(
+    state: &AppState,
+    f: impl FnOnce(&sheaf_store::Store) -> Result<Written, sheaf_store::WriteError> + Send + 'static,
+) -> Result<Written, ApiError> {
+    let written = state.blocking(move |s| Ok(f(s)?)).await?;
+    state.committed(written.seqs);
+    Ok(written)
+}
+
+pub(crate) async fn batch_add(
+    State(state): State<AppState>,
+    Extension(request_id): Extension<RequestId>,
+    Path(cid): Path<String>,
+    JsonBody(body): JsonBody<BatchAddBody>,
+) -> Result<Json<BatchResponse>, ApiError> {
+    let req = body.into_request(collection_in_path(&cid)?)?;
+    let written = write(&state, move |s| s.batch_add(&req)).await?;
+    match written.outcome {
+        Outcome::Batch {
+            op_id,
+            collection_id,
+            summary,
+            items_by_type,
+        } => Ok(Json(BatchResponse {
+            op_id,
+            collection_id,
+            summary: summary.into(),
+            items_by_type: items_by_type
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            request_id,
+        })),
+        other => Err(unexpected(&other)),
+    }
+}
+
+pub(crate) async fn remove(
+    State(state): State<AppState>,
+    Extension(request_id): Extension<RequestId>,
+    Path(cid): Path<String>,
+    JsonBody(body): JsonBody<RemoveBody>,
+) -> Result<Json<RemoveResponse>, ApiError> {
+    let req = body.into_request(collection_in_path(&cid)?)?;
+    let written = write(&state, move |s| s.remove(&req)).await?;
+    match written.outcome {
+        Outcome::Removed {
+            op_id,
+            collection_id,
+            summary,
+        } => Ok(Json(RemoveResponse {
+            op_id,
+            collection_id,
+            summary: summary.into(),
+            request_id,
+        })),
+        other => Err(unexpected(&other)),
+    }
+}
+
+pub(crate) async fn reorder(
+    State(state): State<AppState>,
+    Extension(request_id): Extension<RequestId>,
+    Path(cid): Path<String>,
+    JsonBody(body): JsonBody<ReorderBody>,
+) -> Result<Json<ReorderResponse>, ApiError> {
+    let req = body.into_request(collection_in_path(&cid)?)?;
+    let written = write(&state, move |s| s.reorder(&req)).await?;
+    match written.outcome {
+        Outcome::Reordered {
+            op_id,
+            collection_id,
+            moved,
+        } => Ok(Json(ReorderResponse {
+            op_id,
+            collection_id,
+            moved,
+            request_id,
+        })),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Reads an entry and its item, for answers.
+async fn entry_json(
+    state: &AppState,
+    collection: CollectionId,
+    target: ItemTarget,
+) -> Result<Entry, ApiError> {
+    let shown = format!("{target} in {collection}");
+    let found = state
+        .blocking(move |s| {
+            let ItemTarget::Id(id) = target else {
+                return Ok(None);
+            };
+            let Some(entry) = s.entry(&collection, id)? else {
+                return Ok(None);
+            };
+            Ok(s.item(id)?.map(|(item, _)| Entry::new(entry, &item)))
+        })
+        .await?;
+    found.ok_or_else(|| ApiError::new(ErrorCode::EntryNotFound, format!("no entry for {shown}")))
+}
+
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Path((cid, item)): Path<(String, String)>,
+) -> Result<Json<Entry>, ApiError> {
+    let id = collection_in_path(&cid)?;
+    let target = item_in_path(&item)?;
+    let check = id.clone();
+    if state
+        .blocking(move |s| Ok(s.collection(&check)?))
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::new(
+            ErrorCode::CollectionNotFound,
+            format!("collection {id} does not exist"),
+        ));
+    }
+    Ok(Json(entry_json(&state, id, target).await?))
+}
+
+pub(crate) async fn add_one(
+    State(state): State<AppState>,
+    Path((cid, item)): Path<(String, String)>,
+    body: Option<JsonBody<EntryCreateBody>>,
+) -> Result<(StatusCode, Json<Entry>), ApiError> {
+    let body = body.map(|JsonBody(b)| b).unwrap_or_default();
+    let req = body.into_request(collection_in_path(&cid)?, &item)?;
+    let written = write(&state, move |s| s.add_one(&req)).await?;
+    match written.outcome {
+        Outcome::Entry { entry, .. } => {
+            let (collection, target) = (entry.collection_id.clone(), ItemTarget::Id(entry.item_id));
+            Ok((
+                StatusCode::CREATED,
+                Json(entry_json(&state, collection, target).await?),
+            ))
+        }
+        other => Err(unexpected(&other)),
+    }
+}
+
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    Path((cid, item)): Path<(String, String)>,
+    JsonBody(body): JsonBody<EntryPatchBody>,
+) -> Result<Json<Entry>, ApiError> {
+    let id = collection_in_path(&cid)?;
+    let target = item_in_path(&item)?;
+    let update: EntryUpdate = body.into();
+    let (c, t) = (id.clone(), target.clone());
+    let written = write(&state, move |s| s.update_entry(&c, &t, &update)).await?;
+    match written.outcome {
+        Outcome::Entry { entry, .. } => Ok(Json(
+            entry_json(&state, id, ItemTarget::Id(entry.item_id)).await?,
+        )),
+        other => Err(unexpected(&other)),
+    }
+}
+
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    Path((cid, item)): Path<(String, String)>,
+) -> Result<Json<Entry>, ApiError> {
+    let id = collection_in_path(&cid)?;
+    let target = item_in_path(&item)?;
+    let req = Remove {
+        collection: id.clone(),
+        items: vec![target.clone()],
+    };
+    write(&state, move |s| s.remove(&req)).await?;
+    Ok(Json(entry_json(&state, id, target).await?))
+}

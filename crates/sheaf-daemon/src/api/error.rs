@@ -1,0 +1,227 @@
+//! Errors on the wire: every failure becomes one [`ApiError`], and one middleware renders
+//! it as the SPEC's envelope with the request's id. Extractors for JSON bodies and query
+//! strings turn malformed input into located `VALIDATION_ERROR`s, `413` and `415`.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use sheaf_core::{ErrorCode, FieldError, Loc, Refusal};
+use sheaf_store::{StoreError, WriteError};
+
+/// A failed request: the refusal to render, and for 429 when to retry.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    pub(crate) refusal: Refusal,
+    pub(crate) retry_after: Option<u64>,
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        Self {
+            refusal,
+            retry_after: None,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::BadCursor(c) => Refusal::field(
+                vec!["query".into(), "cursor".into()],
+                format!("the cursor {c:?} was not handed out by this listing"),
+                "cursor",
+            )
+            .into(),
+            other => {
+                tracing::error!(error = %other, source = ?std::error::Error::source(&other), "store failure");
+                Refusal::new(
+                    ErrorCode::StorageError,
+                    "the database failed; the daemon's log has the details",
+                )
+                .into()
+            }
+        }
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Refused(r) => r.into(),
+            WriteError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl ApiError {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Refusal::new(code, message).into()
+    }
+
+    pub(crate) fn internal(what: &str) -> Self {
+        tracing::error!(what, "internal error");
+        Self::new(
+            ErrorCode::Internal,
+            "an internal error occurred; the daemon's log has the details",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    /// The status and the refusal; the envelope itself is rendered by [`render_errors`]
+    /// once the request id is known.
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.refusal.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = status.into_response();
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response.extensions_mut().insert(PendingError(self.refusal));
+        response
+    }
+}
+
+/// A refusal waiting to be rendered.
+#[derive(Clone, Debug)]
+pub(crate) struct PendingError(pub(crate) Refusal);
+
+/// Renders a pending error as the envelope, with the request id.
+pub(crate) fn render_errors(mut response: Response, request_id: sheaf_core::RequestId) -> Response {
+    let Some(PendingError(refusal)) = response.extensions_mut().remove::<PendingError>() else {
+        return response;
+    };
+    let envelope = sheaf_proto::responses::ErrorEnvelope::new(&refusal, request_id);
+    let (mut parts, _) = response.into_parts();
+    let body = serde_json::to_vec(&envelope).unwrap_or_default();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+fn path_locs(root: &str, path: &serde_path_to_error::Path) -> Vec<Loc> {
+    let mut loc = vec![Loc::from(root)];
+    for seg in path {
+        match seg {
+            serde_path_to_error::Segment::Seq { index } => loc.push(Loc::Index(*index)),
+            serde_path_to_error::Segment::Map { key } => loc.push(Loc::Key(key.clone())),
+            serde_path_to_error::Segment::Enum { variant } => loc.push(Loc::Key(variant.clone())),
+            serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    loc
+}
+
+/// A JSON body: `415` unless the content type is JSON, `413` past the size limit, `400`
+/// with the offending field's location when it does not parse.
+#[derive(Debug)]
+pub(crate) struct JsonBody<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+        if !is_json {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "the body must be JSON, sent with Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    "the body is larger than the daemon accepts (max_body_bytes)",
+                )
+            } else {
+                ApiError::new(
+                    ErrorCode::ValidationError,
+                    format!("the body could not be read: {e}"),
+                )
+            }
+        })?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let loc = path_locs("body", e.path());
+            let inner = e.into_inner();
+            let kind = if inner.is_syntax() || inner.is_eof() {
+                "json_invalid"
+            } else {
+                "value_error"
+            };
+            ApiError::from(Refusal::validation(vec![FieldError::new(
+                loc,
+                inner.to_string(),
+                kind,
+            )]))
+        })?;
+        de.end().map_err(|e| {
+            ApiError::from(Refusal::field(
+                vec![Loc::from("body")],
+                e.to_string(),
+                "json_invalid",
+            ))
+        })?;
+        Ok(JsonBody(value))
+    }
+}
+
+/// A query string; `400` with the parameter's location when it does not parse.
+#[derive(Debug)]
+pub(crate) struct QueryParams<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
+        serde_path_to_error::deserialize(de)
+            .map(QueryParams)
+            .map_err(|e| {
+                let loc = path_locs("query", e.path());
+                Refusal::validation(vec![FieldError::new(loc, e.inner().to_string(), "query")])
+                    .into()
+            })
+    }
+}
+
+fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query.as_bytes())
+}
+
+/// An optional JSON body: absent when the request has no body at all.
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::OptionalFromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, ApiError> {
+        let headers = req.headers();
+        let empty = headers.get(header::CONTENT_TYPE).is_none()
+            && headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .is_none_or(|v| v.trim() == "0");
+        if empty {
+            return Ok(None);
+        }
+        <Self as FromRequest<S>>::from_request(req, state)
+            .await
+            .map(Some)
+    }
+}

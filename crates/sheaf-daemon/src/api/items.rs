@@ -1,0 +1,205 @@
+//! `/v1/items`: listing, registering files by path, single items.
+
+use std::os::unix::fs::MetadataExt;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use sheaf_core::{ErrorCode, FileFacts, FileId, ItemTarget, Outcome, Refusal, Timestamp};
+use sheaf_proto::requests::{
+    ItemListParams, ItemPatchBody, RegisterBody, collection_in_path, item_in_path,
+};
+use sheaf_proto::resources::Item;
+use sheaf_proto::responses::ItemPage;
+use sheaf_store::ItemQuery;
+
+use super::error::{JsonBody, QueryParams};
+use super::{ApiError, AppState};
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    QueryParams(params): QueryParams<ItemListParams>,
+) -> Result<Json<ItemPage>, ApiError> {
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(Refusal::field(
+            vec!["query".into(), "limit".into()],
+            "limit must be 1 to 1000",
+            "limit",
+        )
+        .into());
+    }
+    let collection = params
+        .collection
+        .as_deref()
+        .map(collection_in_path)
+        .transpose()?;
+    let shown = collection.as_ref().map(ToString::to_string);
+    let query = ItemQuery {
+        collection,
+        kind: params.kind,
+        q: params.q,
+        path_prefix: params.path_prefix,
+        deleted: params.deleted.unwrap_or(false),
+        cursor: params.cursor,
+        limit,
+    };
+    let page = state.blocking(move |s| Ok(s.items(&query)?)).await?;
+    let page = page.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::CollectionNotFound,
+            format!("collection {} does not exist", shown.unwrap_or_default()),
+        )
+    })?;
+    Ok(Json(ItemPage {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Reads what the store needs to know about a file: size, mtime, identity and content type
+/// (sniffed from its first 8 KiB).
+fn facts_of(path: &str) -> std::io::Result<FileFacts> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut head = Vec::with_capacity(8192);
+    std::fs::File::open(path)?
+        .take(8192)
+        .read_to_end(&mut head)?;
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let mtime = meta
+        .mtime()
+        .saturating_mul(1_000_000)
+        .saturating_add(meta.mtime_nsec() / 1000);
+    Ok(FileFacts {
+        path: path.to_owned(),
+        size: meta.len(),
+        mtime: Timestamp::from_micros(mtime),
+        content_type: sheaf_core::content_type_for(&head, name),
+        file_id: Some(FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        }),
+    })
+}
+
+pub(crate) async fn register(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<RegisterBody>,
+) -> Result<Json<ItemPage>, ApiError> {
+    let max = state.config.limits.max_batch;
+    if body.paths.len() > max {
+        return Err(ApiError::new(
+            ErrorCode::BatchSizeExceeded,
+            format!(
+                "{} paths in one request; the limit is {max}",
+                body.paths.len()
+            ),
+        ));
+    }
+    let paths = body.paths;
+    let written = state
+        .blocking(move |s| {
+            let mut errors = Vec::new();
+            for (i, p) in paths.iter().enumerate() {
+                if let Err(e) = sheaf_core::validate_absolute_path(
+                    p,
+                    vec!["body".into(), "paths".into(), i.into()],
+                ) {
+                    errors.push(e);
+                }
+            }
+            if !errors.is_empty() {
+                return Err(Refusal::validation(errors).into());
+            }
+            let mut facts = Vec::with_capacity(paths.len());
+            let mut missing = Vec::new();
+            for p in &paths {
+                match facts_of(p) {
+                    Ok(f) => facts.push(f),
+                    Err(e) => missing.push((p.clone(), e.to_string())),
+                }
+            }
+            if !missing.is_empty() {
+                return Err(Refusal::with_ids(
+                    ErrorCode::ItemsNotFound,
+                    format!(
+                        "{} of {} paths are not readable files (first: {}: {})",
+                        missing.len(),
+                        paths.len(),
+                        missing[0].0,
+                        missing[0].1
+                    ),
+                    "missing",
+                    missing.into_iter().map(|(p, _)| p).collect(),
+                )
+                .into());
+            }
+            let written = s.register(&facts)?;
+            let Outcome::Items(ids) = &written.outcome else {
+                return Err(ApiError::internal("register answered no items"));
+            };
+            let mut items = Vec::with_capacity(ids.len());
+            for id in ids {
+                let (item, _) = s
+                    .item(*id)?
+                    .ok_or_else(|| ApiError::internal("a registered item vanished"))?;
+                items.push(Item::from(item));
+            }
+            Ok((written.seqs, items))
+        })
+        .await?;
+    let (seqs, items) = written;
+    state.committed(seqs);
+    Ok(Json(ItemPage {
+        items,
+        next_cursor: None,
+    }))
+}
+
+async fn item_json(state: &AppState, target: ItemTarget) -> Result<Item, ApiError> {
+    let shown = target.to_string();
+    let found = state
+        .blocking(move |s| {
+            let ItemTarget::Id(id) = target else {
+                return Ok(None);
+            };
+            Ok(s.item(id)?)
+        })
+        .await?;
+    let (item, collections) = found.ok_or_else(|| {
+        ApiError::from(Refusal::with_ids(
+            ErrorCode::ItemsNotFound,
+            format!("item {shown} does not exist"),
+            "missing",
+            vec![shown.clone()],
+        ))
+    })?;
+    let mut json = Item::from(item);
+    json.collections = Some(collections);
+    Ok(json)
+}
+
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Path(item): Path<String>,
+) -> Result<Json<Item>, ApiError> {
+    Ok(Json(item_json(&state, item_in_path(&item)?).await?))
+}
+
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    Path(item): Path<String>,
+    JsonBody(body): JsonBody<ItemPatchBody>,
+) -> Result<Json<Item>, ApiError> {
+    let target = item_in_path(&item)?;
+    let t = target.clone();
+    let update = body.into();
+    let written = state
+        .blocking(move |s| Ok(s.update_item(&t, &update)?))
+        .await?;
+    state.committed(written.seqs);
+    Ok(Json(item_json(&state, target).await?))
+}

@@ -1,0 +1,86 @@
+//! `/v1/health`, `/v1/openapi.json`, `/v1/ops` and undo.
+
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use sheaf_core::{ErrorCode, OpId, Outcome, RequestId};
+use sheaf_proto::requests::OpListParams;
+use sheaf_proto::responses::{Health, OpPage, StoreHealth, UndoResponse};
+
+use super::error::QueryParams;
+use super::{ApiError, AppState};
+
+pub(crate) async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    let (items, last_seq) = state
+        .blocking(|s| Ok((s.item_total()?, s.last_seq()?)))
+        .await?;
+    Ok(Json(Health {
+        status: "ok".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        api_version: sheaf_proto::API_VERSION.to_owned(),
+        uptime_s: state.started.elapsed().as_secs(),
+        store: StoreHealth {
+            path: state.config.database.display().to_string(),
+            schema_version: sheaf_store::SCHEMA_VERSION,
+            items,
+            last_seq,
+        },
+        watches: Vec::new(),
+    }))
+}
+
+pub(crate) async fn openapi(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(state.openapi.as_ref().clone())
+}
+
+pub(crate) async fn ops(
+    State(state): State<AppState>,
+    QueryParams(params): QueryParams<OpListParams>,
+) -> Result<Json<OpPage>, ApiError> {
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(sheaf_core::Refusal::field(
+            vec!["query".into(), "limit".into()],
+            "limit must be 1 to 1000",
+            "limit",
+        )
+        .into());
+    }
+    let cursor = params.cursor;
+    let page = state
+        .blocking(move |s| Ok(s.ops(cursor.as_deref(), limit)?))
+        .await?;
+    Ok(Json(OpPage {
+        ops: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+pub(crate) async fn undo(
+    State(state): State<AppState>,
+    Extension(request_id): Extension<RequestId>,
+    Path(op): Path<String>,
+) -> Result<Json<UndoResponse>, ApiError> {
+    let op: OpId = op.parse().map_err(|e: sheaf_core::IdError| {
+        ApiError::from(sheaf_core::Refusal::with_ids(
+            ErrorCode::InvalidId,
+            e.to_string(),
+            "invalid",
+            vec![e.given],
+        ))
+    })?;
+    let written = state.blocking(move |s| Ok(s.undo(op)?)).await?;
+    state.committed(written.seqs);
+    match written.outcome {
+        Outcome::Undone {
+            op_id,
+            undone,
+            restored,
+        } => Ok(Json(UndoResponse {
+            op_id,
+            undone,
+            restored,
+            request_id,
+        })),
+        other => Err(ApiError::internal(&format!("unexpected outcome {other:?}"))),
+    }
+}

@@ -1,0 +1,178 @@
+//! The HTTP API: the router of every route in `sheaf_proto::routes::ROUTES`, the shared
+//! state, and the middleware every request passes (request id, access, rate limit, error
+//! rendering). Handlers live in their own modules and return values; none touches the
+//! socket.
+
+mod collections;
+mod entries;
+mod error;
+mod events;
+mod items;
+mod misc;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use sheaf_core::{ErrorCode, RequestId};
+use sheaf_store::Store;
+use tokio::sync::watch;
+
+pub(crate) use error::ApiError;
+
+use crate::access::{Limiter, Peer, authorize};
+use crate::config::Config;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) store: Arc<Store>,
+    pub(crate) config: Arc<Config>,
+    pub(crate) started: Instant,
+    pub(crate) own_uid: u32,
+    pub(crate) limiter: Arc<Limiter>,
+    /// The last committed seq; event streams wait on it.
+    pub(crate) seq: watch::Sender<u64>,
+    /// Flips to `true` when the daemon begins to shut down; event streams end on it.
+    pub(crate) stopping: watch::Receiver<bool>,
+    pub(crate) openapi: Arc<serde_json::Value>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("own_uid", &self.own_uid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Runs a store call on the blocking pool (redb is synchronous and commits fsync).
+    pub(crate) async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|_| ApiError::internal("a store task panicked"))?
+    }
+
+    /// Tells event streams that the feed grew.
+    pub(crate) fn committed(&self, seqs: Option<(u64, u64)>) {
+        if let Some((_, last)) = seqs {
+            self.seq.send_if_modified(|s| {
+                let newer = last > *s;
+                if newer {
+                    *s = last;
+                }
+                newer
+            });
+        }
+    }
+}
+
+/// Assigns the request id, checks access and the rate limit, and renders errors.
+async fn gate(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let request_id = RequestId::from_ulid(ulid::Ulid::generate());
+    req.extensions_mut().insert(request_id);
+    let writes = req.method() != Method::GET && req.method() != Method::HEAD;
+    let outcome = match authorize(&peer, req.headers(), &state.config, state.own_uid) {
+        Err(refusal) => Err(ApiError::from(refusal)),
+        Ok(grant) if writes && !grant.write => Err(ApiError::new(
+            ErrorCode::InsufficientPermissions,
+            "this caller may read but not write",
+        )),
+        Ok(grant) => match state.limiter.take(&grant.bucket) {
+            Ok(()) => Ok(()),
+            Err(wait) => Err(ApiError {
+                refusal: sheaf_core::Refusal::new(
+                    ErrorCode::RateLimited,
+                    "too many requests; retry after the time in Retry-After",
+                ),
+                retry_after: Some(wait.as_secs().max(1)),
+            }),
+        },
+    };
+    let response = match outcome {
+        Ok(()) => next.run(req).await,
+        Err(e) => axum::response::IntoResponse::into_response(e),
+    };
+    let mut response = error::render_errors(response, request_id);
+    if let Ok(v) = HeaderValue::from_str(&request_id.to_string()) {
+        response
+            .headers_mut()
+            .insert(sheaf_proto::REQUEST_ID_HEADER, v);
+    }
+    response
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        ErrorCode::NotFound,
+        "no such route; GET /v1/openapi.json lists them",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "this route does not take that method; GET /v1/openapi.json lists them",
+    )
+}
+
+/// The router, with every route of the API.
+pub(crate) fn router(state: AppState) -> Router {
+    let body_limit = state.config.max_body_bytes;
+    Router::new()
+        .route("/v1/health", get(misc::health))
+        .route("/v1/openapi.json", get(misc::openapi))
+        .route(
+            "/v1/collections",
+            get(collections::list).post(collections::create),
+        )
+        .route(
+            "/v1/collections/{cid}",
+            get(collections::get)
+                .patch(collections::update)
+                .delete(collections::delete),
+        )
+        .route("/v1/collections/{cid}/restore", post(collections::restore))
+        .route(
+            "/v1/collections/{cid}/items",
+            get(entries::list).post(entries::batch_add),
+        )
+        .route("/v1/collections/{cid}/items/remove", post(entries::remove))
+        .route(
+            "/v1/collections/{cid}/items/reorder",
+            post(entries::reorder),
+        )
+        .route(
+            "/v1/collections/{cid}/items/{item_id}",
+            get(entries::get)
+                .post(entries::add_one)
+                .patch(entries::update)
+                .delete(entries::delete),
+        )
+        .route("/v1/items", get(items::list).post(items::register))
+        .route("/v1/items/{item_id}", get(items::get).patch(items::update))
+        .route("/v1/events", get(events::stream))
+        .route("/v1/ops", get(misc::ops))
+        .route("/v1/ops/{op_id}/undo", post(misc::undo))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), gate))
+        .with_state(state)
+}

@@ -1,0 +1,83 @@
+//! `sheafd [--config FILE] [--socket PATH] [--database PATH]`: the daemon in the
+//! foreground. SIGTERM or Ctrl-C drains in-flight requests and exits 0.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use sheaf_daemon::{Config, config};
+
+/// sheaf's daemon: keeps collections of files and serves them over a Unix socket.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// The config file (default: $`XDG_CONFIG_HOME/sheaf/config.toml`).
+    #[arg(long, env = "SHEAF_CONFIG")]
+    config: Option<PathBuf>,
+    /// The Unix socket (default: $`XDG_RUNTIME_DIR/sheaf/sheafd.sock`).
+    #[arg(long, env = "SHEAF_SOCKET")]
+    socket: Option<PathBuf>,
+    /// The database (default: $`XDG_DATA_HOME/sheaf/sheaf.redb`).
+    #[arg(long, env = "SHEAF_DATABASE")]
+    database: Option<PathBuf>,
+    /// Print the config line for an API key of the TCP listener and exit.
+    #[arg(long, value_name = "KEY")]
+    hash_key: Option<String>,
+}
+
+async fn terminated() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = term => {},
+        r = tokio::signal::ctrl_c() => if let Err(e) = r { tracing::warn!(error = %e, "cannot listen for Ctrl-C"); },
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("warn,sheaf_daemon=info,sheafd=info")
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Some(key) = &args.hash_key {
+        println!(
+            "hash = \"blake3:{}\"",
+            blake3::hash(key.as_bytes()).to_hex()
+        );
+        return ExitCode::SUCCESS;
+    }
+    match start(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sheafd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn start(args: Args) -> anyhow::Result<()> {
+    let explicit = args.config.is_some();
+    let config_path = args.config.or_else(config::default_config);
+    let config = Config::load(config_path.as_deref(), explicit, args.socket, args.database)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(sheaf_daemon::run(config, terminated()))?;
+    Ok(())
+}
