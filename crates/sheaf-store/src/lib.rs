@@ -126,6 +126,29 @@ impl IdSource for TxnIds {
     }
 }
 
+/// Refuses a database written by a newer sheaf; reads only.
+fn check_schema(db: &impl ReadableDatabase) -> Result<(), StoreError> {
+    let txn = db
+        .begin_read()
+        .map_err(StoreError::redb("reading the schema version"))?;
+    match txn.open_table(META) {
+        Ok(t) => {
+            let found = redb::ReadableTable::get(&t, META_SCHEMA)
+                .map_err(StoreError::storage)?
+                .map_or(0, |v| v.value());
+            if found > SCHEMA_VERSION {
+                return Err(StoreError::UnknownSchema {
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            Ok(())
+        }
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(()),
+        Err(e) => Err(StoreError::table(e)),
+    }
+}
+
 /// The database.
 pub struct Store {
     db: Database,
@@ -143,18 +166,34 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (or creates) the database file at `path`.
     pub fn open(path: &Path, options: Options) -> Result<Self, StoreError> {
+        let in_use = |e: redb::DatabaseError| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::AlreadyOpen {
+                path: path.to_path_buf(),
+            },
+            other => StoreError::Redb {
+                during: "opening the database",
+                source: other.into(),
+            },
+        };
+        // An existing file is checked read-only first: even opening a redb file read-write
+        // rewrites its header, and a database from a newer sheaf must stay untouched. (A
+        // file that needs repair cannot be opened read-only; the read-write open repairs it
+        // and `init` checks the version again.)
+        if path.exists() {
+            match redb::Builder::new().open_read_only(path) {
+                Ok(ro) => check_schema(&ro)?,
+                Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                    return Err(in_use(redb::DatabaseError::DatabaseAlreadyOpen));
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, "read-only open failed; opening read-write to repair");
+                }
+            }
+        }
         let db = redb::Builder::new()
             .set_cache_size(options.cache_bytes)
             .create(path)
-            .map_err(|e| match e {
-                redb::DatabaseError::DatabaseAlreadyOpen => StoreError::AlreadyOpen {
-                    path: path.to_path_buf(),
-                },
-                other => StoreError::Redb {
-                    during: "opening the database",
-                    source: other.into(),
-                },
-            })?;
+            .map_err(in_use)?;
         Self::init(db, options)
     }
 
@@ -171,27 +210,7 @@ impl Store {
     }
 
     fn init(db: Database, options: Options) -> Result<Self, StoreError> {
-        // Check the version without writing: a database from a newer sheaf stays untouched.
-        {
-            let txn = db
-                .begin_read()
-                .map_err(StoreError::redb("reading the schema version"))?;
-            match txn.open_table(META) {
-                Ok(t) => {
-                    let found = redb::ReadableTable::get(&t, META_SCHEMA)
-                        .map_err(StoreError::storage)?
-                        .map_or(0, |v| v.value());
-                    if found > SCHEMA_VERSION {
-                        return Err(StoreError::UnknownSchema {
-                            found,
-                            supported: SCHEMA_VERSION,
-                        });
-                    }
-                }
-                Err(redb::TableError::TableDoesNotExist(_)) => {}
-                Err(e) => return Err(StoreError::table(e)),
-            }
-        }
+        check_schema(&db)?;
         let txn = db.begin_write().map_err(StoreError::redb("initialising"))?;
         {
             let mut tabs = WriteTabs::open(&txn)?;
