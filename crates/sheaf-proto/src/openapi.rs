@@ -22,8 +22,8 @@ use crate::resources::{
     RemoveSummary,
 };
 use crate::responses::{
-    BatchResponse, CollectionList, EntryPage, ErrorBody, ErrorEnvelope, Health, ItemPage, OpPage,
-    RemoveResponse, ReorderResponse, StoreHealth, UndoResponse, WatchHealth,
+    BatchResponse, CollectionList, EntryPage, ErrorBody, ErrorEnvelope, Health, HealthLimits,
+    ItemPage, OpPage, RemoveResponse, ReorderResponse, StoreHealth, UndoResponse, WatchHealth,
 };
 use crate::routes::{COMMON_ERRORS, Method, Query, ROUTES, WRITE_ERRORS};
 
@@ -177,6 +177,7 @@ pub fn document() -> OpenApi {
         .schema_from::<UndoResponse>()
         .schema_from::<Health>()
         .schema_from::<StoreHealth>()
+        .schema_from::<HealthLimits>()
         .schema_from::<WatchHealth>()
         .schema_from::<ErrorBody>()
         .schema_from::<ErrorEnvelope>()

@@ -141,6 +141,17 @@ pub struct StoreHealth {
     pub last_seq: u64,
 }
 
+/// Request bounds, so that clients can split their input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct HealthLimits {
+    /// Most references in one batch.
+    pub max_batch: u64,
+    /// Most entries one `select` may match.
+    pub max_select: u64,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: u64,
+}
+
 /// `GET /v1/health`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Health {
@@ -154,6 +165,8 @@ pub struct Health {
     pub uptime_s: u64,
     /// The store.
     pub store: StoreHealth,
+    /// Request bounds.
+    pub limits: HealthLimits,
     /// Every watch.
     pub watches: Vec<WatchHealth>,
 }

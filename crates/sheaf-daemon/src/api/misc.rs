@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Extension, Path, State};
 use sheaf_core::{ErrorCode, OpId, Outcome, RequestId};
 use sheaf_proto::requests::OpListParams;
-use sheaf_proto::responses::{Health, OpPage, StoreHealth, UndoResponse};
+use sheaf_proto::responses::{Health, HealthLimits, OpPage, StoreHealth, UndoResponse};
 
 use super::error::QueryParams;
 use super::{ApiError, AppState};
@@ -23,6 +23,11 @@ pub(crate) async fn health(State(state): State<AppState>) -> Result<Json<Health>
             schema_version: sheaf_store::SCHEMA_VERSION,
             items,
             last_seq,
+        },
+        limits: HealthLimits {
+            max_batch: state.config.limits.max_batch as u64,
+            max_select: state.config.limits.max_select as u64,
+            max_body_bytes: state.config.max_body_bytes as u64,
         },
         watches: Vec::new(),
     }))

@@ -88,22 +88,31 @@ async fn gate(
     let request_id = RequestId::from_ulid(ulid::Ulid::generate());
     req.extensions_mut().insert(request_id);
     let writes = req.method() != Method::GET && req.method() != Method::HEAD;
-    let outcome = match authorize(&peer, req.headers(), &state.config, state.own_uid) {
-        Err(refusal) => Err(ApiError::from(refusal)),
-        Ok(grant) if writes && !grant.write => Err(ApiError::new(
-            ErrorCode::InsufficientPermissions,
-            "this caller may read but not write",
-        )),
-        Ok(grant) => match state.limiter.take(&grant.bucket) {
-            Ok(()) => Ok(()),
-            Err(wait) => Err(ApiError {
-                refusal: sheaf_core::Refusal::new(
-                    ErrorCode::RateLimited,
-                    "too many requests; retry after the time in Retry-After",
-                ),
-                retry_after: Some(wait.as_secs().max(1)),
-            }),
-        },
+    let outcome = if *state.stopping.borrow() {
+        // A request on a kept-alive connection while draining: in-flight ones finish,
+        // new ones are turned away.
+        Err(ApiError::new(
+            ErrorCode::ShuttingDown,
+            "sheafd is shutting down; retry when it is back",
+        ))
+    } else {
+        match authorize(&peer, req.headers(), &state.config, state.own_uid) {
+            Err(refusal) => Err(ApiError::from(refusal)),
+            Ok(grant) if writes && !grant.write => Err(ApiError::new(
+                ErrorCode::InsufficientPermissions,
+                "this caller may read but not write",
+            )),
+            Ok(grant) => match state.limiter.take(&grant.bucket) {
+                Ok(()) => Ok(()),
+                Err(wait) => Err(ApiError {
+                    refusal: sheaf_core::Refusal::new(
+                        ErrorCode::RateLimited,
+                        "too many requests; retry after the time in Retry-After",
+                    ),
+                    retry_after: Some(wait.as_secs().max(1)),
+                }),
+            },
+        }
     };
     let response = match outcome {
         Ok(()) => next.run(req).await,
