@@ -342,6 +342,19 @@ mod tests {
     }
 
     #[test]
+    fn the_annotated_example_parses_and_holds_the_defaults() {
+        let text = include_str!("../../../config/sheaf.example.toml");
+        let c = load(text).unwrap();
+        let d = Config::new("/s.sock".into(), "/d.redb".into());
+        assert_eq!(c.limits, d.limits);
+        assert_eq!(c.max_body_bytes, d.max_body_bytes);
+        assert_eq!(c.cache_bytes, d.cache_bytes);
+        assert_eq!(c.feed_retention, d.feed_retention);
+        assert_eq!(c.op_retention, d.op_retention);
+        assert!(c.read_only_uids.is_empty() && c.rate_limit.is_none() && c.tcp.is_none());
+    }
+
+    #[test]
     fn a_malformed_key_hash_is_refused() {
         let err = load("[tcp]\nlisten = \"127.0.0.1:1\"\n[[tcp.keys]]\nname = \"a\"\nscope = \"read\"\nhash = \"plain\"\n")
             .unwrap_err()
