@@ -101,7 +101,7 @@ macro_rules! prefixed_id {
                 let rest = s
                     .strip_prefix(concat!($prefix, "_"))
                     .ok_or_else(|| IdError::new(s, EXPECTED))?;
-                parse_ulid(rest, EXPECTED).map(Self)
+                parse_ulid(rest, EXPECTED).map(Self).map_err(|_| IdError::new(s, EXPECTED))
             }
         }
 
@@ -180,7 +180,8 @@ impl FromStr for ItemId {
             "item id (doc_, img_, vid_, aud_, txt_, arc_ or bin_ followed by a 26-character ULID)";
         let (prefix, rest) = s.split_once('_').ok_or_else(|| IdError::new(s, EXPECTED))?;
         let kind = Kind::from_id_prefix(prefix).ok_or_else(|| IdError::new(s, EXPECTED))?;
-        Ok(Self::new(kind, parse_ulid(rest, EXPECTED)?))
+        let ulid = parse_ulid(rest, EXPECTED).map_err(|_| IdError::new(s, EXPECTED))?;
+        Ok(Self::new(kind, ulid))
     }
 }
 
@@ -298,6 +299,14 @@ mod tests {
         assert!("doc_not-a-ulid".parse::<ItemId>().is_err());
         assert!("doc01J00000000000000000000000".parse::<ItemId>().is_err());
         assert!("ent_01J0000000000000000000000A".parse::<ItemId>().is_err());
+    }
+
+    #[test]
+    fn a_malformed_id_is_reported_whole() {
+        let err = "doc_bad".parse::<ItemId>().unwrap_err();
+        assert_eq!(err.given, "doc_bad");
+        let err = "op_bad".parse::<OpId>().unwrap_err();
+        assert_eq!(err.given, "op_bad");
     }
 
     #[test]

@@ -477,8 +477,12 @@ pub struct CollectionPatchBody {
     /// Archive or unarchive.
     #[serde(default)]
     pub archived: Option<bool>,
-    /// New accept list; `null` accepts everything.
-    #[serde(default, with = "double_option")]
+    /// New accept list; `null` accepts everything, absent leaves it.
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub accept: Option<Option<Vec<String>>>,
 }
 

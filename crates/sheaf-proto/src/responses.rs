@@ -163,6 +163,8 @@ pub struct Health {
     pub api_version: String,
     /// Seconds since the daemon started.
     pub uptime_s: u64,
+    /// The daemon's process id.
+    pub pid: u32,
     /// The store.
     pub store: StoreHealth,
     /// Request bounds.

@@ -208,3 +208,27 @@ fn operation_ids_are_unique_and_every_path_parameter_is_declared() {
         .collect();
     assert_eq!(names, ["cid", "item_id"]);
 }
+
+#[test]
+fn a_patch_without_accept_serialises_without_it() {
+    let rename = CollectionPatchBody {
+        name: Some("x".into()),
+        ..CollectionPatchBody::default()
+    };
+    assert_eq!(
+        serde_json::to_value(&rename).unwrap(),
+        json!({"name": "x", "description": null, "archived": null})
+    );
+    let reset = CollectionPatchBody {
+        accept: Some(None),
+        ..CollectionPatchBody::default()
+    };
+    assert_eq!(serde_json::to_value(&reset).unwrap()["accept"], Value::Null);
+    assert!(
+        serde_json::to_value(&reset)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .contains_key("accept")
+    );
+}

@@ -324,23 +324,22 @@ fn index_entry(t: &mut WriteTabs<'_>, b: &mut Batch, h: u64, e: &Entry) -> Resul
 fn refresh_unfiled(t: &mut WriteTabs<'_>, b: &mut Batch) -> Result<()> {
     let mut delta: i64 = 0;
     for ulid in std::mem::take(&mut b.affected) {
-        let present = item(t, ulid)?.is_some_and(|i| i.deleted_at.is_none());
+        // A live membership outside the trash settles it without reading the item; only an
+        // item with none needs its record, to see whether its file is still there.
+        let handles: Vec<u64> = t
+            .members
+            .range((ulid, 0)..=(ulid, u64::MAX))
+            .map_err(StoreError::storage)?
+            .map(|r| r.map(|(k, _)| k.value().1).map_err(StoreError::storage))
+            .collect::<Result<_>>()?;
         let mut filed = false;
-        if present {
-            let handles: Vec<u64> = t
-                .members
-                .range((ulid, 0)..=(ulid, u64::MAX))
-                .map_err(StoreError::storage)?
-                .map(|r| r.map(|(k, _)| k.value().1).map_err(StoreError::storage))
-                .collect::<Result<_>>()?;
-            for h in handles {
-                if !b.is_trashed(t, h)? {
-                    filed = true;
-                    break;
-                }
+        for h in handles {
+            if !b.is_trashed(t, h)? {
+                filed = true;
+                break;
             }
         }
-        let should = present && !filed;
+        let should = !filed && item(t, ulid)?.is_some_and(|i| i.deleted_at.is_none());
         let is = t.unfiled.get(ulid).map_err(StoreError::storage)?.is_some();
         if should && !is {
             t.unfiled.insert(ulid, ()).map_err(StoreError::storage)?;

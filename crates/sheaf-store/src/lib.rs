@@ -31,8 +31,8 @@ pub use schema::SCHEMA_VERSION;
 
 use crate::apply::Retention;
 use crate::schema::{
-    FEED, META, META_FIRST_SEQ, META_LAST_NOW, META_NEXT_HANDLE, META_NEXT_SEQ, META_SCHEMA,
-    ReadTabs, WriteTabs,
+    FEED, META, META_CREATED, META_FIRST_SEQ, META_LAST_NOW, META_NEXT_HANDLE, META_NEXT_SEQ,
+    META_SCHEMA, ReadTabs, WriteTabs,
 };
 use crate::view::{StoreView, meta};
 
@@ -215,6 +215,12 @@ impl Store {
         {
             let mut tabs = WriteTabs::open(&txn)?;
             txn.open_table(FEED).map_err(StoreError::table)?;
+            if meta(&tabs, META_CREATED)? == 0 {
+                let now = (options.clock)().as_micros().max(0) as u64;
+                tabs.meta
+                    .insert(META_CREATED, now)
+                    .map_err(StoreError::storage)?;
+            }
             if meta(&tabs, META_SCHEMA)? == 0 {
                 for (key, value) in [
                     (META_SCHEMA, SCHEMA_VERSION),

@@ -42,6 +42,7 @@ pub(crate) const META_NEXT_HANDLE: &str = "next_handle";
 pub(crate) const META_LAST_NOW: &str = "last_now";
 pub(crate) const META_UNFILED: &str = "unfiled_count";
 pub(crate) const META_OPS: &str = "op_count";
+pub(crate) const META_CREATED: &str = "created_at";
 
 /// Declares the tables the state view reads, a trait over "something that has them open"
 /// and its two implementations: one over a read transaction, one over a write transaction.

@@ -9,7 +9,7 @@ use sheaf_core::{
 };
 
 use crate::error::StoreError;
-use crate::schema::{CollectionRecord, EntryRecord, META_UNFILED, Tabs, decode};
+use crate::schema::{CollectionRecord, EntryRecord, META_CREATED, META_UNFILED, Tabs, decode};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -54,7 +54,11 @@ pub(crate) fn count<T: Tabs>(t: &T, handle: u64) -> Result<u64> {
 /// A collection with its live count; `default` answers as the unfiled view.
 pub(crate) fn collection<T: Tabs>(t: &T, id: &CollectionId) -> Result<Option<Collection>> {
     if id.is_default() {
-        return Ok(Some(Collection::default_view(meta(t, META_UNFILED)?)));
+        let mut view = Collection::default_view(meta(t, META_UNFILED)?);
+        // It exists as long as the database does.
+        view.created_at = sheaf_core::Timestamp::from_micros(meta(t, META_CREATED)? as i64);
+        view.updated_at = view.created_at;
+        return Ok(Some(view));
     }
     let Some(record) = collection_record(t, id.as_str())? else {
         return Ok(None);

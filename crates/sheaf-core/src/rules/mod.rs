@@ -258,14 +258,16 @@ impl UniqueIds {
         explicit: Option<&str>,
         default: &str,
     ) -> PlanResult<Result<String, ()>, V> {
-        let candidates: Vec<String> = match explicit {
-            Some(uid) => vec![uid.to_owned()],
-            None => vec![default.to_owned(), item.to_string()],
-        };
-        for uid in candidates {
-            if self.is_free(view, collection, &uid, item)? {
-                self.claim(uid.clone(), item);
-                return Ok(Ok(uid));
+        let first = explicit.unwrap_or(default);
+        if self.is_free(view, collection, first, item)? {
+            self.claim(first.to_owned(), item);
+            return Ok(Ok(first.to_owned()));
+        }
+        if explicit.is_none() {
+            let fallback = item.to_string();
+            if self.is_free(view, collection, &fallback, item)? {
+                self.claim(fallback.clone(), item);
+                return Ok(Ok(fallback));
             }
         }
         Ok(Err(()))

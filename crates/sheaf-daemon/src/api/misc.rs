@@ -18,6 +18,7 @@ pub(crate) async fn health(State(state): State<AppState>) -> Result<Json<Health>
         version: env!("CARGO_PKG_VERSION").to_owned(),
         api_version: sheaf_proto::API_VERSION.to_owned(),
         uptime_s: state.started.elapsed().as_secs(),
+        pid: std::process::id(),
         store: StoreHealth {
             path: state.config.database.display().to_string(),
             schema_version: sheaf_store::SCHEMA_VERSION,

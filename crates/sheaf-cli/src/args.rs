@@ -1,0 +1,281 @@
+//! The command line, as clap derives it. Doc comments here are `--help` text, written
+//! for the terminal rather than for rustdoc.
+#![allow(clippy::doc_markdown)]
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sheaf_core::Kind;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  unexpected failure (a bug, or an answer sheaf does not understand)
+  2  usage error
+  3  sheafd unreachable: not running (and SHEAF_NO_AUTOSTART=1), could not be started,
+     hung (no answer within the timeout), or speaks another API version
+  4  not found: COLLECTION_NOT_FOUND, COLLECTION_TRASHED, ITEMS_NOT_FOUND, ENTRY_NOT_FOUND,
+     OP_NOT_FOUND, nothing to undo
+  5  conflict: ALREADY_IN_COLLECTION, UNIQUE_ID_CONFLICT, COLLECTION_EXISTS,
+     COLLECTION_ARCHIVED, NOT_IN_SOURCE, ENTRY_MANAGED_BY_FOLDER, NO_TARGET_FOLDER, UNDO_CONFLICT
+  6  invalid request: VALIDATION_ERROR, INVALID_ID, BATCH_SIZE_EXCEEDED, ITEM_NOT_ALLOWED,
+     ITEM_DELETED, body too large, not JSON
+  7  permission: INVALID_API_KEY, INSUFFICIENT_PERMISSIONS
+  8  busy: RATE_LIMITED or SHUTTING_DOWN (also: `events` ended by a daemon shutdown);
+     retry later
+  9  the daemon's storage failed: STORAGE_ERROR, INTERNAL (see its log)
+Errors are one line on stderr, `sheaf: CODE: message`, with details below when useful.
+
+Environment:
+  SHEAF_SOCKET          the socket (like --socket)
+  SHEAF_NO_AUTOSTART=1  never start sheafd; exit 3 when it is not running
+  NO_COLOR              no colour, even on a terminal";
+
+const ADD_HELP: &str = "\
+Each ITEM is an item id (doc_01J…) or the path of a file; relative paths are taken from \
+the current directory. Files are registered first (idempotent), then added by id. `-` reads \
+ids and paths from stdin, one per line. Duplicates count once.
+
+Input larger than the daemon's max_batch (see `sheaf status`) is sent in several batches \
+and one combined summary is printed. Each batch is atomic — all of its items are applied or \
+none — but a multi-batch add is not atomic as a whole: if batch 3 is refused, batches 1 and \
+2 stay applied, and the error says which ops to undo.";
+
+/// sheaf keeps collections of files; this talks to its daemon, sheafd (started for you
+/// when it is not running).
+#[derive(Debug, Parser)]
+#[command(name = "sheaf", version, after_help = EXIT_CODES, propagate_version = true)]
+pub(crate) struct Cli {
+    /// The daemon's socket [default: $XDG_RUNTIME_DIR/sheaf/sheafd.sock]
+    #[arg(long, global = true, env = "SHEAF_SOCKET", value_name = "PATH")]
+    pub(crate) socket: Option<PathBuf>,
+    /// Machine output: the API's JSON; streams (ls, events) print one object per line
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// The database a sheafd started by sheaf opens (passed as its --database)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub(crate) database: Option<PathBuf>,
+    /// The config file a sheafd started by sheaf reads (passed as its --config)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub(crate) config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// The daemon: version, store, limits, watches
+    Status,
+    /// List and manage collections (default: ls)
+    Collections {
+        #[command(subcommand)]
+        action: Option<CollectionsCommand>,
+    },
+    /// Add items (ids or file paths) to a collection, or move them there
+    #[command(after_help = ADD_HELP)]
+    Add(AddArgs),
+    /// List a collection's entries, page by page
+    Ls(LsArgs),
+    /// Remove items from a collection (soft; undoable)
+    Rm(RmArgs),
+    /// Print the change feed as it happens
+    Events {
+        /// Start after this seq (default: only new events)
+        #[arg(long, value_name = "SEQ")]
+        since: Option<u64>,
+    },
+    /// Undo an operation (default: the newest one not yet undone)
+    Undo {
+        /// The op id (op_…), as `add`, `rm` and `undo` print it
+        op: Option<String>,
+    },
+    /// Print a shell completion script
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CollectionsCommand {
+    /// List collections, `default` (unfiled items) first
+    Ls {
+        /// Only archived collections
+        #[arg(long)]
+        archived: bool,
+        /// List the trash instead
+        #[arg(long)]
+        trashed: bool,
+    },
+    /// Create a collection
+    Create {
+        /// Its id: a slug like research_papers
+        id: String,
+        #[command(flatten)]
+        fields: CollectionFields,
+    },
+    /// Show one collection
+    Show {
+        /// The collection
+        id: String,
+    },
+    /// Change a collection's name, description or accept list
+    Edit {
+        /// The collection
+        id: String,
+        #[command(flatten)]
+        fields: CollectionFields,
+        /// Accept every kind again
+        #[arg(long, conflicts_with = "accept")]
+        accept_all: bool,
+    },
+    /// Make a collection read-only
+    Archive {
+        /// The collection
+        id: String,
+    },
+    /// Make an archived collection writable again
+    Unarchive {
+        /// The collection
+        id: String,
+    },
+    /// Move a collection to the trash
+    Trash {
+        /// The collection
+        id: String,
+    },
+    /// Take a collection out of the trash
+    Restore {
+        /// The collection
+        id: String,
+    },
+    /// Delete a trashed collection and its entries for good
+    Purge {
+        /// The collection
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CollectionFields {
+    /// Display name
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// Description
+    #[arg(long)]
+    pub(crate) description: Option<String>,
+    /// Only accept these kinds or MIME patterns (image, application/pdf, image/*);
+    /// repeat or separate with commas
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub(crate) accept: Option<Vec<String>>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AddArgs {
+    /// The target collection
+    pub(crate) collection: String,
+    /// Item ids or file paths; `-` reads them from stdin, one per line
+    #[arg(required = true, value_name = "ITEM|PATH")]
+    pub(crate) items: Vec<String>,
+    /// Move: add here and take out of the source (--from, else every other collection)
+    #[arg(long = "move")]
+    pub(crate) move_items: bool,
+    /// With --move: the source collection
+    #[arg(long, requires = "move_items", value_name = "COLLECTION")]
+    pub(crate) from: Option<String>,
+    /// Create the collection if it does not exist
+    #[arg(long)]
+    pub(crate) create: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LsArgs {
+    /// The collection (`default`: items in no collection)
+    pub(crate) collection: String,
+    /// Include removed entries
+    #[arg(long)]
+    pub(crate) deleted: bool,
+    /// Only this kind
+    #[arg(long, value_enum)]
+    pub(crate) kind: Option<KindArg>,
+    /// Only entries whose name, unique id or path contains TEXT (case-insensitive)
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) filter: Option<String>,
+    /// Print item ids only, one per line (for `sheaf add OTHER -`)
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RmArgs {
+    /// The collection
+    pub(crate) collection: String,
+    /// Item ids or file paths; `-` reads them from stdin, one per line
+    #[arg(required = true, value_name = "ITEM|PATH")]
+    pub(crate) items: Vec<String>,
+}
+
+/// Item kinds, as flags take them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KindArg {
+    Document,
+    Image,
+    Video,
+    Audio,
+    Text,
+    Archive,
+    Other,
+}
+
+impl From<KindArg> for Kind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Document => Kind::Document,
+            KindArg::Image => Kind::Image,
+            KindArg::Video => Kind::Video,
+            KindArg::Audio => Kind::Audio,
+            KindArg::Text => Kind::Text,
+            KindArg::Archive => Kind::Archive,
+            KindArg::Other => Kind::Other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_kind_flag_names_a_core_kind() {
+        for k in KindArg::value_variants() {
+            let name = k.to_possible_value().unwrap().get_name().to_owned();
+            assert_eq!(Kind::from(*k).as_str(), name);
+        }
+    }
+
+    #[test]
+    fn from_needs_move() {
+        let err = Cli::try_parse_from(["sheaf", "add", "c", "x", "--from", "inbox"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        Cli::try_parse_from(["sheaf", "add", "c", "x", "--move", "--from", "inbox"]).unwrap();
+    }
+
+    #[test]
+    fn the_help_documents_the_exit_codes() {
+        let help = Cli::command().render_long_help().to_string();
+        for code in [
+            "3  sheafd unreachable",
+            "4  not found",
+            "5  conflict",
+            "9  the daemon",
+        ] {
+            assert!(help.contains(code), "{code} missing from --help");
+        }
+    }
+}

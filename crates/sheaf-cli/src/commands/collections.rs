@@ -1,0 +1,192 @@
+//! `sheaf collections [ls|create|show|edit|archive|unarchive|trash|restore|purge]`.
+
+use sheaf_client::Client;
+use sheaf_proto::requests::{CollectionCreateBody, CollectionListParams, CollectionPatchBody};
+use sheaf_proto::resources::Collection;
+
+use super::Out;
+use crate::args::CollectionsCommand;
+use crate::render::{self, Align, Style};
+
+pub(super) async fn run(
+    client: &Client,
+    style: Style,
+    out: &mut Out,
+    action: Option<CollectionsCommand>,
+) -> anyhow::Result<()> {
+    use CollectionsCommand as C;
+    let action = action.unwrap_or(C::Ls {
+        archived: false,
+        trashed: false,
+    });
+    let (collection, verb) = match action {
+        C::Ls { archived, trashed } => {
+            let list = client
+                .list_collections(&CollectionListParams {
+                    archived: archived.then_some(true),
+                    trashed: trashed.then_some(true),
+                })
+                .await?;
+            if style.json {
+                return out.json(&list);
+            }
+            return ls(style, out, &list.collections);
+        }
+        C::Create { id, fields } => (
+            client
+                .create_collection(&CollectionCreateBody {
+                    id,
+                    name: fields.name,
+                    description: fields.description,
+                    accept: fields.accept,
+                })
+                .await?,
+            "created",
+        ),
+        C::Show { id } => (client.get_collection(&id).await?, ""),
+        C::Edit {
+            id,
+            fields,
+            accept_all,
+        } => {
+            let patch = CollectionPatchBody {
+                name: fields.name,
+                description: fields.description,
+                archived: None,
+                accept: if accept_all {
+                    Some(None)
+                } else {
+                    fields.accept.map(Some)
+                },
+            };
+            (client.update_collection(&id, &patch).await?, "updated")
+        }
+        C::Archive { id } => (archive(client, &id, true).await?, "archived"),
+        C::Unarchive { id } => (archive(client, &id, false).await?, "unarchived"),
+        C::Trash { id } => (client.trash_collection(&id).await?, "trashed"),
+        C::Restore { id } => (client.restore_collection(&id).await?, "restored"),
+        C::Purge { id } => (client.purge_collection(&id).await?, "purged"),
+    };
+    if style.json {
+        return out.json(&collection);
+    }
+    match verb {
+        "" => show(style, out, &collection)?,
+        "purged" => out.line(&format!(
+            "purged {}: the collection and its entries are deleted for good",
+            collection.id
+        ))?,
+        "trashed" => out.line(&format!(
+            "trashed {} (sheaf collections restore {} brings it back)",
+            collection.id, collection.id
+        ))?,
+        _ => out.line(&format!("{verb} {}", collection.id))?,
+    }
+    Ok(())
+}
+
+async fn archive(client: &Client, id: &str, archived: bool) -> anyhow::Result<Collection> {
+    let patch = CollectionPatchBody {
+        archived: Some(archived),
+        ..CollectionPatchBody::default()
+    };
+    Ok(client.update_collection(id, &patch).await?)
+}
+
+fn state(style: Style, c: &Collection) -> String {
+    match (&c.trashed_at, c.archived) {
+        (Some(_), _) => style.red("trashed"),
+        (None, true) => style.yellow("archived"),
+        (None, false) => String::new(),
+    }
+}
+
+fn ls(style: Style, out: &mut Out, collections: &[Collection]) -> anyhow::Result<()> {
+    if collections.is_empty() {
+        out.line("no collections")?;
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = collections
+        .iter()
+        .map(|c| {
+            vec![
+                c.id.to_string(),
+                c.item_count.to_string(),
+                state(style, c),
+                if c.folders.is_empty() {
+                    String::new()
+                } else {
+                    c.folders.len().to_string()
+                },
+                render::short_time(c.updated_at),
+                c.name.clone(),
+            ]
+        })
+        .collect();
+    for line in render::table(
+        style,
+        &["ID", "ITEMS", "STATE", "FOLDERS", "UPDATED", "NAME"],
+        &[
+            Align::Left,
+            Align::Right,
+            Align::Left,
+            Align::Right,
+            Align::Left,
+            Align::Left,
+        ],
+        &rows,
+    ) {
+        out.line(&line)?;
+    }
+    Ok(())
+}
+
+fn show(style: Style, out: &mut Out, c: &Collection) -> anyhow::Result<()> {
+    let none = || style.dim("none");
+    let state = match (&c.trashed_at, c.archived) {
+        (Some(t), _) => style.red(&format!("in the trash since {}", render::short_time(*t))),
+        (None, true) => style.yellow("archived (read-only)"),
+        (None, false) => "live".to_owned(),
+    };
+    let accept = c.accept.as_ref().map_or_else(
+        || style.dim("everything"),
+        |rules| {
+            rules
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+    );
+    let folders = if c.folders.is_empty() {
+        none()
+    } else {
+        c.folders
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let fields = [
+        ("id", c.id.to_string()),
+        ("name", c.name.clone()),
+        (
+            "about",
+            if c.description.is_empty() {
+                none()
+            } else {
+                c.description.clone()
+            },
+        ),
+        ("state", state),
+        ("items", c.item_count.to_string()),
+        ("accepts", accept),
+        ("folders", folders),
+        ("created", render::short_time(c.created_at)),
+        ("updated", render::short_time(c.updated_at)),
+    ];
+    for (k, v) in fields {
+        out.line(&format!("{}  {v}", style.bold(&format!("{k:<7}"))))?;
+    }
+    Ok(())
+}

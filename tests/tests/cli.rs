@@ -1,0 +1,815 @@
+//! The `sheaf` binary end to end: every command's `--json` output, the exit codes scripts
+//! branch on, batching of large inputs into one summary, paths registered then added,
+//! moves, autostart of a real sheafd, and the two faults only a fake daemon can inject
+//! (another API version, a daemon that never answers).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sheaf_e2e::Daemon;
+
+/// A finished `sheaf` run.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// stdout as one JSON document.
+    fn json(&self) -> Value {
+        assert_eq!(self.code, 0, "{self:?}");
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
+    }
+
+    /// stdout as one JSON document per line.
+    fn json_lines(&self) -> Vec<Value> {
+        assert_eq!(self.code, 0, "{self:?}");
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: line {l:?}")))
+            .collect()
+    }
+
+    /// Asserts the exit code and that the first stderr line is `sheaf: CODE: …`.
+    fn fails(&self, exit: i32, code: &str) -> &Self {
+        assert_eq!(self.code, exit, "{self:?}");
+        let first = self.stderr.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with(&format!("sheaf: {code}: ")),
+            "first stderr line {first:?}; {self:?}"
+        );
+        assert!(!self.stderr.contains('\x1b'), "plain text: {self:?}");
+        self
+    }
+}
+
+/// `sheaf` with a clean environment: no autostart, no colour, no inherited socket.
+fn command(socket: &Path) -> Command {
+    let mut cmd = Command::new(sheaf_e2e::sheaf());
+    cmd.env_remove("SHEAF_SOCKET")
+        .env_remove("SHEAF_DATABASE")
+        .env_remove("SHEAF_CONFIG")
+        .env("SHEAF_NO_AUTOSTART", "1")
+        .env("NO_COLOR", "1")
+        .arg("--socket")
+        .arg(socket);
+    cmd
+}
+
+fn run(mut cmd: Command, stdin: &str) -> Run {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_owned();
+    let writer = std::thread::spawn(move || {
+        // The command may exit without reading; a closed pipe is fine then.
+        let _ = input.write_all(stdin.as_bytes());
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn sheaf(d: &Daemon, args: &[&str]) -> Run {
+    sheaf_in(d, args, "")
+}
+
+fn sheaf_in(d: &Daemon, args: &[&str], stdin: &str) -> Run {
+    let mut cmd = command(&d.socket);
+    cmd.args(args);
+    run(cmd, stdin)
+}
+
+/// Creates `n` text files and registers them through the API; answers their ids.
+fn register(d: &Daemon, prefix: &str, n: usize) -> Vec<String> {
+    let names: Vec<(String, Vec<u8>)> = (0..n)
+        .map(|i| {
+            (
+                format!("{prefix}{i}.txt"),
+                format!("{prefix} {i}\n").into_bytes(),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &[u8])> = names
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_slice()))
+        .collect();
+    let paths = d.files(&refs);
+    let (_, health) = d.get("/v1/health");
+    let max = usize::try_from(health["limits"]["max_batch"].as_u64().unwrap()).unwrap();
+    let mut ids = Vec::with_capacity(n);
+    for chunk in paths.chunks(max) {
+        let (s, body) = d.send("POST", "/v1/items", &json!({ "paths": chunk }));
+        assert_eq!(s, 200, "{body}");
+        ids.extend(
+            body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_owned()),
+        );
+    }
+    ids
+}
+
+fn item_ids(entries: &[Value]) -> Vec<String> {
+    entries
+        .iter()
+        .map(|e| e["item_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_json_output_of_every_command_parses() {
+    let d = Daemon::start();
+    let ids = register(&d, "j", 3);
+
+    let health = sheaf(&d, &["--json", "status"]).json();
+    assert_eq!(health["api_version"], sheaf_proto::API_VERSION);
+    assert_eq!(health["limits"]["max_batch"], 1000);
+
+    let created = sheaf(
+        &d,
+        &[
+            "collections",
+            "create",
+            "papers",
+            "--name",
+            "Papers",
+            "--json",
+        ],
+    )
+    .json();
+    assert_eq!(created["id"], "papers");
+    assert_eq!(created["name"], "Papers");
+    let list = sheaf(&d, &["--json", "collections"]).json();
+    let listed: Vec<&str> = list["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ["default", "papers"]);
+    assert_eq!(
+        sheaf(&d, &["--json", "collections", "ls"]).json()["collections"],
+        list["collections"]
+    );
+
+    let mut args = vec!["--json", "add", "papers"];
+    args.extend(ids.iter().map(String::as_str));
+    let added = sheaf(&d, &args).json();
+    assert_eq!(added["collection_id"], "papers");
+    assert_eq!(added["summary"]["total"], 3);
+    assert_eq!(added["summary"]["added"], 3);
+    assert_eq!(added["items_by_type"]["text"], 3);
+    assert_eq!(added["batches"], 1);
+    assert!(added["op_ids"][0].as_str().unwrap().starts_with("op_"));
+
+    let entries = sheaf(&d, &["--json", "ls", "papers"]).json_lines();
+    assert_eq!(item_ids(&entries), ids, "one entry per line, in order");
+    assert_eq!(entries[0]["collection_id"], "papers");
+    let quiet = sheaf(&d, &["ls", "papers", "-q"]);
+    assert_eq!(quiet.stdout.lines().collect::<Vec<_>>(), ids);
+
+    let shown = sheaf(&d, &["--json", "collections", "show", "papers"]).json();
+    assert_eq!(shown["item_count"], 3);
+    let edited = sheaf(
+        &d,
+        &[
+            "--json",
+            "collections",
+            "edit",
+            "papers",
+            "--description",
+            "Reading list",
+        ],
+    )
+    .json();
+    assert_eq!(edited["description"], "Reading list");
+
+    let removed = sheaf(&d, &["--json", "rm", "papers", &ids[0]]).json();
+    assert_eq!(removed["summary"]["removed"], 1);
+    let undone = sheaf(&d, &["--json", "undo"]).json();
+    assert_eq!(undone["undone"], removed["op_ids"][0]);
+    assert_eq!(undone["restored"], 1);
+
+    for (verb, check) in [
+        ("archive", json!({"archived": true})),
+        ("unarchive", json!({"archived": false})),
+    ] {
+        let c = sheaf(&d, &["--json", "collections", verb, "papers"]).json();
+        assert_eq!(c["archived"], check["archived"], "{verb}");
+    }
+    let trashed = sheaf(&d, &["--json", "collections", "trash", "papers"]).json();
+    assert!(trashed["trashed_at"].is_string());
+    let restored = sheaf(&d, &["--json", "collections", "restore", "papers"]).json();
+    assert!(restored["trashed_at"].is_null());
+    sheaf(&d, &["--json", "collections", "trash", "papers"]).json();
+    let purged = sheaf(&d, &["--json", "collections", "purge", "papers"]).json();
+    assert_eq!(purged["id"], "papers");
+    sheaf(&d, &["collections", "show", "papers"]).fails(4, "COLLECTION_NOT_FOUND");
+
+    let events = read_events(&d, &["--json", "events", "--since", "0"], 5);
+    let seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [1, 2, 3, 4, 5]);
+    assert!(events.iter().all(|e| e["kind"].is_string()));
+}
+
+/// Runs `sheaf … events`, reads `n` lines, then stops it.
+fn read_events(d: &Daemon, args: &[&str], n: usize) -> Vec<Value> {
+    let mut cmd = command(&d.socket);
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut out = Vec::new();
+    while out.len() < n {
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(line) => out.push(serde_json::from_str(&line).unwrap()),
+            Err(e) => {
+                child.kill().ok();
+                panic!("only {} events within 10 s: {e}; {out:?}", out.len());
+            }
+        }
+    }
+    child.kill().ok();
+    child.wait().ok();
+    out
+}
+
+#[test]
+fn events_print_changes_as_they_happen() {
+    let d = Daemon::start();
+    let mut cmd = command(&d.socket);
+    cmd.arg("events")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).is_ok() {
+            let _ = tx.send(line);
+        }
+    });
+    // Without --since only new events show; commit until `sheaf` is connected and prints.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut n = 0;
+    let got = loop {
+        n += 1;
+        let (s, body) = d.send("POST", "/v1/collections", &json!({ "id": format!("c{n}") }));
+        assert_eq!(s, 201, "{body}");
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            break line;
+        }
+        assert!(Instant::now() < deadline, "no event printed within 10 s");
+    };
+    child.kill().ok();
+    child.wait().ok();
+    assert!(got.contains("collection.created"), "{got:?}");
+    assert!(
+        got.split_whitespace()
+            .next()
+            .unwrap()
+            .parse::<u64>()
+            .is_ok(),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn events_end_with_exit_8_and_a_resume_hint_when_the_daemon_stops() {
+    let mut d = Daemon::start();
+    d.send("POST", "/v1/collections", &json!({"id": "a"}));
+    let mut cmd = command(&d.socket);
+    cmd.args(["events", "--since", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.contains("collection.created"), "{first:?}");
+    assert!(d.stop().success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sheaf events outlived the daemon"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(8), "{stderr}");
+    assert!(stderr.contains("sheaf events --since 1"), "{stderr}");
+}
+
+#[test]
+fn exit_codes_tell_not_found_conflict_invalid_and_usage_apart() {
+    let d = Daemon::start();
+    sheaf(&d, &["ls", "nope"]).fails(4, "COLLECTION_NOT_FOUND");
+    sheaf(&d, &["undo", "op_01JD3Q2X9K8M7N6P5R4S3T2V1W"]).fails(4, "OP_NOT_FOUND");
+    let missing = sheaf(
+        &d,
+        &["add", "inbox", "--create", "doc_01JD3Q2X9K8M7N6P5R4S3T2V1W"],
+    );
+    missing.fails(4, "ITEMS_NOT_FOUND");
+    assert!(
+        missing
+            .stderr
+            .contains("missing: doc_01JD3Q2X9K8M7N6P5R4S3T2V1W"),
+        "details follow the error line: {missing:?}"
+    );
+    let nothing = sheaf(&d, &["undo"]);
+    assert_eq!(nothing.code, 4, "{nothing:?}");
+    assert!(
+        nothing.stderr.starts_with("sheaf: nothing to undo"),
+        "{nothing:?}"
+    );
+
+    sheaf(&d, &["collections", "create", "papers"]);
+    sheaf(&d, &["collections", "create", "papers"]).fails(5, "COLLECTION_EXISTS");
+    let ids = register(&d, "x", 1);
+    sheaf(&d, &["collections", "archive", "papers"]);
+    sheaf(&d, &["add", "papers", &ids[0]]).fails(5, "COLLECTION_ARCHIVED");
+
+    sheaf(&d, &["add", "inbox", "doc_oops"]).fails(6, "INVALID_ID");
+    sheaf(&d, &["collections", "create", "Not A Slug"]).fails(6, "VALIDATION_ERROR");
+    let missing_file = sheaf(&d, &["add", "inbox", "/nonexistent/file.txt"]);
+    missing_file.fails(4, "ITEMS_NOT_FOUND");
+
+    let usage = sheaf(&d, &["add", "papers"]);
+    assert_eq!(usage.code, 2, "{usage:?}");
+    let usage = sheaf(&d, &["add", "papers", "x", "--from", "inbox"]);
+    assert_eq!(usage.code, 2, "--from needs --move: {usage:?}");
+    let empty = sheaf_in(&d, &["add", "papers", "-"], "\n\n");
+    assert_eq!(empty.code, 2, "{empty:?}");
+}
+
+#[test]
+fn the_exit_codes_are_documented_in_help() {
+    let help = run(with(command(Path::new("/unused")), &["--help"]), "");
+    assert_eq!(help.code, 0);
+    for line in [
+        "0  success",
+        "3  sheafd unreachable",
+        "4  not found",
+        "5  conflict",
+        "6  invalid request",
+        "7  permission",
+        "8  busy",
+        "9  the daemon's storage failed",
+    ] {
+        assert!(help.stdout.contains(line), "{line:?} in {}", help.stdout);
+    }
+    let add = run(with(command(Path::new("/unused")), &["add", "--help"]), "");
+    assert!(
+        add.stdout.contains("not atomic as a whole"),
+        "{}",
+        add.stdout
+    );
+}
+
+/// `cmd` with more arguments.
+fn with(mut cmd: Command, args: &[&str]) -> Command {
+    cmd.args(args);
+    cmd
+}
+
+#[test]
+fn with_autostart_off_and_no_daemon_the_exit_code_is_three() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("none/sheafd.sock");
+    let r = run(with(command(&socket), &["status"]), "");
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(
+        r.stderr.starts_with("sheaf: sheafd is not running on "),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains(socket.to_str().unwrap()), "{r:?}");
+    assert!(!socket.exists(), "nothing was started");
+}
+
+#[test]
+fn adding_2500_ids_from_stdin_prints_one_combined_summary() {
+    let d = Daemon::start();
+    let ids = register(&d, "big", 2500);
+    let stdin = ids.join("\n") + "\n";
+
+    let r = sheaf_in(&d, &["--json", "add", "big", "--create", "-"], &stdin);
+    let report = r.json();
+    assert_eq!(r.stdout.lines().count(), 1, "one summary: {}", r.stdout);
+    assert_eq!(report["summary"]["total"], 2500);
+    assert_eq!(report["summary"]["succeeded"], 2500);
+    assert_eq!(report["summary"]["added"], 2500);
+    assert_eq!(report["summary"]["failed"], 0);
+    assert_eq!(report["items_by_type"]["text"], 2500);
+    assert_eq!(report["batches"], 3, "max_batch is 1000");
+    assert_eq!(report["op_ids"].as_array().unwrap().len(), 3);
+
+    let listed = sheaf(&d, &["--json", "ls", "big"]).json_lines();
+    assert_eq!(item_ids(&listed), ids, "all 2500, in input order");
+    let (_, c) = d.get("/v1/collections/big");
+    assert_eq!(c["item_count"], 2500);
+
+    // Again, as a human, with duplicates: one line, everything already there.
+    let doubled = format!("{stdin}{stdin}");
+    let again = sheaf_in(&d, &["add", "big", "-"], &doubled);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(again.stdout.lines().count(), 1, "{}", again.stdout);
+    assert!(
+        again
+            .stdout
+            .starts_with("big: total 2500 · added 0 · moved 0 · already there 2500"),
+        "{}",
+        again.stdout
+    );
+    assert!(again.stdout.contains("3 batches"), "{}", again.stdout);
+}
+
+#[test]
+fn a_multi_batch_add_is_atomic_per_batch_and_names_the_applied_ops() {
+    let d = Daemon::start_with_config("max_batch = 2\n");
+    let ids = register(&d, "p", 4);
+    let mut input = ids.clone();
+    input.push("doc_01JD3Q2X9K8M7N6P5R4S3T2V1W".to_owned());
+    let r = sheaf_in(&d, &["add", "part", "--create", "-"], &input.join("\n"));
+    r.fails(4, "ITEMS_NOT_FOUND");
+    assert!(r.stderr.contains("2 of 3 batches (4 items)"), "{r:?}");
+    let (_, c) = d.get("/v1/collections/part");
+    assert_eq!(c["item_count"], 4, "the first two batches stay applied");
+    let ops: Vec<&str> = r
+        .stderr
+        .lines()
+        .last()
+        .unwrap()
+        .split_whitespace()
+        .filter(|w| w.starts_with("op_"))
+        .collect();
+    assert_eq!(ops.len(), 2, "{r:?}");
+    for op in ops {
+        assert_eq!(sheaf(&d, &["undo", op]).code, 0);
+    }
+    let (_, c) = d.get("/v1/collections/part");
+    assert_eq!(
+        c["item_count"], 0,
+        "undoing the named ops reverts the batches"
+    );
+}
+
+#[test]
+fn paths_are_registered_then_added_and_relative_ones_are_taken_from_the_cwd() {
+    let d = Daemon::start();
+    let paths = d.files(&[
+        ("docs/a.txt", b"a\n"),
+        ("docs/sub/b.md", b"# b\n"),
+        ("c.txt", b"c\n"),
+    ]);
+    let cwd = d.dir.path().join("files/docs");
+    let mut cmd = command(&d.socket);
+    cmd.current_dir(&cwd).args([
+        "--json",
+        "add",
+        "notes",
+        "--create",
+        "a.txt",
+        "./sub/../sub/b.md",
+        "-",
+    ]);
+    let r = run(cmd, &format!("{}\n", paths[2]));
+    let report = r.json();
+    assert_eq!(report["summary"]["added"], 3);
+    assert_eq!(report["paths_registered"], 3);
+
+    let listed = sheaf(&d, &["--json", "ls", "notes"]).json_lines();
+    let listed_paths: Vec<&str> = listed
+        .iter()
+        .map(|e| e["item"]["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed_paths, paths, "absolute, normalised, in order");
+
+    // Registering is idempotent: the same files again are the same items.
+    let mut cmd = command(&d.socket);
+    cmd.current_dir(&cwd)
+        .args(["--json", "add", "notes", "a.txt"]);
+    let again = run(cmd, "").json();
+    assert_eq!(again["summary"]["already_in_collection"], 1);
+
+    // Paths work for rm too.
+    let mut cmd = command(&d.socket);
+    cmd.current_dir(&cwd)
+        .args(["--json", "rm", "notes", "a.txt"]);
+    assert_eq!(run(cmd, "").json()["summary"]["removed"], 1);
+    let deleted = sheaf(&d, &["--json", "ls", "notes", "--deleted"]).json_lines();
+    assert_eq!(deleted.len(), 3);
+    assert!(deleted[0]["deleted_at"].is_string());
+}
+
+#[test]
+fn move_from_takes_items_out_of_the_source_only() {
+    let d = Daemon::start();
+    let ids = register(&d, "m", 3);
+    let all = ids.join("\n");
+    sheaf_in(&d, &["add", "inbox", "--create", "-"], &all);
+    sheaf_in(&d, &["add", "keep", "--create", "-"], &all);
+    let r = sheaf(
+        &d,
+        &[
+            "--json", "add", "done", "--create", "--move", "--from", "inbox", &ids[0], &ids[1],
+        ],
+    )
+    .json();
+    assert_eq!(r["summary"]["moved"], 2);
+    assert_eq!(r["summary"]["added"], 2);
+    let left = sheaf(&d, &["ls", "inbox", "-q"]);
+    assert_eq!(left.stdout.trim(), ids[2]);
+    let keep = sheaf(&d, &["ls", "keep", "-q"]);
+    assert_eq!(
+        keep.stdout.lines().count(),
+        3,
+        "other collections are untouched"
+    );
+    // Not in the source any more: refused, nothing changes.
+    sheaf(&d, &["add", "done", "--move", "--from", "inbox", &ids[0]]).fails(5, "NOT_IN_SOURCE");
+}
+
+#[test]
+fn human_output_is_plain_aligned_text_without_colour_when_piped() {
+    let d = Daemon::start();
+    let ids = register(&d, "h", 2);
+    sheaf(
+        &d,
+        &["collections", "create", "papers", "--name", "My papers"],
+    );
+    sheaf(&d, &["add", "papers", &ids[0], &ids[1]]);
+    let table = sheaf(&d, &["collections"]);
+    assert_eq!(table.code, 0);
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    assert!(lines[0].starts_with("ID "), "{}", table.stdout);
+    let name_at = lines[0].find("NAME").unwrap();
+    assert_eq!(
+        lines[2].find("My papers"),
+        Some(name_at),
+        "{}",
+        table.stdout
+    );
+    let ls = sheaf(&d, &["ls", "papers"]);
+    let lines: Vec<&str> = ls.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", ls.stdout);
+    assert_eq!(lines[1].find("h0.txt"), lines[0].find("NAME"));
+    for out in [&table.stdout, &ls.stdout] {
+        assert!(!out.contains('\x1b'), "no colour when piped: {out}");
+        assert!(out.lines().all(|l| !l.ends_with(' ')), "no trailing spaces");
+    }
+    let status = sheaf(&d, &["status"]);
+    assert!(status.stdout.starts_with("sheafd "), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("max_batch 1000"),
+        "{}",
+        status.stdout
+    );
+}
+
+#[test]
+fn completions_are_printed_for_each_shell_without_a_daemon() {
+    for shell in ["bash", "zsh", "fish"] {
+        let r = run(
+            with(
+                command(Path::new("/nonexistent/s.sock")),
+                &["completions", shell],
+            ),
+            "",
+        );
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(r.stdout.contains("sheaf"), "{shell}");
+        assert!(r.stdout.contains("collections"), "{shell}");
+    }
+}
+
+/// Stops an autostarted daemon (found by `SO_PEERCRED` on its socket) when dropped.
+struct Autostarted {
+    socket: PathBuf,
+}
+
+impl Autostarted {
+    fn pid(&self) -> Option<rustix::process::Pid> {
+        let stream = UnixStream::connect(&self.socket).ok()?;
+        rustix::net::sockopt::socket_peercred(&stream)
+            .ok()
+            .map(|cred| cred.pid)
+    }
+}
+
+impl Drop for Autostarted {
+    fn drop(&mut self) {
+        let Some(pid) = self.pid() else { return };
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.socket.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn autostart_command(dir: &Path, socket: &Path) -> Command {
+    let mut cmd = command(socket);
+    cmd.env_remove("SHEAF_NO_AUTOSTART")
+        // Nothing of the user's: sheafd is found next to `sheaf`, not on PATH.
+        .env("PATH", "/usr/bin:/bin")
+        .env("XDG_RUNTIME_DIR", dir)
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .arg("--database")
+        .arg(dir.join("data/sheaf.redb"));
+    cmd
+}
+
+#[test]
+fn with_no_daemon_sheaf_starts_sheafd_which_keeps_running() {
+    // Build both binaries first so the clock below measures the start, not cargo.
+    sheaf_e2e::bin_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("run/sheafd.sock");
+    let guard = Autostarted {
+        socket: socket.clone(),
+    };
+    let started = Instant::now();
+    let r = run(
+        with(
+            autostart_command(dir.path(), &socket),
+            &["--json", "status"],
+        ),
+        "",
+    );
+    let health = r.json();
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(health["api_version"], sheaf_proto::API_VERSION);
+    assert_eq!(
+        health["store"]["path"],
+        dir.path().join("data/sheaf.redb").to_str().unwrap()
+    );
+
+    // The daemon outlives the command that started it, in its own process group.
+    let pid = guard
+        .pid()
+        .expect("sheafd answers on the socket after sheaf exited");
+    let exe = std::fs::read_link(format!("/proc/{}/exe", pid.as_raw_nonzero())).unwrap();
+    assert_eq!(exe.file_name().unwrap(), "sheafd");
+    assert_eq!(
+        rustix::process::getpgid(Some(pid)).unwrap(),
+        pid,
+        "its own process group"
+    );
+    assert!(
+        dir.path().join("run/sheafd.log").exists(),
+        "stderr goes to the log"
+    );
+
+    // A second command reuses it (autostart off now: it must answer).
+    let again = run(with(command(&socket), &["--json", "status"]), "").json();
+    assert!(again["uptime_s"].is_u64());
+    assert_eq!(guard.pid(), Some(pid), "the same daemon");
+    drop(guard);
+    assert!(!socket.exists(), "stopped cleanly");
+}
+
+#[test]
+fn a_sheafd_that_cannot_start_is_reported_with_its_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("run/sheafd.sock");
+    let _guard = Autostarted {
+        socket: socket.clone(),
+    };
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "max_bacth = 5\n").unwrap();
+    let mut cmd = autostart_command(dir.path(), &socket);
+    cmd.arg("--config").arg(&bad).arg("status");
+    let r = run(cmd, "");
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(
+        r.stderr.starts_with("sheaf: could not start sheafd"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr.contains("max_bacth"),
+        "the daemon's own words: {r:?}"
+    );
+    assert!(r.stderr.contains("sheafd.log"), "{r:?}");
+}
+
+/// A fake daemon on `socket`: answers every request with `response`, or with nothing at
+/// all (holding the connection open) when `response` is `None`. Only injects the fault.
+fn fake_daemon(socket: &Path, response: Option<String>) {
+    std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
+    let listener = UnixListener::bind(socket).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let Some(response) = &response else {
+                held.push(stream);
+                continue;
+            };
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            if request.windows(4).any(|w| w == b"\r\n\r\n") {
+                let _ = stream.write_all(response.as_bytes());
+            }
+        }
+    });
+}
+
+#[test]
+fn a_daemon_of_another_api_version_is_refused_plainly_naming_both_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("fake.sock");
+    let body = json!({
+        "status": "ok", "version": "9.0.0", "api_version": "999", "uptime_s": 1
+    })
+    .to_string();
+    fake_daemon(
+        &socket,
+        Some(format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        )),
+    );
+    let r = run(with(command(&socket), &["ls", "papers"]), "");
+    assert_eq!(r.code, 3, "{r:?}");
+    assert_eq!(r.stderr.lines().count(), 1, "one plain line: {r:?}");
+    assert!(r.stderr.starts_with("sheaf: version mismatch"), "{r:?}");
+    assert!(
+        r.stderr
+            .contains(&format!("API version {}", sheaf_proto::API_VERSION)),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("API version 999"), "{r:?}");
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn a_hung_daemon_is_reported_within_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("hung.sock");
+    fake_daemon(&socket, None);
+    let mut cmd = command(&socket); // builds the binaries first, outside the clock
+    let started = Instant::now();
+    // Autostart on: something listens, so nothing is started; the hang is reported.
+    cmd.env_remove("SHEAF_NO_AUTOSTART").arg("status");
+    let r = run(cmd, "");
+    let took = started.elapsed();
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(took < Duration::from_secs(8), "reported after {took:?}");
+    assert!(
+        took >= Duration::from_secs(1),
+        "waited for the health timeout: {took:?}"
+    );
+    assert!(r.stderr.contains("did not answer"), "{r:?}");
+    assert!(r.stderr.contains(socket.to_str().unwrap()), "{r:?}");
+}
