@@ -362,12 +362,11 @@ impl Store {
         self.write(|v, ctx| rules::plan_undo(v, ctx, op))
     }
 
-    fn read(&self) -> Result<(redb::ReadTransaction, ReadTabs), StoreError> {
+    fn read(&self) -> Result<ReadTabs, StoreError> {
         let txn = self
             .db
             .begin_read()
             .map_err(StoreError::redb("starting a read"))?;
-        let tabs = ReadTabs::open(&txn)?;
-        Ok((txn, tabs))
+        Ok(ReadTabs::new(txn))
     }
 }

@@ -9,8 +9,10 @@ use sheaf_core::{
 
 use crate::Store;
 use crate::error::StoreError;
-use crate::schema::{FEED, FeedBlock, META_FIRST_SEQ, META_NEXT_SEQ, ReadTabs, decode};
-use crate::view::{collection, collection_id_of, count, entry, handle_of, item, meta};
+use crate::schema::{FeedBlock, META_FIRST_SEQ, META_NEXT_SEQ, ReadTabs, Tabs, decode};
+use crate::view::{
+    collection, collection_id_of, collection_record, count, entry, handle_of, item, meta,
+};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -169,12 +171,12 @@ impl Store {
     /// Collections, `default` first (unless listing the trash or only archived ones), then
     /// by id.
     pub fn collections(&self, query: &CollectionQuery) -> Result<Vec<Collection>> {
-        let (_txn, t) = self.read()?;
+        let t = self.read()?;
         let mut out = Vec::new();
         if !query.trashed && query.archived != Some(true) {
             out.extend(collection(&t, &CollectionId::default_collection())?);
         }
-        for r in t.collections.iter().map_err(StoreError::storage)? {
+        for r in t.collections()?.iter().map_err(StoreError::storage)? {
             let (_, v) = r.map_err(StoreError::storage)?;
             let record: crate::schema::CollectionRecord = decode(v.value(), "collection")?;
             let mut c = record.collection;
@@ -191,14 +193,14 @@ impl Store {
 
     /// One collection with its live count, trashed or not.
     pub fn collection(&self, id: &CollectionId) -> Result<Option<Collection>> {
-        let (_txn, t) = self.read()?;
+        let t = self.read()?;
         collection(&t, id)
     }
 
     /// A page of a collection's entries in `sort_order` (the `default` view: unfiled items
     /// in id order). `None` when the collection does not exist.
     pub fn entries(&self, id: &CollectionId, query: &EntryQuery) -> Result<Option<Page<Listed>>> {
-        let (_txn, t) = self.read()?;
+        let t = self.read()?;
         let limit = query.limit.clamp(1, 1000);
         if id.is_default() {
             return default_page(&t, query, limit).map(Some);
@@ -219,11 +221,11 @@ impl Store {
         };
         let range = (handle, start)..=(handle, i64::MAX);
         let mut live = t
-            .live_pos
+            .live_pos()?
             .range(range.clone())
             .map_err(StoreError::storage)?;
         let mut dead = if query.deleted {
-            Some(t.dead_pos.range(range).map_err(StoreError::storage)?)
+            Some(t.dead_pos()?.range(range).map_err(StoreError::storage)?)
         } else {
             None
         };
@@ -276,7 +278,7 @@ impl Store {
 
     /// An item's entry in a collection, live or soft-deleted.
     pub fn entry(&self, collection: &CollectionId, item_id: ItemId) -> Result<Option<Entry>> {
-        let (_txn, t) = self.read()?;
+        let t = self.read()?;
         let Some(handle) = handle_of(&t, collection)? else {
             return Ok(None);
         };
@@ -285,20 +287,21 @@ impl Store {
 
     /// An item with the collections (outside the trash) it is live in.
     pub fn item(&self, id: ItemId) -> Result<Option<(Item, Vec<CollectionId>)>> {
-        let (_txn, t) = self.read()?;
+        let t = self.read()?;
         let Some(it) = item(&t, id.ulid().0)?.filter(|i| i.id == id) else {
             return Ok(None);
         };
         let ulid = id.ulid().0;
         let mut ids = Vec::new();
         for r in t
-            .members
+            .members()?
             .range((ulid, 0)..=(ulid, u64::MAX))
             .map_err(StoreError::storage)?
         {
             let (k, _) = r.map_err(StoreError::storage)?;
             if let Some(cid) = collection_id_of(&t, k.value().1)?
-                && collection(&t, &cid)?.is_some_and(|c| c.trashed_at.is_none())
+                && collection_record(&t, cid.as_str())?
+                    .is_some_and(|r| r.collection.trashed_at.is_none())
             {
                 ids.push(cid);
             }
@@ -309,8 +312,8 @@ impl Store {
 
     /// The item at a path (or, if its file is gone, last seen there).
     pub fn item_by_path(&self, path: &str) -> Result<Option<Item>> {
-        let (_txn, t) = self.read()?;
-        let Some(ulid) = t.paths.get(path).map_err(StoreError::storage)? else {
+        let t = self.read()?;
+        let Some(ulid) = t.paths()?.get(path).map_err(StoreError::storage)? else {
             return Ok(None);
         };
         item(&t, ulid.value())
@@ -353,7 +356,7 @@ impl Store {
                 next_cursor: page.next_cursor,
             }));
         }
-        let (_txn, t) = self.read()?;
+        let t = self.read()?;
         let pass = |i: &Item| {
             item_passes(
                 i,
@@ -369,7 +372,7 @@ impl Store {
             let after: Option<String> = parse_cursor(query.cursor.as_deref(), 'P')?;
             let start = after.clone().unwrap_or_else(|| prefix.clone());
             for r in t
-                .paths
+                .paths()?
                 .range(start.as_str()..)
                 .map_err(StoreError::storage)?
             {
@@ -403,7 +406,7 @@ impl Store {
         }
         let after: Option<u128> = parse_cursor(query.cursor.as_deref(), 'i')?;
         let start = after.map_or(0, |a| a.saturating_add(1));
-        for r in t.items.range(start..).map_err(StoreError::storage)? {
+        for r in t.items()?.range(start..).map_err(StoreError::storage)? {
             let (k, v) = r.map_err(StoreError::storage)?;
             let it: Item = decode(v.value(), "item")?;
             if !pass(&it) {
@@ -425,8 +428,8 @@ impl Store {
     /// Up to `limit` events with `seq > since`. `reset` is set when some of them were
     /// already dropped from the feed.
     pub fn events(&self, since: u64, limit: usize) -> Result<FeedPage> {
-        let (txn, t) = self.read()?;
-        let feed = txn.open_table(FEED).map_err(StoreError::table)?;
+        let t = self.read()?;
+        let feed = t.feed()?;
         let first = meta(&t, META_FIRST_SEQ)?.max(1);
         let last_seq = meta(&t, META_NEXT_SEQ)?.max(1) - 1;
         let reset = since.saturating_add(1) < first && since < last_seq;
@@ -472,13 +475,13 @@ impl Store {
 
     /// The last committed seq (0 before the first event).
     pub fn last_seq(&self) -> Result<u64> {
-        let (_txn, t) = self.read()?;
+        let t = self.read()?;
         Ok(meta(&t, META_NEXT_SEQ)?.max(1) - 1)
     }
 
     /// Logged ops, newest first.
     pub fn ops(&self, cursor: Option<&str>, limit: usize) -> Result<Page<OpRecord>> {
-        let (_txn, t) = self.read()?;
+        let t = self.read()?;
         let limit = limit.clamp(1, 1000);
         let before: Option<u128> = parse_cursor(cursor, 'o')?;
         // Newest first: everything strictly older than the cursor.
@@ -490,7 +493,7 @@ impl Store {
         };
         let mut rows = Vec::with_capacity(limit);
         let mut next_cursor = None;
-        for r in t.ops.range(..=end).map_err(StoreError::storage)?.rev() {
+        for r in t.ops()?.range(..=end).map_err(StoreError::storage)?.rev() {
             let (_, v) = r.map_err(StoreError::storage)?;
             if rows.len() == limit {
                 next_cursor = rows
@@ -508,8 +511,8 @@ impl Store {
 
     /// One logged op.
     pub fn op(&self, id: OpId) -> Result<Option<OpRecord>> {
-        let (_txn, t) = self.read()?;
-        t.ops
+        let t = self.read()?;
+        t.ops()?
             .get(id.ulid().0)
             .map_err(StoreError::storage)?
             .map(|v| decode(v.value(), "op"))
@@ -518,8 +521,8 @@ impl Store {
 
     /// How many items the store knows.
     pub fn item_total(&self) -> Result<u64> {
-        let (_txn, t) = self.read()?;
-        t.items.len().map_err(StoreError::storage)
+        let t = self.read()?;
+        t.items()?.len().map_err(StoreError::storage)
     }
 }
 
@@ -528,7 +531,7 @@ fn default_page(t: &ReadTabs, query: &EntryQuery, limit: usize) -> Result<Page<L
     let start = after.map_or(0, |a| a.saturating_add(1));
     let mut rows = Vec::with_capacity(limit);
     let mut next_cursor = None;
-    for r in t.unfiled.range(start..).map_err(StoreError::storage)? {
+    for r in t.unfiled()?.range(start..).map_err(StoreError::storage)? {
         let (k, _) = r.map_err(StoreError::storage)?;
         let Some(it) = item(t, k.value())? else {
             continue;

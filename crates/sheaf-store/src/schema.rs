@@ -20,6 +20,8 @@
 //! | `feed` | first seq → [`FeedBlock`] | the change feed, one block per commit |
 //! | `ops` | ULID → `OpRecord` | the op log with inverses |
 
+use std::cell::OnceCell;
+
 use redb::{
     ReadOnlyTable, ReadTransaction, ReadableTable, Table, TableDefinition, WriteTransaction,
 };
@@ -55,25 +57,38 @@ macro_rules! tables {
             $(
                 #[allow(non_camel_case_types)]
                 type $field: ReadableTable<$k, $v>;
-                fn $field(&self) -> &Self::$field;
+                fn $field(&self) -> Result<&Self::$field, StoreError>;
             )*
         }
 
-        /// The state tables of a read transaction.
+        /// The state tables of a read transaction, each opened on first use: most reads
+        /// touch two or three of them.
         pub(crate) struct ReadTabs {
-            $(pub(crate) $field: ReadOnlyTable<$k, $v>,)*
+            txn: ReadTransaction,
+            $($field: OnceCell<ReadOnlyTable<$k, $v>>,)*
         }
 
         impl ReadTabs {
-            pub(crate) fn open(txn: &ReadTransaction) -> Result<Self, StoreError> {
-                Ok(Self { $($field: txn.open_table($konst).map_err(StoreError::table)?,)* })
+            pub(crate) fn new(txn: ReadTransaction) -> Self {
+                Self { txn, $($field: OnceCell::new(),)* }
+            }
+
+            /// The change feed (not part of the planning view).
+            pub(crate) fn feed(&self) -> Result<ReadOnlyTable<u64, &'static [u8]>, StoreError> {
+                self.txn.open_table(FEED).map_err(StoreError::table)
             }
         }
 
         impl Tabs for ReadTabs {
             $(
                 type $field = ReadOnlyTable<$k, $v>;
-                fn $field(&self) -> &Self::$field { &self.$field }
+                fn $field(&self) -> Result<&Self::$field, StoreError> {
+                    if let Some(t) = self.$field.get() {
+                        return Ok(t);
+                    }
+                    let table = self.txn.open_table($konst).map_err(StoreError::table)?;
+                    Ok(self.$field.get_or_init(|| table))
+                }
             )*
         }
 
@@ -91,7 +106,7 @@ macro_rules! tables {
         impl<'t> Tabs for WriteTabs<'t> {
             $(
                 type $field = Table<'t, $k, $v>;
-                fn $field(&self) -> &Self::$field { &self.$field }
+                fn $field(&self) -> Result<&Self::$field, StoreError> { Ok(&self.$field) }
             )*
         }
     };

@@ -14,14 +14,14 @@ use crate::schema::{CollectionRecord, EntryRecord, META_CREATED, META_UNFILED, T
 type Result<T> = std::result::Result<T, StoreError>;
 
 pub(crate) fn meta<T: Tabs>(t: &T, key: &str) -> Result<u64> {
-    Ok(t.meta()
+    Ok(t.meta()?
         .get(key)
         .map_err(StoreError::storage)?
         .map_or(0, |v| v.value()))
 }
 
 pub(crate) fn collection_record<T: Tabs>(t: &T, id: &str) -> Result<Option<CollectionRecord>> {
-    t.collections()
+    t.collections()?
         .get(id)
         .map_err(StoreError::storage)?
         .map(|v| decode(v.value(), "collection"))
@@ -33,7 +33,7 @@ pub(crate) fn handle_of<T: Tabs>(t: &T, id: &CollectionId) -> Result<Option<u64>
 }
 
 pub(crate) fn collection_id_of<T: Tabs>(t: &T, handle: u64) -> Result<Option<CollectionId>> {
-    let Some(slug) = t.handles().get(handle).map_err(StoreError::storage)? else {
+    let Some(slug) = t.handles()?.get(handle).map_err(StoreError::storage)? else {
         return Ok(None);
     };
     CollectionId::parse(slug.value())
@@ -45,7 +45,7 @@ pub(crate) fn collection_id_of<T: Tabs>(t: &T, handle: u64) -> Result<Option<Col
 }
 
 pub(crate) fn count<T: Tabs>(t: &T, handle: u64) -> Result<u64> {
-    Ok(t.counts()
+    Ok(t.counts()?
         .get(handle)
         .map_err(StoreError::storage)?
         .map_or(0, |v| v.value()))
@@ -69,7 +69,7 @@ pub(crate) fn collection<T: Tabs>(t: &T, id: &CollectionId) -> Result<Option<Col
 }
 
 pub(crate) fn item<T: Tabs>(t: &T, ulid: u128) -> Result<Option<Item>> {
-    t.items()
+    t.items()?
         .get(ulid)
         .map_err(StoreError::storage)?
         .map(|v| decode(v.value(), "item"))
@@ -83,7 +83,7 @@ pub(crate) fn entry<T: Tabs>(
     ulid: u128,
 ) -> Result<Option<Entry>> {
     let Some(v) = t
-        .entries()
+        .entries()?
         .get((handle, ulid))
         .map_err(StoreError::storage)?
     else {
@@ -188,7 +188,7 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
     }
 
     fn item_by_path(&self, path: &str) -> Result<Option<Item>> {
-        let Some(ulid) = self.tabs.paths().get(path).map_err(StoreError::storage)? else {
+        let Some(ulid) = self.tabs.paths()?.get(path).map_err(StoreError::storage)? else {
             return Ok(None);
         };
         item(self.tabs, ulid.value())
@@ -206,7 +206,7 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
         let mut ids = Vec::new();
         for r in self
             .tabs
-            .members()
+            .members()?
             .range((ulid, 0)..=(ulid, u64::MAX))
             .map_err(StoreError::storage)?
         {
@@ -231,7 +231,7 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
         };
         let Some(ulid) = self
             .tabs
-            .unique()
+            .unique()?
             .get((handle, unique_id))
             .map_err(StoreError::storage)?
         else {
@@ -244,8 +244,8 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
         let Some(handle) = self.handle(collection_id)? else {
             return Ok(None);
         };
-        let a = bounds(self.tabs.live_pos(), handle)?;
-        let b = bounds(self.tabs.dead_pos(), handle)?;
+        let a = bounds(self.tabs.live_pos()?, handle)?;
+        let b = bounds(self.tabs.dead_pos()?, handle)?;
         Ok(match (a, b) {
             (Some((a0, a1)), Some((b0, b1))) => Some((a0.min(b0), a1.max(b1))),
             (a, b) => a.or(b),
@@ -261,8 +261,8 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
         let Some(handle) = self.handle(collection_id)? else {
             return Ok(None);
         };
-        let a = neighbour(self.tabs.live_pos(), handle, sort, below)?;
-        let b = neighbour(self.tabs.dead_pos(), handle, sort, below)?;
+        let a = neighbour(self.tabs.live_pos()?, handle, sort, below)?;
+        let b = neighbour(self.tabs.dead_pos()?, handle, sort, below)?;
         Ok(match (a, b) {
             (Some(a), Some(b)) => Some(if below { a.max(b) } else { a.min(b) }),
             (a, b) => a.or(b),
@@ -273,8 +273,8 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
         let Some(handle) = self.handle(collection_id)? else {
             return Ok(Vec::new());
         };
-        let mut all = positions::<T>(self.tabs.live_pos(), handle)?;
-        all.extend(positions::<T>(self.tabs.dead_pos(), handle)?);
+        let mut all = positions::<T>(self.tabs.live_pos()?, handle)?;
+        all.extend(positions::<T>(self.tabs.dead_pos()?, handle)?);
         all.sort_unstable();
         let mut out = Vec::with_capacity(all.len());
         for (sort, ulid) in all {
@@ -293,7 +293,7 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
     ) -> Result<Vec<ItemId>> {
         let mut out = Vec::new();
         if collection_id.is_default() {
-            for r in self.tabs.unfiled().iter().map_err(StoreError::storage)? {
+            for r in self.tabs.unfiled()?.iter().map_err(StoreError::storage)? {
                 if out.len() >= limit {
                     break;
                 }
@@ -311,7 +311,7 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
         };
         for r in self
             .tabs
-            .live_pos()
+            .live_pos()?
             .range((handle, i64::MIN)..=(handle, i64::MAX))
             .map_err(StoreError::storage)?
         {
@@ -336,7 +336,7 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
 
     fn op(&self, id: OpId) -> Result<Option<OpRecord>> {
         self.tabs
-            .ops()
+            .ops()?
             .get(id.ulid().0)
             .map_err(StoreError::storage)?
             .map(|v| decode(v.value(), "op"))
