@@ -263,3 +263,341 @@ pub fn assert_error(got: &(u16, Value), status: u16, code: &str) -> Value {
     );
     body["error"]["details"].clone()
 }
+
+// ---------------------------------------------------------------------------------------
+// Helpers shared by the API, error, event, access and lifecycle suites.
+
+/// A reply with its headers, for checks on `X-Request-Id`, `Retry-After` and friends.
+#[derive(Debug)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The response headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// The JSON body (`Null` when empty, a string when not JSON).
+    pub body: Value,
+}
+
+impl Reply {
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn from_response(r: reqwest::blocking::Response) -> Self {
+        let headers = r.headers().clone();
+        let (status, body) = split(r);
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// Sends a request with any method, content type and raw body through `client`.
+pub fn request_with(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    method: &str,
+    content_type: Option<&str>,
+    body: Option<Vec<u8>>,
+) -> Reply {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = client.request(method, url);
+    if let Some(ct) = content_type {
+        req = req.header(reqwest::header::CONTENT_TYPE, ct);
+    }
+    if let Some(b) = body {
+        req = req.body(b);
+    }
+    Reply::from_response(req.send().unwrap())
+}
+
+/// Asserts the SPEC's error envelope on a reply: status, `success: false`, the code, a
+/// message, a `details` field, and an `X-Request-Id` header equal to the envelope's
+/// `request_id`. Returns `details`.
+pub fn assert_envelope(reply: &Reply, status: u16, code: &str) -> Value {
+    let details = assert_error(&(reply.status, reply.body.clone()), status, code);
+    let error = reply.body["error"].as_object().expect("error object");
+    assert!(
+        error.contains_key("details"),
+        "details is always present: {}",
+        reply.body
+    );
+    assert_eq!(
+        reply.header("x-request-id"),
+        reply.body["error"]["request_id"].as_str(),
+        "X-Request-Id equals the envelope's request_id"
+    );
+    assert!(
+        reply
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("application/json")),
+        "{:?}",
+        reply.headers
+    );
+    details
+}
+
+/// A line of `GET /v1/events`, read by a background thread.
+#[derive(Debug)]
+pub struct EventStream {
+    rx: std::sync::mpsc::Receiver<Value>,
+}
+
+impl EventStream {
+    /// The next event, or `None` after `timeout` or when the stream ended.
+    pub fn next(&self, timeout: Duration) -> Option<Value> {
+        self.rx.recv_timeout(timeout).ok()
+    }
+
+    /// Events until one with `seq >= last` (included); panics after `timeout`.
+    pub fn until_seq(&self, last: u64, timeout: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let e = self
+                .next(left)
+                .unwrap_or_else(|| panic!("no event up to seq {last} within {timeout:?}: {out:?}"));
+            let seq = e["seq"].as_u64().expect("seq");
+            out.push(e);
+            if seq >= last {
+                return out;
+            }
+        }
+    }
+
+    /// Whether the stream ends (the daemon closed it) within `timeout`, skipping events.
+    pub fn ends_within(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(_) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return true,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return false,
+            }
+        }
+    }
+}
+
+impl Daemon {
+    /// A daemon set up with this config but not started: `spawn()` starts it.
+    pub fn unstarted(config: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(&config_path, config).unwrap();
+        Self {
+            socket: dir.path().join("run/sheafd.sock"),
+            database: dir.path().join("data/sheaf.redb"),
+            config: config_path,
+            dir,
+            child: None,
+        }
+    }
+
+    /// Sends SIGTERM without waiting; `wait()` collects the exit status.
+    pub fn terminate(&self) {
+        let child = self.child.as_ref().expect("running");
+        let pid = rustix::process::Pid::from_child(child);
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    }
+
+    /// Waits for the process to exit (after `terminate()`), at most `timeout`.
+    pub fn wait(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + timeout;
+        let child = self.child.as_mut().expect("running");
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                self.child = None;
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "sheafd did not exit within {timeout:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Any request over the socket, with its headers.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        request_with(&self.client(), &self.url(path), method, content_type, body)
+    }
+
+    /// A JSON request, with its headers.
+    pub fn json(&self, method: &str, path: &str, body: &Value) -> Reply {
+        self.request(
+            method,
+            path,
+            Some("application/json"),
+            Some(serde_json::to_vec(body).unwrap()),
+        )
+    }
+
+    /// Creates files under the daemon's directory, registers them, and returns their ids.
+    pub fn register(&self, names: &[(&str, &[u8])]) -> Vec<String> {
+        let paths = self.files(names);
+        self.register_paths(&paths)
+    }
+
+    /// Registers existing files by path (in `max_batch`-sized requests); returns their ids.
+    pub fn register_paths(&self, paths: &[String]) -> Vec<String> {
+        let (_, health) = self.get("/v1/health");
+        let max = health["limits"]["max_batch"].as_u64().unwrap() as usize;
+        let mut ids = Vec::with_capacity(paths.len());
+        for chunk in paths.chunks(max) {
+            let (s, body) = self.send("POST", "/v1/items", &serde_json::json!({ "paths": chunk }));
+            assert_eq!(s, 200, "{body}");
+            ids.extend(
+                body["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["id"].as_str().unwrap().to_owned()),
+            );
+        }
+        ids
+    }
+
+    /// Creates `n` small text files named `{prefix}{i}.txt` and registers them.
+    pub fn register_many(&self, prefix: &str, n: usize) -> Vec<String> {
+        let base = self.dir.path().join("files");
+        std::fs::create_dir_all(&base).unwrap();
+        let paths: Vec<String> = (0..n)
+            .map(|i| {
+                let p = base.join(format!("{prefix}{i}.txt"));
+                std::fs::write(&p, format!("{prefix} {i}\n")).unwrap();
+                p.to_str().unwrap().to_owned()
+            })
+            .collect();
+        self.register_paths(&paths)
+    }
+
+    /// Registers `n` hard links `{prefix}{i}.txt` to one small file: `n` distinct items
+    /// without creating `n` inodes, which is slow on some filesystems (tens of seconds for
+    /// 10 000 files on the CI disk).
+    pub fn register_links(&self, prefix: &str, n: usize) -> Vec<String> {
+        let base = self.dir.path().join("files");
+        std::fs::create_dir_all(&base).unwrap();
+        let original = base.join(format!("{prefix}.orig"));
+        std::fs::write(&original, format!("{prefix}\n")).unwrap();
+        let paths: Vec<String> = (0..n)
+            .map(|i| {
+                let p = base.join(format!("{prefix}{i}.txt"));
+                std::fs::hard_link(&original, &p).unwrap();
+                p.to_str().unwrap().to_owned()
+            })
+            .collect();
+        self.register_paths(&paths)
+    }
+
+    /// Creates a collection (201) and returns it.
+    pub fn create_collection(&self, id: &str) -> Value {
+        let (s, body) = self.send("POST", "/v1/collections", &serde_json::json!({ "id": id }));
+        assert_eq!(s, 201, "{body}");
+        body
+    }
+
+    /// Batch-adds item ids to a collection (200) and returns the answer.
+    pub fn add(&self, collection: &str, items: &[String]) -> Value {
+        let (s, body) = self.send(
+            "POST",
+            &format!("/v1/collections/{collection}/items"),
+            &serde_json::json!({ "items": items }),
+        );
+        assert_eq!(s, 200, "{body}");
+        body
+    }
+
+    /// `store.last_seq` of `/v1/health`.
+    pub fn last_seq(&self) -> u64 {
+        let (s, h) = self.get("/v1/health");
+        assert_eq!(s, 200, "{h}");
+        h["store"]["last_seq"].as_u64().unwrap()
+    }
+
+    /// Every live entry of a collection, following cursors with this page size.
+    pub fn all_entries(&self, collection: &str, limit: usize) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/v1/collections/{collection}/items?limit={limit}");
+            if let Some(c) = &cursor {
+                path.push_str("&cursor=");
+                path.push_str(c);
+            }
+            let (s, page) = self.get(&path);
+            assert_eq!(s, 200, "{page}");
+            let entries = page["entries"].as_array().unwrap();
+            assert!(entries.len() <= limit, "a page holds at most limit entries");
+            out.extend(entries.iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return out,
+            }
+        }
+    }
+
+    /// Opens `GET /v1/events{query}`; returns once the response headers arrived, so every
+    /// commit after this call is on the stream.
+    pub fn events(&self, query: &str) -> EventStream {
+        let client = reqwest::blocking::Client::builder()
+            .unix_socket(self.socket.clone())
+            .timeout(None)
+            .build()
+            .unwrap();
+        let r = client
+            .get(self.url(&format!("/v1/events{query}")))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(
+            r.headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/x-ndjson")
+        );
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let reader = std::io::BufReader::new(r);
+            for line in std::io::BufRead::lines(reader) {
+                let Ok(line) = line else { return };
+                let event: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("event line {line:?} is not JSON: {e}"));
+                if tx.send(event).is_err() {
+                    return;
+                }
+            }
+        });
+        EventStream { rx }
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (bound to port 0, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Whether a program is on `PATH`.
+pub fn have(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(program).is_file()))
+}
+
+/// Whether the tests run as root (some access and storage tests need it).
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}

@@ -12,7 +12,7 @@ mod api;
 pub mod config;
 mod socket;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,6 +22,60 @@ use sheaf_store::{Options, Store, StoreError};
 use tokio::sync::watch;
 
 use crate::access::{Limiter, Peer};
+
+/// How long a shutdown waits for open connections to finish their requests.
+pub const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Re-reads the config file on SIGHUP and puts the settings that can change live into
+/// force (read-only uids, the rate limit, API keys); an invalid file is reported and the
+/// running config stays. Settings that need a restart are named in the log.
+fn reload_config(fixed: &Config, access: &std::sync::RwLock<api::Access>) {
+    let path = fixed.source.clone().or_else(config::default_config);
+    let fresh = match Config::load(
+        path.as_deref(),
+        fixed.source.is_some(),
+        Some(fixed.socket.clone()),
+        Some(fixed.database.clone()),
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "SIGHUP: the config is invalid; the running config stays");
+            return;
+        }
+    };
+    let mut needs_restart = Vec::new();
+    if fresh.limits != fixed.limits {
+        needs_restart.push("max_batch/max_select");
+    }
+    if fresh.max_body_bytes != fixed.max_body_bytes {
+        needs_restart.push("max_body_bytes");
+    }
+    if fresh.cache_bytes != fixed.cache_bytes {
+        needs_restart.push("cache_mb");
+    }
+    if fresh.feed_retention != fixed.feed_retention || fresh.op_retention != fixed.op_retention {
+        needs_restart.push("feed_retention/op_retention");
+    }
+    if fresh.tcp.as_ref().map(|t| t.listen) != fixed.tcp.as_ref().map(|t| t.listen) {
+        needs_restart.push("tcp.listen");
+    }
+    if !needs_restart.is_empty() {
+        tracing::warn!(settings = ?needs_restart, "SIGHUP: these settings take effect at the next start");
+    }
+    let mut slot = access
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let limiter = if fresh.rate_limit == slot.config.rate_limit {
+        Arc::clone(&slot.limiter)
+    } else {
+        Arc::new(Limiter::new(fresh.rate_limit))
+    };
+    *slot = api::Access {
+        config: Arc::new(fresh),
+        limiter,
+    };
+    tracing::info!("SIGHUP: config reloaded (read-only uids, rate limit, API keys)");
+}
 
 /// Why the daemon could not start or stopped abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -61,10 +115,12 @@ pub enum DaemonError {
 }
 
 /// Runs the daemon until `shutdown` completes: opens the store, binds the socket (and the
-/// TCP listener if configured), serves, then drains and cleans up.
+/// TCP listener if configured), serves, then drains (for at most [`DRAIN_DEADLINE`]) and
+/// cleans up. Each message on `reload` re-reads the config file (SIGHUP in `sheafd`).
 pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    mut reload: tokio::sync::mpsc::Receiver<()>,
 ) -> Result<(), DaemonError> {
     // Refuse early, before touching the database, if a daemon already answers here.
     socket::clear_stale(&config.socket)?;
@@ -122,11 +178,15 @@ pub async fn run(
         config: Arc::clone(&config),
         started: Instant::now(),
         own_uid: rustix::process::geteuid().as_raw(),
-        limiter: Arc::new(Limiter::new(config.rate_limit)),
+        access: Arc::new(std::sync::RwLock::new(api::Access {
+            config: Arc::clone(&config),
+            limiter: Arc::new(Limiter::new(config.rate_limit)),
+        })),
         seq: seq_tx,
         stopping: stop_rx.clone(),
         openapi: Arc::new(serde_json::to_value(sheaf_proto::document()).unwrap_or_default()),
     };
+    let access = Arc::clone(&state.access);
     let app = api::router(state);
     tracing::info!(socket = %config.socket.display(), database = %config.database.display(), "sheafd listening");
 
@@ -152,7 +212,27 @@ pub async fn run(
         tracing::info!("shutting down: draining in-flight requests");
         let _ = stop_tx.send(true);
     });
-    let served = unix.await;
+    let fixed = Arc::clone(&config);
+    tokio::spawn(async move {
+        while reload.recv().await.is_some() {
+            reload_config(&fixed, &access);
+        }
+    });
+    // Graceful shutdown waits for open connections; a client that never finishes its
+    // request must not hold the daemon forever, so the drain has a deadline.
+    let unix = unix.into_future();
+    tokio::pin!(unix);
+    let mut stopping = stop_rx.clone();
+    let served = tokio::select! {
+        served = &mut unix => served,
+        () = async {
+            let _ = stopping.wait_for(|s| *s).await;
+            tokio::time::sleep(DRAIN_DEADLINE).await;
+        } => {
+            tracing::warn!(deadline = ?DRAIN_DEADLINE, "connections still open at the drain deadline; closing them");
+            Ok(())
+        }
+    };
     if let Some(t) = tcp_task {
         let _ = t.await;
     }

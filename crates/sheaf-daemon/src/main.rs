@@ -78,6 +78,22 @@ fn start(args: Args) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(sheaf_daemon::run(config, terminated()))?;
+    runtime.block_on(async {
+        let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(1);
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(mut hup) => {
+                tokio::spawn(async move {
+                    while hup.recv().await.is_some() {
+                        // A reload already queued covers this one too.
+                        let _ = reload_tx.try_send(());
+                    }
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGHUP; reloads need a restart");
+            }
+        }
+        sheaf_daemon::run(config, terminated(), reload_rx).await
+    })?;
     Ok(())
 }

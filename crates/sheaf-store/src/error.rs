@@ -52,12 +52,29 @@ pub enum StoreError {
         /// The decoder's message.
         detail: String,
     },
+    /// An earlier I/O failure (a full disk, say) left the database needing a reopen, which
+    /// has not happened yet because other requests still use it; retry.
+    #[error("the database is recovering from an I/O error; retry shortly")]
+    Recovering,
     /// A paging cursor that this store did not hand out.
     #[error("the cursor {0:?} is not valid here")]
     BadCursor(String),
 }
 
 impl StoreError {
+    /// Whether this is an I/O failure after which redb refuses every operation until the
+    /// database is reopened.
+    #[must_use]
+    pub fn needs_reopen(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Redb {
+                source: redb::Error::Io(_) | redb::Error::PreviousIo | redb::Error::Backend(_),
+                ..
+            }
+        )
+    }
+
     /// Wraps any redb error with what the store was doing.
     pub(crate) fn redb<E: Into<redb::Error>>(during: &'static str) -> impl FnOnce(E) -> StoreError {
         move |e| StoreError::Redb {

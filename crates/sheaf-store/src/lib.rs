@@ -12,8 +12,10 @@ mod query;
 mod schema;
 mod view;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use redb::{Database, Durability, ReadableDatabase, StorageBackend};
 use sheaf_core::rules::{
@@ -150,8 +152,15 @@ fn check_schema(db: &impl ReadableDatabase) -> Result<(), StoreError> {
 }
 
 /// The database.
+///
+/// After an I/O failure (a full disk, a failing device) redb refuses every later operation
+/// until the database is closed and opened again. A file-backed store does that by itself:
+/// the next operation after the failure reopens the file as soon as no other request holds
+/// the old handle, so service resumes when the disk does, without a daemon restart.
 pub struct Store {
-    db: Database,
+    db: RwLock<Option<Arc<Database>>>,
+    path: Option<PathBuf>,
+    failed: AtomicBool,
     options: Options,
 }
 
@@ -194,7 +203,9 @@ impl Store {
             .set_cache_size(options.cache_bytes)
             .create(path)
             .map_err(in_use)?;
-        Self::init(db, options)
+        let mut store = Self::init(db, options)?;
+        store.path = Some(path.to_path_buf());
+        Ok(store)
     }
 
     /// Opens (or creates) a database on any redb backend.
@@ -233,7 +244,59 @@ impl Store {
             }
         }
         txn.commit().map_err(StoreError::redb("initialising"))?;
-        Ok(Self { db, options })
+        Ok(Self {
+            db: RwLock::new(Some(Arc::new(db))),
+            path: None,
+            failed: AtomicBool::new(false),
+            options,
+        })
+    }
+
+    /// The database handle, reopening the file first if an I/O failure latched it.
+    fn database(&self) -> Result<Arc<Database>, StoreError> {
+        if self.failed.load(Ordering::Acquire) {
+            self.recover()?;
+        }
+        self.db
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .ok_or(StoreError::Recovering)
+    }
+
+    /// Remembers an I/O failure so that the next operation reopens the database.
+    fn remember(&self, e: &StoreError) {
+        if e.needs_reopen() && !self.failed.swap(true, Ordering::AcqRel) {
+            tracing::warn!(error = %e, "database I/O failed; it will be reopened before the next operation");
+        }
+    }
+
+    fn recover(&self) -> Result<(), StoreError> {
+        let Some(path) = &self.path else {
+            // A store on a caller's backend cannot be reopened; it stays failed.
+            return Err(StoreError::Recovering);
+        };
+        let mut slot = self
+            .db
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !self.failed.load(Ordering::Acquire) {
+            return Ok(()); // another request recovered it meanwhile
+        }
+        if slot.as_ref().is_some_and(|db| Arc::strong_count(db) > 1) {
+            return Err(StoreError::Recovering);
+        }
+        // Close the failed handle (releasing the file lock), then open the file afresh.
+        drop(slot.take());
+        let db = redb::Builder::new()
+            .set_cache_size(self.options.cache_bytes)
+            .create(path)
+            .map_err(StoreError::redb("reopening the database"))?;
+        check_schema(&db)?;
+        *slot = Some(Arc::new(db));
+        self.failed.store(false, Ordering::Release);
+        tracing::info!(database = %path.display(), "database reopened after an I/O failure");
+        Ok(())
     }
 
     /// The options in force.
@@ -251,8 +314,22 @@ impl Store {
             &mut Ctx<'_>,
         ) -> Result<Plan, PlanError<StoreError>>,
     {
+        let result = self.write_once(plan);
+        if let Err(WriteError::Store(e)) = &result {
+            self.remember(e);
+        }
+        result
+    }
+
+    fn write_once<F>(&self, plan: F) -> Result<Written, WriteError>
+    where
+        F: FnOnce(
+            &dyn StateView<Error = StoreError>,
+            &mut Ctx<'_>,
+        ) -> Result<Plan, PlanError<StoreError>>,
+    {
         let mut txn = self
-            .db
+            .database()?
             .begin_write()
             .map_err(StoreError::redb("starting a write"))?;
         txn.set_durability(if self.options.durable {
@@ -363,10 +440,14 @@ impl Store {
     }
 
     fn read(&self) -> Result<ReadTabs, StoreError> {
-        let txn = self
-            .db
-            .begin_read()
-            .map_err(StoreError::redb("starting a read"))?;
+        let txn = self.database()?.begin_read().map_err(|e| {
+            let e = StoreError::Redb {
+                during: "starting a read",
+                source: e.into(),
+            };
+            self.remember(&e);
+            e
+        })?;
         Ok(ReadTabs::new(txn))
     }
 }

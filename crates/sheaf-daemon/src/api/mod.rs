@@ -28,6 +28,15 @@ pub(crate) use error::ApiError;
 use crate::access::{Limiter, Peer, authorize};
 use crate::config::Config;
 
+/// The settings a SIGHUP can change while the daemon runs.
+#[derive(Debug, Clone)]
+pub(crate) struct Access {
+    /// The config read-only uids and API keys are taken from.
+    pub(crate) config: Arc<Config>,
+    /// The rate limiter for that config.
+    pub(crate) limiter: Arc<Limiter>,
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub(crate) struct AppState {
@@ -35,7 +44,8 @@ pub(crate) struct AppState {
     pub(crate) config: Arc<Config>,
     pub(crate) started: Instant,
     pub(crate) own_uid: u32,
-    pub(crate) limiter: Arc<Limiter>,
+    /// Who may do what: replaced as a whole when SIGHUP reloads the config.
+    pub(crate) access: Arc<std::sync::RwLock<Access>>,
     /// The last committed seq; event streams wait on it.
     pub(crate) seq: watch::Sender<u64>,
     /// Flips to `true` when the daemon begins to shut down; event streams end on it.
@@ -96,13 +106,18 @@ async fn gate(
             "sheafd is shutting down; retry when it is back",
         ))
     } else {
-        match authorize(&peer, req.headers(), &state.config, state.own_uid) {
+        let access = state
+            .access
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        match authorize(&peer, req.headers(), &access.config, state.own_uid) {
             Err(refusal) => Err(ApiError::from(refusal)),
             Ok(grant) if writes && !grant.write => Err(ApiError::new(
                 ErrorCode::InsufficientPermissions,
                 "this caller may read but not write",
             )),
-            Ok(grant) => match state.limiter.take(&grant.bucket) {
+            Ok(grant) => match access.limiter.take(&grant.bucket) {
                 Ok(()) => Ok(()),
                 Err(wait) => Err(ApiError {
                     refusal: sheaf_core::Refusal::new(
