@@ -384,9 +384,6 @@ fn a_bad_cursor_or_limit_is_a_400_validation_error() {
 }
 
 #[test]
-#[ignore = "GAP: GET /v1/collections/{cid}/items?sort=name|added|size answers 400 \
-            (crates/sheaf-daemon/src/api/entries.rs, list: only sort=position is served); \
-            SPEC §2.2 lists all four"]
 fn entries_can_be_listed_sorted_by_name_added_and_size() {
     let d = Daemon::start();
     let ids = d.register(&[("b.txt", b"bb"), ("c.txt", b"c"), ("a.txt", b"aaa")]);

@@ -10,7 +10,7 @@ use sheaf_core::{Change, Collection, CollectionId, Entry, Item, Plan, Timestamp}
 use crate::error::StoreError;
 use crate::schema::{
     CollectionRecord, EntryRecord, FeedBlock, META_FIRST_SEQ, META_LAST_NOW, META_NEXT_HANDLE,
-    META_NEXT_SEQ, META_OPS, META_UNFILED, WriteTabs, decode, encode,
+    META_NEXT_SEQ, META_OPS, META_UNFILED, WriteTabs, decode, encode, encode_item, item_size,
 };
 use crate::view::{collection_record, item, meta};
 
@@ -253,13 +253,18 @@ fn apply_item(
             t.paths.remove(old).map_err(StoreError::storage)?;
         }
     }
+    if let (Some(old), Some(new)) = (before, after)
+        && old.size != new.size
+    {
+        crate::order::resize(t, ulid, old.size, new.size)?;
+    }
     match after {
         Some(item) => {
             if let Some(key) = path_key(item) {
                 t.paths.insert(key, ulid).map_err(StoreError::storage)?;
             }
             t.items
-                .insert(ulid, encode(item)?.as_slice())
+                .insert(ulid, encode_item(item)?.as_slice())
                 .map_err(StoreError::storage)?;
         }
         None => {
@@ -270,9 +275,19 @@ fn apply_item(
     Ok(())
 }
 
+/// The size of an item as stored (0 for an item that is gone).
+fn stored_size(t: &WriteTabs<'_>, ulid: u128) -> Result<u64> {
+    match t.items.get(ulid).map_err(StoreError::storage)? {
+        Some(v) => item_size(v.value()),
+        None => Ok(0),
+    }
+}
+
 fn unindex_entry(t: &mut WriteTabs<'_>, b: &mut Batch, h: u64, e: &Entry) -> Result<()> {
     let ulid = e.item_id.ulid().0;
     if e.is_live() {
+        let size = stored_size(t, ulid)?;
+        crate::order::index(t, h, e, size, false)?;
         t.live_pos
             .remove((h, e.sort_order))
             .map_err(StoreError::storage)?;
@@ -300,6 +315,8 @@ fn unindex_entry(t: &mut WriteTabs<'_>, b: &mut Batch, h: u64, e: &Entry) -> Res
 fn index_entry(t: &mut WriteTabs<'_>, b: &mut Batch, h: u64, e: &Entry) -> Result<()> {
     let ulid = e.item_id.ulid().0;
     if e.is_live() {
+        let size = stored_size(t, ulid)?;
+        crate::order::index(t, h, e, size, true)?;
         t.live_pos
             .insert((h, e.sort_order), ulid)
             .map_err(StoreError::storage)?;

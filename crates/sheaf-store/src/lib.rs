@@ -8,6 +8,8 @@
 
 mod apply;
 mod error;
+mod migrate;
+mod order;
 mod query;
 mod schema;
 mod view;
@@ -28,6 +30,7 @@ use sheaf_core::{
 };
 
 pub use error::{StoreError, WriteError};
+pub use order::Order;
 pub use query::{CollectionQuery, EntryQuery, FeedPage, ItemQuery, Listed, Page, StoredEvent};
 pub use schema::SCHEMA_VERSION;
 
@@ -108,15 +111,18 @@ pub struct Written {
     pub seqs: Option<(u64, u64)>,
 }
 
-/// Fresh ULIDs within one transaction: the commit's millisecond and a random start,
-/// counting up, so ids made by one commit sort in the order they were made.
+/// Fresh ULIDs within one transaction, increasing from one commit to the next: the
+/// commit's millisecond is the ULID's time, the microsecond within it leads the random
+/// part (commit times are strictly increasing microseconds), and ids of one commit count
+/// up from a random start below that.
 struct TxnIds(u128);
 
 impl TxnIds {
     fn new(now: Timestamp) -> Self {
-        let ms = u64::try_from(now.as_micros() / 1000).unwrap_or(0);
-        // Leave room to count up without carrying into the timestamp.
-        let random = ulid::Ulid::generate().random() >> 8;
+        let micros = u64::try_from(now.as_micros()).unwrap_or(0);
+        let (ms, within) = (micros / 1000, u128::from(micros % 1000));
+        // 80 random bits: 10 for the microsecond, 69 random, 1 bit of room to count up.
+        let random = (within << 70) | (ulid::Ulid::generate().random() >> 11);
         Self(ulid::Ulid::from_parts(ms, random).0)
     }
 }
@@ -232,7 +238,15 @@ impl Store {
                     .insert(META_CREATED, now)
                     .map_err(StoreError::storage)?;
             }
-            if meta(&tabs, META_SCHEMA)? == 0 {
+            let found = meta(&tabs, META_SCHEMA)?;
+            if found != 0 && found < SCHEMA_VERSION {
+                migrate::run(&mut tabs, found)?;
+                tabs.meta
+                    .insert(META_SCHEMA, SCHEMA_VERSION)
+                    .map_err(StoreError::storage)?;
+                tracing::info!(from = found, to = SCHEMA_VERSION, "database migrated");
+            }
+            if found == 0 {
                 for (key, value) in [
                     (META_SCHEMA, SCHEMA_VERSION),
                     (META_NEXT_SEQ, 1),

@@ -9,7 +9,10 @@ use sheaf_core::{
 
 use crate::Store;
 use crate::error::StoreError;
-use crate::schema::{FeedBlock, META_FIRST_SEQ, META_NEXT_SEQ, ReadTabs, Tabs, decode};
+use crate::order::Order;
+use crate::schema::{
+    FeedBlock, META_FIRST_SEQ, META_NEXT_SEQ, ReadTabs, Tabs, decode, decode_item,
+};
 use crate::view::{
     collection, collection_id_of, collection_record, count, entry, handle_of, item, meta,
 };
@@ -55,6 +58,9 @@ pub struct EntryQuery {
     pub deleted: bool,
     /// Text and kind filter.
     pub filter: EntryFilter,
+    /// The order. Orders other than `Position` list live entries only (`deleted` is
+    /// ignored) and do not apply to the `default` view, which lists items by id.
+    pub order: Order,
 }
 
 impl Default for EntryQuery {
@@ -64,6 +70,7 @@ impl Default for EntryQuery {
             limit: 100,
             deleted: false,
             filter: EntryFilter::default(),
+            order: Order::Position,
         }
     }
 }
@@ -208,6 +215,9 @@ impl Store {
         let Some(handle) = handle_of(&t, id)? else {
             return Ok(None);
         };
+        if query.order != Order::Position {
+            return sorted_page(&t, handle, id, query, limit).map(Some);
+        }
         let after: Option<i64> = parse_cursor(query.cursor.as_deref(), 'p')?;
         let start = match after {
             Some(s) if s == i64::MAX => {
@@ -332,6 +342,7 @@ impl Store {
                     q: None,
                     kind: query.kind,
                 },
+                order: Order::Position,
             };
             let Some(page) = self.entries(cid, &entries)? else {
                 return Ok(None);
@@ -408,7 +419,7 @@ impl Store {
         let start = after.map_or(0, |a| a.saturating_add(1));
         for r in t.items()?.range(start..).map_err(StoreError::storage)? {
             let (k, v) = r.map_err(StoreError::storage)?;
-            let it: Item = decode(v.value(), "item")?;
+            let it: Item = decode_item(v.value())?;
             if !pass(&it) {
                 continue;
             }
@@ -524,6 +535,86 @@ impl Store {
         let t = self.read()?;
         t.items()?.len().map_err(StoreError::storage)
     }
+}
+
+/// A sorted cursor: `s<order>.<key hex>.<item ulid>`.
+fn sorted_cursor(order: Order, key: &[u8], ulid: u128) -> String {
+    use std::fmt::Write;
+    let mut hex = String::with_capacity(key.len() * 2);
+    for b in key {
+        let _ = write!(hex, "{b:02x}");
+    }
+    format!("s{}.{hex}.{ulid}", order.tag())
+}
+
+fn parse_sorted_cursor(text: &str, order: Order) -> Result<(Vec<u8>, u128)> {
+    let bad = || StoreError::BadCursor(text.chars().take(100).collect());
+    let rest = text.strip_prefix('s').ok_or_else(bad)?;
+    let mut parts = rest.split('.');
+    let (Some(tag), Some(hex), Some(ulid), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad());
+    };
+    if tag.parse::<u8>().ok().and_then(Order::from_tag) != Some(order) || hex.len() % 2 != 0 {
+        return Err(bad());
+    }
+    let key = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
+        .collect::<std::result::Result<Vec<u8>, _>>()
+        .map_err(|_| bad())?;
+    Ok((key, ulid.parse().map_err(|_| bad())?))
+}
+
+/// A page of live entries in one of the indexed orders.
+fn sorted_page(
+    t: &ReadTabs,
+    handle: u64,
+    id: &CollectionId,
+    query: &EntryQuery,
+    limit: usize,
+) -> Result<Page<Listed>> {
+    use std::ops::Bound;
+    let tag = query.order.tag();
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| parse_sorted_cursor(c, query.order))
+        .transpose()?;
+    let start = match &after {
+        Some((key, ulid)) => Bound::Excluded((handle, tag, key.as_slice(), *ulid)),
+        None => Bound::Included((handle, tag, &[][..], 0)),
+    };
+    let end = Bound::Excluded((handle, tag + 1, &[][..], 0));
+    let mut rows: Vec<Listed> = Vec::with_capacity(limit);
+    let mut last: Option<(Vec<u8>, u128)> = None;
+    let mut next_cursor = None;
+    for r in t
+        .sorted()?
+        .range::<(u64, u8, &[u8], u128)>((start, end))
+        .map_err(StoreError::storage)?
+    {
+        let (k, _) = r.map_err(StoreError::storage)?;
+        let (_, _, key, ulid) = k.value();
+        let Some(it) = item(t, ulid)? else { continue };
+        let e = entry(t, handle, id, ulid)?;
+        if !query.filter.is_empty() && !query.filter.matches(e.as_ref(), &it) {
+            continue;
+        }
+        if rows.len() == limit {
+            next_cursor = last
+                .as_ref()
+                .map(|(key, ulid)| sorted_cursor(query.order, key, *ulid));
+            break;
+        }
+        last = Some((key.to_vec(), ulid));
+        rows.push(Listed { entry: e, item: it });
+    }
+    Ok(Page {
+        items: rows,
+        next_cursor,
+    })
 }
 
 fn default_page(t: &ReadTabs, query: &EntryQuery, limit: usize) -> Result<Page<Listed>> {

@@ -19,6 +19,13 @@
 //! | `unfiled` | ULID → () | the `default` view: present items in no live collection |
 //! | `feed` | first seq → [`FeedBlock`] | the change feed, one block per commit |
 //! | `ops` | ULID → `OpRecord` | the op log with inverses |
+//! | `sorted` | (handle, order, key, ULID) → () | live entries by name, date added, size |
+//!
+//! Item records are stored as `(size, Item)`, so that the size key of the `sorted` table
+//! can be read without decoding the rest.
+//!
+//! Versions: 1 — the first; 2 — adds `sorted` and the size header of item records
+//! (migrated in place on open, in one transaction).
 
 use std::cell::OnceCell;
 
@@ -33,7 +40,7 @@ use sheaf_core::{
 use crate::error::StoreError;
 
 /// The schema this build writes and reads.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 pub(crate) const FEED: TableDefinition<u64, &[u8]> = TableDefinition::new("feed");
 
@@ -126,6 +133,7 @@ tables! {
     unique, UNIQUE, "unique": (u64, &'static str) => u128;
     unfiled, UNFILED, "unfiled": u128 => ();
     ops, OPS, "ops": u128 => &'static [u8];
+    sorted, SORTED, "sorted": (u64, u8, &'static [u8], u128) => ();
 }
 
 /// A collection as stored: its fields (with `item_count` left at 0; `counts` has it) and
@@ -197,6 +205,26 @@ pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
         what: "encode",
         detail: e.to_string(),
     })
+}
+
+/// An item record: its size first, then the item.
+pub(crate) fn encode_item(item: &sheaf_core::Item) -> Result<Vec<u8>, StoreError> {
+    encode(&(item.size, item))
+}
+
+/// The item of an item record.
+pub(crate) fn decode_item(bytes: &[u8]) -> Result<sheaf_core::Item, StoreError> {
+    decode::<(u64, sheaf_core::Item)>(bytes, "item").map(|(_, item)| item)
+}
+
+/// The size of an item record, without decoding the rest.
+pub(crate) fn item_size(bytes: &[u8]) -> Result<u64, StoreError> {
+    postcard::take_from_bytes::<u64>(bytes)
+        .map(|(size, _)| size)
+        .map_err(|e| StoreError::Encoding {
+            what: "item size",
+            detail: e.to_string(),
+        })
 }
 
 pub(crate) fn decode<T: DeserializeOwned>(

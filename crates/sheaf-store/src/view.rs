@@ -9,7 +9,9 @@ use sheaf_core::{
 };
 
 use crate::error::StoreError;
-use crate::schema::{CollectionRecord, EntryRecord, META_CREATED, META_UNFILED, Tabs, decode};
+use crate::schema::{
+    CollectionRecord, EntryRecord, META_CREATED, META_UNFILED, Tabs, decode, decode_item,
+};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -72,7 +74,7 @@ pub(crate) fn item<T: Tabs>(t: &T, ulid: u128) -> Result<Option<Item>> {
     t.items()?
         .get(ulid)
         .map_err(StoreError::storage)?
-        .map(|v| decode(v.value(), "item"))
+        .map(|v| decode_item(v.value()))
         .transpose()
 }
 

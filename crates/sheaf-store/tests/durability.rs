@@ -235,6 +235,7 @@ fn all_entries(store: &Store, id: &CollectionId, deleted: bool) -> Vec<Listed> {
                     limit: 1000,
                     deleted,
                     filter: EntryFilter::default(),
+                    order: sheaf_store::Order::Position,
                 },
             )
             .unwrap()
@@ -1465,6 +1466,23 @@ fn a_schema_v1_database_opens_with_its_content_intact() {
             (id("img/4.png"), "4.png".into(), "4.png".into(), None),
         ]
     );
+    // Schema 2 added the name, added and size orders; the migration built them.
+    let by_name: Vec<String> = store
+        .entries(
+            &cid("photos"),
+            &EntryQuery {
+                limit: 1000,
+                order: sheaf_store::Order::Name,
+                ..EntryQuery::default()
+            },
+        )
+        .unwrap()
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|l| l.entry.unwrap().display_name)
+        .collect();
+    assert_eq!(by_name, ["2.png", "3.jpg", "4.png", "Cover"]);
     assert_eq!(
         rows("notes"),
         vec![(id("notes/x.md"), "x.md".into(), "x.md".into(), None)]

@@ -140,6 +140,15 @@ pub fn plan_undo<V: StateView + ?Sized>(
                 )
                 .into());
             }
+            Some(c) if c.created_at > op.at => {
+                return Err(Refusal::with_ids(
+                    ErrorCode::UndoConflict,
+                    format!("collection {cid} was purged and created anew since {op_id}"),
+                    "conflicts",
+                    vec![cid.to_string()],
+                )
+                .into());
+            }
             Some(_) => {
                 super::writable_collection(view, cid)?;
             }

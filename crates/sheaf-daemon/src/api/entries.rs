@@ -11,7 +11,7 @@ use sheaf_proto::requests::{
 };
 use sheaf_proto::resources::Entry;
 use sheaf_proto::responses::{BatchResponse, EntryPage, RemoveResponse, ReorderResponse};
-use sheaf_store::{EntryQuery, Written};
+use sheaf_store::{EntryQuery, Order, Written};
 
 use super::error::{JsonBody, QueryParams};
 use super::{ApiError, AppState};
@@ -26,10 +26,18 @@ pub(crate) async fn list(
     QueryParams(params): QueryParams<EntryListParams>,
 ) -> Result<Json<EntryPage>, ApiError> {
     let id = collection_in_path(&cid)?;
-    if params.sort.is_some_and(|s| s != EntrySort::Position) {
+    let order = match params.sort.unwrap_or_default() {
+        EntrySort::Position => Order::Position,
+        EntrySort::Name => Order::Name,
+        EntrySort::Added => Order::Added,
+        EntrySort::Size => Order::Size,
+    };
+    let deleted = params.deleted.unwrap_or(false);
+    if order != Order::Position && (deleted || id.is_default()) {
         return Err(sheaf_core::Refusal::field(
             vec!["query".into(), "sort".into()],
-            "only sort=position is served by this version; name, added and size follow",
+            "sort=name|added|size lists live entries of a collection; soft-deleted entries and \
+             the default view list in their own order only",
             "sort",
         )
         .into());
@@ -46,7 +54,8 @@ pub(crate) async fn list(
     let query = EntryQuery {
         cursor: params.cursor,
         limit,
-        deleted: params.deleted.unwrap_or(false),
+        deleted,
+        order,
         filter: EntryFilter {
             q: params.q,
             kind: params.kind,
