@@ -328,6 +328,16 @@ impl<T, E> OrView<T, E> for Result<T, E> {
     }
 }
 
+/// What a logged op is, apart from the records it touched.
+#[derive(Debug)]
+pub(crate) struct OpHead {
+    pub(crate) id: OpId,
+    pub(crate) kind: OpKind,
+    pub(crate) collection_id: Option<CollectionId>,
+    pub(crate) at: Timestamp,
+    pub(crate) summary: OpSummary,
+}
+
 /// Builds the touched list and the changes of an op side by side.
 #[derive(Debug, Default)]
 pub(crate) struct ChangeSet {
@@ -359,6 +369,26 @@ impl ChangeSet {
             after_stamp: after.as_ref().map(|i| i.updated_at),
         });
         self.changes.push(Change::Item { before, after });
+    }
+
+    /// The plan of a logged op: these changes, recorded with what undo needs.
+    pub(crate) fn logged(self, head: OpHead, outcome: Outcome) -> Plan {
+        let op = OpRecord {
+            id: head.id,
+            kind: head.kind,
+            collection_id: head.collection_id,
+            at: head.at,
+            summary: head.summary,
+            touched: self.touched,
+            undo_of: None,
+            undone_by: None,
+        };
+        Plan {
+            changes: self.changes,
+            op: Some(op),
+            undoes: None,
+            outcome,
+        }
     }
 
     /// A change that undo does not invert (collection lifecycle).

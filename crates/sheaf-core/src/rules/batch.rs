@@ -1,17 +1,15 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Appender, ItemTarget, PlanResult, UniqueIds, archived, existing_collection, loc, resolve_all,
-    unique_conflict, validate_name, writable_collection,
+    Appender, ItemTarget, PlanResult, UniqueIds, archived, check_count, existing_collection, loc,
+    resolve_all, unique_conflict, validate_name, writable_collection,
 };
 use crate::error::{ErrorCode, Loc, Refusal};
 use crate::id::{CollectionId, ItemId};
 use crate::kind::Kind;
 use crate::metadata::{Metadata, validate_metadata};
 use crate::model::{Collection, Entry, EntrySource, Item};
-use crate::plan::{
-    BatchSummary, ChangeSet, Ctx, OpKind, OpRecord, OpSummary, OrView, Outcome, Plan,
-};
+use crate::plan::{BatchSummary, ChangeSet, Ctx, OpHead, OpKind, OpSummary, OrView, Outcome, Plan};
 use crate::rules::collection::new_collection;
 use crate::view::{EntryFilter, StateView};
 
@@ -268,33 +266,27 @@ pub fn plan_batch_add<V: StateView + ?Sized>(
     summary.succeeded = summary.total;
 
     let op_id = ctx.op_id();
-    let op = OpRecord {
-        id: op_id,
-        kind: match req.mode {
-            Mode::Link => OpKind::Link,
-            Mode::Move => OpKind::Move,
+    Ok(cs.logged(
+        OpHead {
+            id: op_id,
+            kind: match req.mode {
+                Mode::Link => OpKind::Link,
+                Mode::Move => OpKind::Move,
+            },
+            collection_id: Some(req.collection.clone()),
+            at: ctx.now,
+            summary: OpSummary::Batch {
+                summary: summary.clone(),
+                items_by_type: items_by_type.clone(),
+            },
         },
-        collection_id: Some(req.collection.clone()),
-        at: ctx.now,
-        summary: OpSummary::Batch {
-            summary: summary.clone(),
-            items_by_type: items_by_type.clone(),
-        },
-        touched: cs.touched,
-        undo_of: None,
-        undone_by: None,
-    };
-    Ok(Plan {
-        changes: cs.changes,
-        op: Some(op),
-        undoes: None,
-        outcome: Outcome::Batch {
+        Outcome::Batch {
             op_id,
             collection_id: req.collection.clone(),
             summary,
             items_by_type,
         },
-    })
+    ))
 }
 
 fn validate_request(req: &BatchAdd, ctx: &Ctx<'_>) -> Result<(), Refusal> {
@@ -323,23 +315,7 @@ fn validate_request(req: &BatchAdd, ctx: &Ctx<'_>) -> Result<(), Refusal> {
     let BatchItems::Refs(refs) = &req.items else {
         return Ok(());
     };
-    if refs.is_empty() {
-        return Err(Refusal::field(
-            loc(&["body", "items"]),
-            "at least one item is required",
-            "too_short",
-        ));
-    }
-    if refs.len() > ctx.limits.max_batch {
-        return Err(Refusal::new(
-            ErrorCode::BatchSizeExceeded,
-            format!(
-                "{} items in one batch; the limit is {}",
-                refs.len(),
-                ctx.limits.max_batch
-            ),
-        ));
-    }
+    check_count(refs.len(), &ctx.limits, "items", "item")?;
     let mut errors = Vec::new();
     for (i, r) in refs.iter().enumerate() {
         let at = |field: &str| -> Vec<Loc> {

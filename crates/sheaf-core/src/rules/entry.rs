@@ -4,7 +4,7 @@ use super::{
 use crate::error::{Details, ErrorCode, Loc, Refusal};
 use crate::id::CollectionId;
 use crate::metadata::{Metadata, MetadataPatch, apply_patch};
-use crate::plan::{ChangeSet, Ctx, OpKind, OpRecord, OpSummary, OrView, Outcome, Plan};
+use crate::plan::{ChangeSet, Ctx, OpHead, OpKind, OpSummary, OrView, Outcome, Plan};
 use crate::rules::batch::{BatchAdd, BatchItems, ItemRef, Mode, plan_batch_add};
 use crate::view::StateView;
 
@@ -175,27 +175,20 @@ pub fn plan_update_entry<V: StateView + ?Sized>(
         after.updated_at = ctx.now;
         cs.entry(Some(before), Some(after.clone()));
     }
-    let op = OpRecord {
-        id: op_id,
-        kind: OpKind::UpdateEntry,
-        collection_id: Some(collection.clone()),
-        at: ctx.now,
-        summary: OpSummary::Changed {
-            count: cs.changes.len() as u64,
+    let count = cs.changes.len() as u64;
+    Ok(cs.logged(
+        OpHead {
+            id: op_id,
+            kind: OpKind::UpdateEntry,
+            collection_id: Some(collection.clone()),
+            at: ctx.now,
+            summary: OpSummary::Changed { count },
         },
-        touched: cs.touched,
-        undo_of: None,
-        undone_by: None,
-    };
-    Ok(Plan {
-        changes: cs.changes,
-        op: Some(op),
-        undoes: None,
-        outcome: Outcome::Entry {
+        Outcome::Entry {
             op_id: Some(op_id),
             entry: after,
         },
-    })
+    ))
 }
 
 pub(crate) fn entry_not_found(collection: &CollectionId, item: &str) -> Refusal {

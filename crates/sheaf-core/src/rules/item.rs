@@ -1,11 +1,11 @@
 use std::collections::HashMap;
 
-use super::{ItemTarget, PlanResult, lookup};
+use super::{ItemTarget, PlanResult, check_count, lookup};
 use crate::error::{ErrorCode, Loc, Refusal};
 use crate::id::ItemId;
 use crate::metadata::{MetadataPatch, apply_patch};
 use crate::model::{FileFacts, Item, file_name, validate_absolute_path};
-use crate::plan::{ChangeSet, Ctx, OpKind, OpRecord, OpSummary, OrView, Outcome, Plan};
+use crate::plan::{ChangeSet, Ctx, OpHead, OpKind, OpSummary, OrView, Outcome, Plan};
 use crate::view::StateView;
 
 /// `PATCH /v1/items/{item_id}`.
@@ -23,25 +23,7 @@ pub fn plan_register<V: StateView + ?Sized>(
     ctx: &mut Ctx<'_>,
     files: &[FileFacts],
 ) -> PlanResult<Plan, V> {
-    if files.is_empty() {
-        return Err(Refusal::field(
-            vec![Loc::from("body"), Loc::from("paths")],
-            "at least one path is required",
-            "too_short",
-        )
-        .into());
-    }
-    if files.len() > ctx.limits.max_batch {
-        return Err(Refusal::new(
-            ErrorCode::BatchSizeExceeded,
-            format!(
-                "{} paths in one request; the limit is {}",
-                files.len(),
-                ctx.limits.max_batch
-            ),
-        )
-        .into());
-    }
+    check_count(files.len(), &ctx.limits, "paths", "path")?;
     let errors: Vec<_> = files
         .iter()
         .enumerate()
@@ -161,25 +143,18 @@ pub fn plan_update_item<V: StateView + ?Sized>(
         cs.item(Some(before), Some(after));
     }
     let op_id = ctx.op_id();
-    let op = OpRecord {
-        id: op_id,
-        kind: OpKind::UpdateItem,
-        collection_id: None,
-        at: ctx.now,
-        summary: OpSummary::Changed {
-            count: cs.changes.len() as u64,
+    let count = cs.changes.len() as u64;
+    Ok(cs.logged(
+        OpHead {
+            id: op_id,
+            kind: OpKind::UpdateItem,
+            collection_id: None,
+            at: ctx.now,
+            summary: OpSummary::Changed { count },
         },
-        touched: cs.touched,
-        undo_of: None,
-        undone_by: None,
-    };
-    Ok(Plan {
-        changes: cs.changes,
-        op: Some(op),
-        undoes: None,
-        outcome: Outcome::Item {
+        Outcome::Item {
             op_id: Some(op_id),
             item_id,
         },
-    })
+    ))
 }

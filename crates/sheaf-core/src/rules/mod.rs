@@ -184,6 +184,28 @@ fn validate_name(value: &str, loc: Vec<Loc>, errors: &mut Vec<FieldError>) {
     }
 }
 
+/// Checks the length of a list of references: 1 to `max_batch`. `field` is the body field
+/// (`items`, `paths`), `one` what a single element is called (`item`, `path`).
+fn check_count(len: usize, limits: &crate::Limits, field: &str, one: &str) -> Result<(), Refusal> {
+    if len == 0 {
+        return Err(Refusal::field(
+            loc(&["body", field]),
+            format!("at least one {one} is required"),
+            "too_short",
+        ));
+    }
+    if len > limits.max_batch {
+        return Err(Refusal::new(
+            ErrorCode::BatchSizeExceeded,
+            format!(
+                "{len} {field} in one batch; the limit is {}",
+                limits.max_batch
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn loc(parts: &[&str]) -> Vec<Loc> {
     parts.iter().map(|p| Loc::from(*p)).collect()
 }

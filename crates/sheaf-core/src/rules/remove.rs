@@ -1,9 +1,9 @@
-use super::{ItemTarget, PlanResult, loc, resolve_all, writable_collection};
+use super::{ItemTarget, PlanResult, check_count, resolve_all, writable_collection};
 use crate::error::{ErrorCode, Refusal};
 use crate::id::CollectionId;
 use crate::model::EntrySource;
 use crate::plan::{
-    ChangeSet, Ctx, OpKind, OpRecord, OpSummary, OrView, Outcome, Plan, RemoveSummary,
+    ChangeSet, Ctx, OpHead, OpKind, OpSummary, OrView, Outcome, Plan, RemoveSummary,
 };
 use crate::view::StateView;
 
@@ -23,25 +23,7 @@ pub fn plan_remove<V: StateView + ?Sized>(
     ctx: &mut Ctx<'_>,
     req: &Remove,
 ) -> PlanResult<Plan, V> {
-    if req.items.is_empty() {
-        return Err(Refusal::field(
-            loc(&["body", "items"]),
-            "at least one item is required",
-            "too_short",
-        )
-        .into());
-    }
-    if req.items.len() > ctx.limits.max_batch {
-        return Err(Refusal::new(
-            ErrorCode::BatchSizeExceeded,
-            format!(
-                "{} items in one batch; the limit is {}",
-                req.items.len(),
-                ctx.limits.max_batch
-            ),
-        )
-        .into());
-    }
+    check_count(req.items.len(), &ctx.limits, "items", "item")?;
     if req.collection.is_default() {
         return Err(Refusal::field(
             vec!["path".into(), "collection_id".into()],
@@ -98,26 +80,20 @@ pub fn plan_remove<V: StateView + ?Sized>(
         .into());
     }
     let op_id = ctx.op_id();
-    let op = OpRecord {
-        id: op_id,
-        kind: OpKind::Remove,
-        collection_id: Some(req.collection.clone()),
-        at: ctx.now,
-        summary: OpSummary::Remove {
-            summary: summary.clone(),
+    Ok(cs.logged(
+        OpHead {
+            id: op_id,
+            kind: OpKind::Remove,
+            collection_id: Some(req.collection.clone()),
+            at: ctx.now,
+            summary: OpSummary::Remove {
+                summary: summary.clone(),
+            },
         },
-        touched: cs.touched,
-        undo_of: None,
-        undone_by: None,
-    };
-    Ok(Plan {
-        changes: cs.changes,
-        op: Some(op),
-        undoes: None,
-        outcome: Outcome::Removed {
+        Outcome::Removed {
             op_id,
             collection_id: req.collection.clone(),
             summary,
         },
-    })
+    ))
 }

@@ -1,8 +1,8 @@
-use super::{ItemTarget, PlanResult, SORT_GAP, loc, resolve_all, writable_collection};
-use crate::error::{ErrorCode, Refusal};
+use super::{ItemTarget, PlanResult, SORT_GAP, check_count, loc, resolve_all, writable_collection};
+use crate::error::Refusal;
 use crate::id::{CollectionId, ItemId};
 use crate::model::{Entry, Item};
-use crate::plan::{ChangeSet, Ctx, OpKind, OpRecord, OpSummary, OrView, Outcome, Plan};
+use crate::plan::{ChangeSet, Ctx, OpHead, OpKind, OpSummary, OrView, Outcome, Plan};
 use crate::rules::entry::entry_not_found;
 use crate::view::StateView;
 
@@ -50,25 +50,7 @@ pub fn plan_reorder<V: StateView + ?Sized>(
     let mut cs = ChangeSet::default();
     match &req.placement {
         Placement::Front(targets) => {
-            if targets.is_empty() {
-                return Err(Refusal::field(
-                    loc(&["body", "items"]),
-                    "at least one item is required",
-                    "too_short",
-                )
-                .into());
-            }
-            if targets.len() > ctx.limits.max_batch {
-                return Err(Refusal::new(
-                    ErrorCode::BatchSizeExceeded,
-                    format!(
-                        "{} items; the limit is {}",
-                        targets.len(),
-                        ctx.limits.max_batch
-                    ),
-                )
-                .into());
-            }
+            check_count(targets.len(), &ctx.limits, "items", "item")?;
             writable_collection(view, &req.collection)?;
             let items = resolve_all(view, targets.iter().map(|t| (t.clone(), ())))?;
             let entries = live_entries(view, &req.collection, items.iter().map(|(i, ())| i))?;
@@ -106,26 +88,20 @@ pub fn plan_reorder<V: StateView + ?Sized>(
     }
     let op_id = ctx.op_id();
     let moved = cs.changes.len() as u64;
-    let op = OpRecord {
-        id: op_id,
-        kind: OpKind::Reorder,
-        collection_id: Some(req.collection.clone()),
-        at: ctx.now,
-        summary: OpSummary::Changed { count: moved },
-        touched: cs.touched,
-        undo_of: None,
-        undone_by: None,
-    };
-    Ok(Plan {
-        changes: cs.changes,
-        op: Some(op),
-        undoes: None,
-        outcome: Outcome::Reordered {
+    Ok(cs.logged(
+        OpHead {
+            id: op_id,
+            kind: OpKind::Reorder,
+            collection_id: Some(req.collection.clone()),
+            at: ctx.now,
+            summary: OpSummary::Changed { count: moved },
+        },
+        Outcome::Reordered {
             op_id,
             collection_id: req.collection.clone(),
             moved,
         },
-    })
+    ))
 }
 
 fn live_entries<'a, V: StateView + ?Sized>(

@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{PlanResult, UniqueIds};
 use crate::error::{ErrorCode, Refusal};
 use crate::id::{CollectionId, OpId};
-use crate::plan::{ChangeSet, Ctx, OpKind, OpRecord, OpSummary, OrView, Outcome, Plan, Touched};
+use crate::plan::{ChangeSet, Ctx, OpHead, OpKind, OpSummary, OrView, Outcome, Plan, Touched};
 use crate::view::StateView;
 
 /// Plans `POST /v1/ops/{op_id}/undo`: every record the op touched goes back exactly to its
@@ -157,24 +157,23 @@ pub fn plan_undo<V: StateView + ?Sized>(
 
     let undo_id = ctx.op_id();
     let restored = cs.changes.len() as u64;
-    let undo = OpRecord {
-        id: undo_id,
-        kind: OpKind::Undo,
-        collection_id: op.collection_id.clone(),
-        at: ctx.now,
-        summary: OpSummary::Changed { count: restored },
-        touched: cs.touched,
-        undo_of: Some(op_id),
-        undone_by: None,
-    };
-    Ok(Plan {
-        changes: cs.changes,
-        op: Some(undo),
-        undoes: Some(op_id),
-        outcome: Outcome::Undone {
+    let mut plan = cs.logged(
+        OpHead {
+            id: undo_id,
+            kind: OpKind::Undo,
+            collection_id: op.collection_id.clone(),
+            at: ctx.now,
+            summary: OpSummary::Changed { count: restored },
+        },
+        Outcome::Undone {
             op_id: undo_id,
             undone: op_id,
             restored,
         },
-    })
+    );
+    if let Some(op) = plan.op.as_mut() {
+        op.undo_of = Some(op_id);
+    }
+    plan.undoes = Some(op_id);
+    Ok(plan)
 }

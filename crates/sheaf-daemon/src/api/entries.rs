@@ -14,7 +14,7 @@ use sheaf_proto::responses::{BatchResponse, EntryPage, RemoveResponse, ReorderRe
 use sheaf_store::{EntryQuery, Order, Written};
 
 use super::error::{JsonBody, QueryParams};
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, page_limit};
 
 fn unexpected(outcome: &Outcome) -> ApiError {
     ApiError::internal(&format!("unexpected outcome {outcome:?}"))
@@ -42,15 +42,7 @@ pub(crate) async fn list(
         )
         .into());
     }
-    let limit = params.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(sheaf_core::Refusal::field(
-            vec!["query".into(), "limit".into()],
-            "limit must be 1 to 1000",
-            "limit",
-        )
-        .into());
-    }
+    let limit = page_limit(params.limit)?;
     let query = EntryQuery {
         cursor: params.cursor,
         limit,

@@ -13,21 +13,13 @@ use sheaf_proto::responses::ItemPage;
 use sheaf_store::ItemQuery;
 
 use super::error::{JsonBody, QueryParams};
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, page_limit};
 
 pub(crate) async fn list(
     State(state): State<AppState>,
     QueryParams(params): QueryParams<ItemListParams>,
 ) -> Result<Json<ItemPage>, ApiError> {
-    let limit = params.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(Refusal::field(
-            vec!["query".into(), "limit".into()],
-            "limit must be 1 to 1000",
-            "limit",
-        )
-        .into());
-    }
+    let limit = page_limit(params.limit)?;
     let collection = params
         .collection
         .as_deref()

@@ -7,7 +7,7 @@ use sheaf_proto::requests::OpListParams;
 use sheaf_proto::responses::{Health, HealthLimits, OpPage, StoreHealth, UndoResponse};
 
 use super::error::QueryParams;
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, page_limit};
 
 pub(crate) async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let (items, last_seq) = state
@@ -42,15 +42,7 @@ pub(crate) async fn ops(
     State(state): State<AppState>,
     QueryParams(params): QueryParams<OpListParams>,
 ) -> Result<Json<OpPage>, ApiError> {
-    let limit = params.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(sheaf_core::Refusal::field(
-            vec!["query".into(), "limit".into()],
-            "limit must be 1 to 1000",
-            "limit",
-        )
-        .into());
-    }
+    let limit = page_limit(params.limit)?;
     let cursor = params.cursor;
     let page = state
         .blocking(move |s| Ok(s.ops(cursor.as_deref(), limit)?))

@@ -142,6 +142,21 @@ async fn gate(
     response
 }
 
+/// The `limit` of a paged listing: 1 to 1000, 100 when absent.
+pub(crate) fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
+    let limit = limit.unwrap_or(100);
+    if (1..=1000).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(sheaf_core::Refusal::field(
+            vec!["query".into(), "limit".into()],
+            "limit must be 1 to 1000",
+            "limit",
+        )
+        .into())
+    }
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(
         ErrorCode::NotFound,
