@@ -34,6 +34,7 @@ struct Batch {
     handles: HashMap<CollectionId, u64>,
     trashed: HashMap<u64, bool>,
     count_deltas: HashMap<u64, i64>,
+    sorted: HashMap<u64, bool>,
     affected: BTreeSet<u128>,
 }
 
@@ -48,6 +49,16 @@ impl Batch {
         })?;
         self.handles.insert(id.clone(), record.handle);
         Ok(record.handle)
+    }
+
+    /// Whether the collection's `sorted` rows are kept (see `order`).
+    fn sorted(&mut self, t: &WriteTabs<'_>, handle: u64) -> Result<bool> {
+        if let Some(on) = self.sorted.get(&handle) {
+            return Ok(*on);
+        }
+        let on = crate::order::is_on(t, handle)?;
+        self.sorted.insert(handle, on);
+        Ok(on)
     }
 
     fn is_trashed(&mut self, t: &WriteTabs<'_>, handle: u64) -> Result<bool> {
@@ -218,6 +229,7 @@ fn purge_collection(t: &mut WriteTabs<'_>, b: &mut Batch, id: &CollectionId) -> 
     }
     b.count_deltas.remove(&handle);
     t.counts.remove(handle).map_err(StoreError::storage)?;
+    t.sorted_on.remove(handle).map_err(StoreError::storage)?;
     t.handles.remove(handle).map_err(StoreError::storage)?;
     t.collections
         .remove(id.as_str())
@@ -286,8 +298,10 @@ fn stored_size(t: &WriteTabs<'_>, ulid: u128) -> Result<u64> {
 fn unindex_entry(t: &mut WriteTabs<'_>, b: &mut Batch, h: u64, e: &Entry) -> Result<()> {
     let ulid = e.item_id.ulid().0;
     if e.is_live() {
-        let size = stored_size(t, ulid)?;
-        crate::order::index(t, h, e, size, false)?;
+        if b.sorted(t, h)? {
+            let size = stored_size(t, ulid)?;
+            crate::order::index(t, h, e, size, false)?;
+        }
         t.live_pos
             .remove((h, e.sort_order))
             .map_err(StoreError::storage)?;
@@ -315,8 +329,10 @@ fn unindex_entry(t: &mut WriteTabs<'_>, b: &mut Batch, h: u64, e: &Entry) -> Res
 fn index_entry(t: &mut WriteTabs<'_>, b: &mut Batch, h: u64, e: &Entry) -> Result<()> {
     let ulid = e.item_id.ulid().0;
     if e.is_live() {
-        let size = stored_size(t, ulid)?;
-        crate::order::index(t, h, e, size, true)?;
+        if b.sorted(t, h)? {
+            let size = stored_size(t, ulid)?;
+            crate::order::index(t, h, e, size, true)?;
+        }
         t.live_pos
             .insert((h, e.sort_order), ulid)
             .map_err(StoreError::storage)?;

@@ -453,6 +453,36 @@ impl Store {
         self.write(|v, ctx| rules::plan_undo(v, ctx, op))
     }
 
+    /// Builds a collection's name, added and size orders (once; see `order`).
+    fn keep_orders(&self, handle: u64) -> Result<(), StoreError> {
+        let result = (|| {
+            let mut txn = self
+                .database()?
+                .begin_write()
+                .map_err(StoreError::redb("starting a write"))?;
+            txn.set_durability(if self.options.durable {
+                Durability::Immediate
+            } else {
+                Durability::None
+            })
+            .map_err(StoreError::redb("starting a write"))?;
+            {
+                let mut tabs = WriteTabs::open(&txn)?;
+                if redb::ReadableTable::get(&tabs.handles, handle)
+                    .map_err(StoreError::storage)?
+                    .is_some()
+                {
+                    order::build(&mut tabs, handle)?;
+                }
+            }
+            txn.commit().map_err(StoreError::redb("committing"))
+        })();
+        if let Err(e) = &result {
+            self.remember(e);
+        }
+        result
+    }
+
     fn read(&self) -> Result<ReadTabs, StoreError> {
         let txn = self.database()?.begin_read().map_err(|e| {
             let e = StoreError::Redb {

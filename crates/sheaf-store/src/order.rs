@@ -2,6 +2,11 @@
 //! name, by when an entry was added, by item size. Each is a row per live entry in the
 //! `sorted` table, `(handle, order, key, item) → ()`, so a page from any depth is one
 //! range seek.
+//!
+//! Those rows cost three index writes per entry, on random pages, so they are kept only
+//! for collections that were ever listed in one of these orders (`sorted_on`): the first
+//! such listing builds them, and from then on every write keeps them in step. Batch adds
+//! into collections nobody sorts pay nothing.
 
 use redb::ReadableTable;
 use sheaf_core::Entry;
@@ -76,7 +81,47 @@ pub(crate) fn index(
     Ok(())
 }
 
-/// Moves the size rows of an item's live entries from `old` to `new` bytes.
+/// Whether the collection's `sorted` rows are kept.
+pub(crate) fn is_on(t: &WriteTabs<'_>, handle: u64) -> Result<bool, StoreError> {
+    Ok(t.sorted_on
+        .get(handle)
+        .map_err(StoreError::storage)?
+        .is_some())
+}
+
+/// Builds the `sorted` rows of every live entry of a collection and keeps them from now on.
+pub(crate) fn build(t: &mut WriteTabs<'_>, handle: u64) -> Result<(), StoreError> {
+    if is_on(t, handle)? {
+        return Ok(());
+    }
+    let live: Vec<u128> = t
+        .live_pos
+        .range((handle, i64::MIN)..=(handle, i64::MAX))
+        .map_err(StoreError::storage)?
+        .map(|r| r.map(|(_, v)| v.value()).map_err(StoreError::storage))
+        .collect::<Result<_, _>>()?;
+    for ulid in live {
+        let record: crate::schema::EntryRecord =
+            match t.entries.get((handle, ulid)).map_err(StoreError::storage)? {
+                Some(v) => crate::schema::decode(v.value(), "entry")?,
+                None => continue,
+            };
+        let size = match t.items.get(ulid).map_err(StoreError::storage)? {
+            Some(v) => crate::schema::item_size(v.value())?,
+            None => 0,
+        };
+        // The sort keys do not depend on the collection id.
+        let entry = record.into_entry(sheaf_core::CollectionId::default_collection(), ulid);
+        index(t, handle, &entry, size, true)?;
+    }
+    t.sorted_on
+        .insert(handle, ())
+        .map_err(StoreError::storage)?;
+    Ok(())
+}
+
+/// Moves the size rows of an item's live entries from `old` to `new` bytes, in the
+/// collections whose orders are kept.
 pub(crate) fn resize(
     t: &mut WriteTabs<'_>,
     ulid: u128,
@@ -91,6 +136,9 @@ pub(crate) fn resize(
         .collect::<Result<_, _>>()?;
     let tag = Order::Size.tag();
     for h in handles {
+        if !is_on(t, h)? {
+            continue;
+        }
         t.sorted
             .remove((h, tag, old.to_be_bytes().as_slice(), ulid))
             .map_err(StoreError::storage)?;

@@ -216,6 +216,16 @@ impl Store {
             return Ok(None);
         };
         if query.order != Order::Position {
+            if t.sorted_on()?
+                .get(handle)
+                .map_err(StoreError::storage)?
+                .is_none()
+            {
+                // The first sorted listing of this collection: build its orders, then read.
+                drop(t);
+                self.keep_orders(handle)?;
+                return self.entries(id, query);
+            }
             return sorted_page(&t, handle, id, query, limit).map(Some);
         }
         let after: Option<i64> = parse_cursor(query.cursor.as_deref(), 'p')?;

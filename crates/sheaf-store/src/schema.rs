@@ -20,12 +20,13 @@
 //! | `feed` | first seq → [`FeedBlock`] | the change feed, one block per commit |
 //! | `ops` | ULID → `OpRecord` | the op log with inverses |
 //! | `sorted` | (handle, order, key, ULID) → () | live entries by name, date added, size |
+//! | `sorted_on` | handle → () | collections whose `sorted` rows are kept (built on the first sorted listing) |
 //!
 //! Item records are stored as `(size, Item)`, so that the size key of the `sorted` table
 //! can be read without decoding the rest.
 //!
-//! Versions: 1 — the first; 2 — adds `sorted` and the size header of item records
-//! (migrated in place on open, in one transaction).
+//! Versions: 1 — the first; 2 — adds `sorted`, `sorted_on` and the size header of item
+//! records (migrated in place on open, in one transaction).
 
 use std::cell::OnceCell;
 
@@ -134,6 +135,7 @@ tables! {
     unfiled, UNFILED, "unfiled": u128 => ();
     ops, OPS, "ops": u128 => &'static [u8];
     sorted, SORTED, "sorted": (u64, u8, &'static [u8], u128) => ();
+    sorted_on, SORTED_ON, "sorted_on": u64 => ();
 }
 
 /// A collection as stored: its fields (with `item_count` left at 0; `counts` has it) and
