@@ -20,5 +20,10 @@ ci:
 bench-store:
     cargo bench -p sheaf-store --bench store
 
+# The daemon benchmarks: real sheafd and sheaf (release) over the socket, side by side with
+# their floors (bare hyper, direct store calls); prints a Markdown table.
+bench-daemon:
+    cargo bench -p sheaf-daemon --bench daemon
+
 # Every benchmark.
-bench: bench-store
+bench: bench-store bench-daemon

@@ -37,13 +37,22 @@ impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for Peer {
     }
 }
 
+/// A caller, as the rate limit tells them apart.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Caller {
+    /// A Unix-socket peer.
+    Uid(u32),
+    /// A TCP client, by its API key's name.
+    Key(String),
+}
+
 /// What a caller may do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Grant {
     /// Whether writes are allowed.
     pub(crate) write: bool,
-    /// The rate-limit bucket.
-    pub(crate) bucket: String,
+    /// Who, for the rate limit.
+    pub(crate) caller: Caller,
 }
 
 /// Decides a caller's access, or refuses it.
@@ -56,11 +65,11 @@ pub(crate) fn authorize(
     match peer {
         Peer::Unix(Some(uid)) if *uid == own_uid => Ok(Grant {
             write: true,
-            bucket: format!("uid:{uid}"),
+            caller: Caller::Uid(*uid),
         }),
         Peer::Unix(Some(uid)) if config.read_only_uids.contains(uid) => Ok(Grant {
             write: false,
-            bucket: format!("uid:{uid}"),
+            caller: Caller::Uid(*uid),
         }),
         Peer::Unix(uid) => Err(Refusal::new(
             ErrorCode::InsufficientPermissions,
@@ -88,7 +97,7 @@ pub(crate) fn authorize(
             if let Some(k) = found {
                 Ok(Grant {
                     write: k.scope == Scope::Write,
-                    bucket: format!("key:{}", k.name),
+                    caller: Caller::Key(k.name.clone()),
                 })
             } else {
                 tracing::info!(peer = %addr, "TCP request with an unknown API key");
@@ -119,7 +128,7 @@ fn presented_key(headers: &HeaderMap) -> Option<String> {
 #[derive(Debug)]
 pub(crate) struct Limiter {
     limit: Option<RateLimit>,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    buckets: Mutex<HashMap<Caller, (f64, Instant)>>,
 }
 
 impl Limiter {
@@ -130,8 +139,8 @@ impl Limiter {
         }
     }
 
-    /// Takes a token for `bucket`, or says how long until one is available.
-    pub(crate) fn take(&self, bucket: &str) -> Result<(), Duration> {
+    /// Takes a token for `caller`, or says how long until one is available.
+    pub(crate) fn take(&self, caller: &Caller) -> Result<(), Duration> {
         let Some(limit) = self.limit else {
             return Ok(());
         };
@@ -141,7 +150,7 @@ impl Limiter {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let burst = f64::from(limit.burst);
-        let (tokens, last) = buckets.entry(bucket.to_owned()).or_insert((burst, now));
+        let (tokens, last) = buckets.entry(caller.clone()).or_insert((burst, now));
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * limit.per_second).min(burst);
         *last = now;
         if *tokens >= 1.0 {
@@ -224,13 +233,17 @@ mod tests {
             per_second: 1.0,
             burst: 2,
         }));
-        assert!(l.take("a").is_ok());
-        assert!(l.take("a").is_ok());
-        let wait = l.take("a").unwrap_err();
+        let a = Caller::Uid(1);
+        assert!(l.take(&a).is_ok());
+        assert!(l.take(&a).is_ok());
+        let wait = l.take(&a).unwrap_err();
         assert!(
             wait > Duration::from_millis(500) && wait <= Duration::from_secs(1),
             "{wait:?}"
         );
-        assert!(l.take("b").is_ok(), "buckets are per caller");
+        assert!(
+            l.take(&Caller::Key("b".into())).is_ok(),
+            "buckets are per caller"
+        );
     }
 }

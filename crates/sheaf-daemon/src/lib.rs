@@ -173,7 +173,7 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let (seq_tx, _) = watch::channel(last_seq);
     let config = Arc::new(config);
-    let state = api::AppState {
+    let state = api::AppState::new(api::Shared {
         store: Arc::clone(&store),
         config: Arc::clone(&config),
         started: Instant::now(),
@@ -185,7 +185,7 @@ pub async fn run(
         seq: seq_tx,
         stopping: stop_rx.clone(),
         openapi: Arc::new(serde_json::to_value(sheaf_proto::document()).unwrap_or_default()),
-    };
+    });
     let access = Arc::clone(&state.access);
     let app = api::router(state);
     tracing::info!(socket = %config.socket.display(), database = %config.database.display(), "sheafd listening");

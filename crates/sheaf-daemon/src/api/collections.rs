@@ -30,8 +30,8 @@ pub(crate) async fn list(
 }
 
 /// Reads a collection back after a write (for its live count).
-pub(crate) async fn read_back(state: &AppState, id: CollectionId) -> Result<Collection, ApiError> {
-    let found = state.blocking(move |s| Ok(s.collection(&id)?)).await?;
+pub(crate) fn read_back(state: &AppState, id: CollectionId) -> Result<Collection, ApiError> {
+    let found = state.point_read(move |s| Ok(s.collection(&id)?))?;
     found.map(Into::into).ok_or_else(|| {
         ApiError::new(
             ErrorCode::CollectionNotFound,
@@ -47,7 +47,7 @@ async fn write_then_read(
 ) -> Result<Collection, ApiError> {
     let written = state.blocking(move |s| Ok(write(s)?)).await?;
     state.committed(written.seqs);
-    read_back(state, id).await
+    read_back(state, id)
 }
 
 pub(crate) async fn create(
@@ -69,7 +69,7 @@ pub(crate) async fn get(
 ) -> Result<Json<Collection>, ApiError> {
     let id = collection_in_path(&cid)?;
     let shown = id.to_string();
-    let found = state.blocking(move |s| Ok(s.collection(&id)?)).await?;
+    let found = state.point_read(move |s| Ok(s.collection(&id)?))?;
     found.map(|c| Json(c.into())).ok_or_else(|| {
         ApiError::new(
             ErrorCode::CollectionNotFound,
@@ -99,7 +99,7 @@ pub(crate) async fn delete(
     let id = collection_in_path(&cid)?;
     if params.purge.unwrap_or(false) {
         // Answer with the collection as it was, marked purged by its absence afterwards.
-        let before = read_back(&state, id.clone()).await.map_err(|_| {
+        let before = read_back(&state, id.clone()).map_err(|_| {
             ApiError::new(
                 ErrorCode::CollectionNotFound,
                 format!("collection {id} does not exist"),

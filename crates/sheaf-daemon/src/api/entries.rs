@@ -158,23 +158,21 @@ pub(crate) async fn reorder(
 }
 
 /// Reads an entry and its item, for answers.
-async fn entry_json(
+fn entry_json(
     state: &AppState,
     collection: CollectionId,
     target: ItemTarget,
 ) -> Result<Entry, ApiError> {
     let shown = format!("{target} in {collection}");
-    let found = state
-        .blocking(move |s| {
-            let ItemTarget::Id(id) = target else {
-                return Ok(None);
-            };
-            let Some(entry) = s.entry(&collection, id)? else {
-                return Ok(None);
-            };
-            Ok(s.item(id)?.map(|(item, _)| Entry::new(entry, &item)))
-        })
-        .await?;
+    let found = state.point_read(move |s| {
+        let ItemTarget::Id(id) = target else {
+            return Ok(None);
+        };
+        let Some(entry) = s.entry(&collection, id)? else {
+            return Ok(None);
+        };
+        Ok(s.item(id)?.map(|(item, _)| Entry::new(entry, &item)))
+    })?;
     found.ok_or_else(|| ApiError::new(ErrorCode::EntryNotFound, format!("no entry for {shown}")))
 }
 
@@ -186,8 +184,7 @@ pub(crate) async fn get(
     let target = item_in_path(&item)?;
     let check = id.clone();
     if state
-        .blocking(move |s| Ok(s.collection(&check)?))
-        .await?
+        .point_read(move |s| Ok(s.collection(&check)?))?
         .is_none()
     {
         return Err(ApiError::new(
@@ -195,7 +192,7 @@ pub(crate) async fn get(
             format!("collection {id} does not exist"),
         ));
     }
-    Ok(Json(entry_json(&state, id, target).await?))
+    Ok(Json(entry_json(&state, id, target)?))
 }
 
 pub(crate) async fn add_one(
@@ -211,7 +208,7 @@ pub(crate) async fn add_one(
             let (collection, target) = (entry.collection_id.clone(), ItemTarget::Id(entry.item_id));
             Ok((
                 StatusCode::CREATED,
-                Json(entry_json(&state, collection, target).await?),
+                Json(entry_json(&state, collection, target)?),
             ))
         }
         other => Err(unexpected(&other)),
@@ -229,9 +226,9 @@ pub(crate) async fn update(
     let (c, t) = (id.clone(), target.clone());
     let written = write(&state, move |s| s.update_entry(&c, &t, &update)).await?;
     match written.outcome {
-        Outcome::Entry { entry, .. } => Ok(Json(
-            entry_json(&state, id, ItemTarget::Id(entry.item_id)).await?,
-        )),
+        Outcome::Entry { entry, .. } => {
+            Ok(Json(entry_json(&state, id, ItemTarget::Id(entry.item_id))?))
+        }
         other => Err(unexpected(&other)),
     }
 }
@@ -247,5 +244,5 @@ pub(crate) async fn delete(
         items: vec![target.clone()],
     };
     write(&state, move |s| s.remove(&req)).await?;
-    Ok(Json(entry_json(&state, id, target).await?))
+    Ok(Json(entry_json(&state, id, target)?))
 }

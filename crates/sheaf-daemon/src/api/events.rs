@@ -74,7 +74,7 @@ pub(crate) async fn stream(
     State(state): State<AppState>,
     QueryParams(params): QueryParams<EventParams>,
 ) -> Result<Response, ApiError> {
-    let last = state.blocking(|s| Ok(s.last_seq()?)).await?;
+    let last = state.point_read(|s| Ok(s.last_seq()?))?;
     let next = params.since.unwrap_or(last);
     let cursor = Cursor {
         seq: state.seq.subscribe(),

@@ -151,16 +151,14 @@ pub(crate) async fn register(
     }))
 }
 
-async fn item_json(state: &AppState, target: ItemTarget) -> Result<Item, ApiError> {
+fn item_json(state: &AppState, target: ItemTarget) -> Result<Item, ApiError> {
     let shown = target.to_string();
-    let found = state
-        .blocking(move |s| {
-            let ItemTarget::Id(id) = target else {
-                return Ok(None);
-            };
-            Ok(s.item(id)?)
-        })
-        .await?;
+    let found = state.point_read(move |s| {
+        let ItemTarget::Id(id) = target else {
+            return Ok(None);
+        };
+        Ok(s.item(id)?)
+    })?;
     let (item, collections) = found.ok_or_else(|| {
         ApiError::from(Refusal::with_ids(
             ErrorCode::ItemsNotFound,
@@ -178,7 +176,7 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     Path(item): Path<String>,
 ) -> Result<Json<Item>, ApiError> {
-    Ok(Json(item_json(&state, item_in_path(&item)?).await?))
+    Ok(Json(item_json(&state, item_in_path(&item)?)?))
 }
 
 pub(crate) async fn update(
@@ -193,5 +191,5 @@ pub(crate) async fn update(
         .blocking(move |s| Ok(s.update_item(&t, &update)?))
         .await?;
     state.committed(written.seqs);
-    Ok(Json(item_json(&state, target).await?))
+    Ok(Json(item_json(&state, target)?))
 }

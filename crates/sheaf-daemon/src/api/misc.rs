@@ -10,9 +10,7 @@ use super::error::QueryParams;
 use super::{ApiError, AppState, page_limit};
 
 pub(crate) async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    let (items, last_seq) = state
-        .blocking(|s| Ok((s.item_total()?, s.last_seq()?)))
-        .await?;
+    let (items, last_seq) = state.point_read(|s| Ok((s.item_total()?, s.last_seq()?)))?;
     Ok(Json(Health {
         status: "ok".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),

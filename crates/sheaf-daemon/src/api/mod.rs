@@ -37,9 +37,25 @@ pub(crate) struct Access {
     pub(crate) limiter: Arc<Limiter>,
 }
 
-/// What every handler can reach.
+/// What every handler can reach: one `Arc`, cloned once per request.
 #[derive(Clone)]
-pub(crate) struct AppState {
+pub(crate) struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The daemon's shared state.
+pub(crate) struct Shared {
     pub(crate) store: Arc<Store>,
     pub(crate) config: Arc<Config>,
     pub(crate) started: Instant,
@@ -53,7 +69,7 @@ pub(crate) struct AppState {
     pub(crate) openapi: Arc<serde_json::Value>,
 }
 
-impl std::fmt::Debug for AppState {
+impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
             .field("own_uid", &self.own_uid)
@@ -72,6 +88,16 @@ impl AppState {
         tokio::task::spawn_blocking(move || f(&store))
             .await
             .map_err(|_| ApiError::internal("a store task panicked"))?
+    }
+
+    /// Runs a point read (a few gets) right here on the async worker: redb reads never
+    /// wait for a writer and a cached get takes microseconds, far less than handing the
+    /// call to the blocking pool and back. Listings and writes go through [`Self::blocking`].
+    pub(crate) fn point_read<T>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        f(&self.store)
     }
 
     /// Tells event streams that the feed grew.
@@ -117,7 +143,7 @@ async fn gate(
                 ErrorCode::InsufficientPermissions,
                 "this caller may read but not write",
             )),
-            Ok(grant) => match access.limiter.take(&grant.bucket) {
+            Ok(grant) => match access.limiter.take(&grant.caller) {
                 Ok(()) => Ok(()),
                 Err(wait) => Err(ApiError {
                     refusal: sheaf_core::Refusal::new(

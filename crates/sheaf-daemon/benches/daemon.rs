@@ -1,0 +1,265 @@
+//! The daemon's benchmarks, each measured side by side with its floor in the same run,
+//! rounds interleaved so that a noisy neighbour slows both alike. The real `sheafd` and
+//! `sheaf` (release builds) run as separate processes on a real socket and database in a
+//! temp dir (`SHEAF_BENCH_DIR` to put it elsewhere); the database is written with
+//! `sheaf-store` before the daemon starts. The report is a Markdown table on stdout, also
+//! written to `target/bench-daemon.md`. Timings are reported, never asserted.
+//!
+//! 1. small reads: 16 clients on kept-alive connections `GET /v1/collections/{cid}` for a
+//!    fixed time, against bare hyper answering the same bytes (`examples/floor_server.rs`);
+//! 2. a durable 1000-item batch add over the socket, against `Store::batch_add` called
+//!    directly on a copy of the daemon's database;
+//! 3. `sheaf ls` of a 10k- and a 100k-entry collection to a pipe: wall time and peak RSS,
+//!    against the same pages fetched without decoding.
+//!
+//! `SHEAF_BENCH_QUICK=1` shortens every benchmark, for trying it out;
+//! `cargo bench -p sheaf-daemon --bench daemon -- reads` (or `add`, `ls`) runs only some;
+//! `SHEAF_BENCH_SHEAFD=PATH` measures another build of `sheafd` (a candidate change).
+
+#[path = "daemon/add.rs"]
+mod add;
+#[path = "daemon/fixture.rs"]
+mod fixture;
+#[path = "daemon/http.rs"]
+mod http;
+#[path = "daemon/ls.rs"]
+mod ls;
+#[path = "daemon/procs.rs"]
+mod procs;
+#[path = "daemon/reads.rs"]
+mod reads;
+#[path = "daemon/report.rs"]
+mod report;
+
+use std::error::Error;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::procs::Server;
+use crate::report::{Report, progress};
+
+type Result<T, E = Box<dyn Error + Send + Sync>> = std::result::Result<T, E>;
+
+/// Items per batch add, and entries per page.
+const BATCH: usize = 1000;
+
+/// How long and how much, shortened in quick mode.
+#[derive(Clone, Copy)]
+struct Scale {
+    /// Load rounds per server in benchmark 1, and the length of each.
+    load_rounds: usize,
+    load_round: Duration,
+    /// Timed batch adds in benchmark 2.
+    add_runs: usize,
+    /// The two listings of benchmark 3, and the timed runs of each.
+    ls_small: usize,
+    ls_large: usize,
+    ls_runs: usize,
+    quick: bool,
+}
+
+impl Scale {
+    fn from_env() -> Self {
+        let quick = std::env::var_os("SHEAF_BENCH_QUICK").is_some_and(|v| v != "0");
+        if quick {
+            Self {
+                load_rounds: 4,
+                load_round: Duration::from_millis(200),
+                add_runs: 20,
+                ls_small: 2_000,
+                ls_large: 20_000,
+                ls_runs: 3,
+                quick,
+            }
+        } else {
+            Self {
+                load_rounds: 10,
+                load_round: Duration::from_millis(500),
+                add_runs: 100,
+                ls_small: 10_000,
+                ls_large: 100_000,
+                ls_runs: 5,
+                quick,
+            }
+        }
+    }
+}
+
+/// The release binaries the benchmark runs.
+struct Bins {
+    sheafd: PathBuf,
+    sheaf: PathBuf,
+    floor: PathBuf,
+}
+
+fn bench_root() -> PathBuf {
+    std::env::var_os("SHEAF_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from)
+}
+
+/// `target/`, found from this executable (`target/release/deps/daemon-…`).
+fn target_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
+        .filter(|t| t.join("CACHEDIR.TAG").exists())
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+}
+
+/// Builds `sheafd`, `sheaf` and the floor server in release — a no-op for cargo when they
+/// are fresh. `cargo bench` has released its build lock by the time benchmarks run.
+fn build_binaries() -> Result<Bins> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--quiet"])
+        .args([
+            "-p",
+            "sheaf-daemon",
+            "--bin",
+            "sheafd",
+            "--example",
+            "floor_server",
+        ])
+        .args(["-p", "sheaf-cli", "--bin", "sheaf"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()?;
+    if !status.success() {
+        return Err(format!("building the release binaries failed: {status}").into());
+    }
+    let release = target_dir().join("release");
+    Ok(Bins {
+        sheafd: std::env::var_os("SHEAF_BENCH_SHEAFD")
+            .map_or_else(|| release.join("sheafd"), PathBuf::from),
+        sheaf: release.join("sheaf"),
+        floor: release.join("examples/floor_server"),
+    })
+}
+
+/// Starts `sheafd` on `dir`'s database with an empty config: every setting its default.
+fn start_sheafd(bins: &Bins, dir: &Path, rt: &tokio::runtime::Runtime) -> Result<Server> {
+    let config = dir.join("config.toml");
+    std::fs::write(&config, "")?;
+    let socket = dir.join("run/sheafd.sock");
+    let mut cmd = Command::new(&bins.sheafd);
+    cmd.arg("--config")
+        .arg(&config)
+        .arg("--socket")
+        .arg(&socket)
+        .arg("--database")
+        .arg(dir.join("daemon.redb"))
+        .env_remove("RUST_LOG");
+    Server::start("sheafd", cmd, socket, dir.join("sheafd.log"), rt)
+}
+
+/// Runs the closures of one round in an order rotated by `round`, so that none of them
+/// always runs first (right after the others' fsyncs or cache misses).
+fn interleave<const N: usize>(
+    round: usize,
+    runs: &mut [&mut dyn FnMut() -> Result<Duration>; N],
+    out: &mut [Vec<Duration>; N],
+) -> Result<()> {
+    for k in 0..N {
+        let i = (round + k) % N;
+        out[i].push(runs[i]()?);
+    }
+    Ok(())
+}
+
+fn timed<T>(f: impl FnOnce() -> Result<T>) -> Result<(Duration, T)> {
+    let t = Instant::now();
+    let v = f()?;
+    Ok((t.elapsed(), v))
+}
+
+fn main() -> Result<()> {
+    let scale = Scale::from_env();
+    let root = bench_root();
+    let mut report = Report::new(&root);
+    let dir = tempfile::Builder::new()
+        .prefix("sheaf-bench-")
+        .tempdir_in(&root)?;
+    progress(
+        &report,
+        &format!("socket and databases in {}", dir.path().display()),
+    );
+
+    // Arguments other than cargo's `--bench` pick benchmarks by name: reads, add, ls.
+    let picked: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let run = |name: &str| picked.is_empty() || picked.iter().any(|p| p == name);
+
+    let (took, bins) = timed(build_binaries)?;
+    report.setup(
+        "build sheafd, sheaf and floor_server (release; no-op when fresh)",
+        took,
+    );
+    // The load generator and the benchmark's client: as many workers as sheafd has.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+
+    let add_rounds = if run("add") {
+        add::WARMUP + scale.add_runs
+    } else {
+        0
+    };
+    let daemon_db = dir.path().join("daemon.redb");
+    let (took, fixture) = timed(|| fixture::build(&daemon_db, scale, add_rounds))?;
+    report.setup(
+        format!(
+            "write the database: {} items registered, {} entries in 3 collections \
+             (non-durable, not timed)",
+            fixture::SMALL_ENTRIES + scale.ls_small + scale.ls_large + add_rounds * BATCH,
+            fixture::SMALL_ENTRIES + scale.ls_small + scale.ls_large,
+        ),
+        took,
+    );
+    let store_db = dir.path().join("store.redb");
+    if run("add") {
+        let (took, bytes) = timed(|| Ok(std::fs::copy(&daemon_db, &store_db)?))?;
+        report.setup(
+            format!(
+                "2: copy it for the direct store calls ({})",
+                report::kib(bytes / 1024)
+            ),
+            took,
+        );
+    }
+    if std::env::var_os("SHEAF_BENCH_SHEAFD").is_some() {
+        report.notes.push(format!(
+            "`SHEAF_BENCH_SHEAFD`: measured {}, not this tree's `sheafd`.",
+            bins.sheafd.display()
+        ));
+    }
+    let started = Instant::now();
+    let mut sheafd = start_sheafd(&bins, dir.path(), &rt)?;
+    report.setup("start sheafd on it", started.elapsed());
+
+    if run("reads") {
+        reads::bench_reads(&rt, &bins, dir.path(), &sheafd, scale, &mut report)?;
+    }
+    if run("add") {
+        add::bench_batch_add(&rt, &sheafd, &store_db, &fixture, scale, &mut report)?;
+    }
+    if run("ls") {
+        ls::bench_ls(&rt, &bins.sheaf, &sheafd, scale, &mut report)?;
+    }
+
+    let pid = sheafd.pid();
+    let status = sheafd.stop()?;
+    if !status.success() {
+        return Err(format!(
+            "sheafd (pid {pid:?}) exited with {status}: {}",
+            sheafd.log_text()
+        )
+        .into());
+    }
+    let md = report.markdown(scale);
+    println!("{md}");
+    let out = target_dir().join("bench-daemon.md");
+    std::fs::write(&out, &md)?;
+    progress(&report, &format!("wrote {}", out.display()));
+    Ok(())
+}
