@@ -342,16 +342,7 @@ impl Store {
             &mut Ctx<'_>,
         ) -> Result<Plan, PlanError<StoreError>>,
     {
-        let mut txn = self
-            .database()?
-            .begin_write()
-            .map_err(StoreError::redb("starting a write"))?;
-        txn.set_durability(if self.options.durable {
-            Durability::Immediate
-        } else {
-            Durability::None
-        })
-        .map_err(StoreError::redb("starting a write"))?;
+        let txn = self.begin_write()?;
         let (plan, now, seqs) = {
             let mut tabs = WriteTabs::open(&txn)?;
             let mut feed = txn.open_table(FEED).map_err(StoreError::table)?;
@@ -453,19 +444,26 @@ impl Store {
         self.write(|v, ctx| rules::plan_undo(v, ctx, op))
     }
 
+    /// A write transaction with the store's durability.
+    fn begin_write(&self) -> Result<redb::WriteTransaction, StoreError> {
+        let mut txn = self
+            .database()?
+            .begin_write()
+            .map_err(StoreError::redb("starting a write"))?;
+        let durability = if self.options.durable {
+            Durability::Immediate
+        } else {
+            Durability::None
+        };
+        txn.set_durability(durability)
+            .map_err(StoreError::redb("starting a write"))?;
+        Ok(txn)
+    }
+
     /// Builds a collection's name, added and size orders (once; see `order`).
     fn keep_orders(&self, handle: u64) -> Result<(), StoreError> {
         let result = (|| {
-            let mut txn = self
-                .database()?
-                .begin_write()
-                .map_err(StoreError::redb("starting a write"))?;
-            txn.set_durability(if self.options.durable {
-                Durability::Immediate
-            } else {
-                Durability::None
-            })
-            .map_err(StoreError::redb("starting a write"))?;
+            let txn = self.begin_write()?;
             {
                 let mut tabs = WriteTabs::open(&txn)?;
                 if redb::ReadableTable::get(&tabs.handles, handle)

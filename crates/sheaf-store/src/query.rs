@@ -428,7 +428,7 @@ impl Store {
         let after: Option<u128> = parse_cursor(query.cursor.as_deref(), 'i')?;
         let start = after.map_or(0, |a| a.saturating_add(1));
         for r in t.items()?.range(start..).map_err(StoreError::storage)? {
-            let (k, v) = r.map_err(StoreError::storage)?;
+            let (_, v) = r.map_err(StoreError::storage)?;
             let it: Item = decode_item(v.value())?;
             if !pass(&it) {
                 continue;
@@ -437,7 +437,6 @@ impl Store {
                 next_cursor = rows.last().map(|i: &Item| format!("i{}", i.id.ulid().0));
                 break;
             }
-            let _ = k;
             rows.push(it);
         }
         Ok(Some(Page {
