@@ -72,7 +72,7 @@ fn describe(op: &Op) -> String {
         .map(|s| s.total)
         .or(op.removed.as_ref().map(|r| r.total));
     if let Some(n) = items {
-        let _ = write!(text, ", {n} items");
+        let _ = write!(text, ", {n} item{}", if n == 1 { "" } else { "s" });
     }
     text
 }
