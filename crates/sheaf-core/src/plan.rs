@@ -346,6 +346,12 @@ pub(crate) struct ChangeSet {
 }
 
 impl ChangeSet {
+    /// Room for `n` more changes, so a large batch does not grow its lists step by step.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.changes.reserve(n);
+        self.touched.reserve(n);
+    }
+
     pub(crate) fn entry(&mut self, before: Option<Entry>, after: Option<Entry>) {
         let Some(any) = after.as_ref().or(before.as_ref()) else {
             return;

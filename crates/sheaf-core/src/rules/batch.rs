@@ -182,7 +182,8 @@ pub fn plan_batch_add<V: StateView + ?Sized>(
         check_additions(t, &planned)?;
     }
 
-    // Build the changes.
+    // Build the changes: at most one for the target and one per source entry, per item.
+    cs.reserve(planned.len() + planned.iter().map(|p| p.sources.len()).sum::<usize>());
     let mut summary = BatchSummary {
         total: planned.len() as u64,
         ..BatchSummary::default()
