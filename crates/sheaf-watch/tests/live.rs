@@ -1,0 +1,119 @@
+//! The live watcher against real inotify, in a temp folder.
+
+use std::fs;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use sheaf_watch::{Coalescer, Incoming, LiveWatcher, RawEvent, Settled};
+
+const SETTLE: Duration = Duration::from_millis(50);
+const QUIET: Duration = Duration::from_millis(300);
+const BOUND: Duration = Duration::from_secs(5);
+
+/// Feed everything received into a coalescer until nothing has arrived for [`QUIET`] and nothing
+/// is pending (bounded by [`BOUND`]); return every settled outcome, sorted.
+fn settle(watcher: &LiveWatcher, rx: &Receiver<Incoming>) -> Vec<Settled> {
+    let start = Instant::now();
+    let mut coalescer = Coalescer::new(SETTLE);
+    let mut out = Vec::new();
+    let mut last_event = Instant::now();
+    while start.elapsed() < BOUND {
+        match rx.recv_timeout(Duration::from_millis(10)) {
+            Ok(Incoming::Events(events)) => {
+                let now = Instant::now();
+                last_event = now;
+                for (path, event) in events {
+                    coalescer.push(path, event, now);
+                }
+            }
+            Ok(Incoming::Error(e)) => panic!("watcher error: {e}"),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => panic!("watcher gone"),
+        }
+        if watcher.take_overflow() {
+            coalescer.push(
+                watcher.root().to_path_buf(),
+                RawEvent::Rescan,
+                Instant::now(),
+            );
+        }
+        out.extend(coalescer.drain_settled(Instant::now()));
+        if coalescer.is_empty() && last_event.elapsed() >= QUIET {
+            break;
+        }
+    }
+    assert!(coalescer.is_empty(), "not settled within {BOUND:?}");
+    out.sort();
+    out
+}
+
+#[test]
+fn created_moved_modified_and_removed_files_settle_to_their_net_outcomes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    fs::write(root.join("old.txt"), b"old").expect("write");
+    fs::write(root.join("edit.txt"), b"v1").expect("write");
+    fs::write(root.join("gone.txt"), b"gone").expect("write");
+    fs::create_dir(root.join("sub")).expect("mkdir");
+
+    let (watcher, rx) = LiveWatcher::start(root, 1024).expect("start watcher");
+    fs::write(root.join("new.txt"), b"new").expect("write");
+    fs::rename(root.join("old.txt"), root.join("sub/moved.txt")).expect("rename");
+    fs::write(root.join("edit.txt"), b"v2").expect("write");
+    fs::remove_file(root.join("gone.txt")).expect("remove");
+
+    assert_eq!(
+        settle(&watcher, &rx),
+        vec![
+            Settled::Created(root.join("new.txt")),
+            Settled::Modified(root.join("edit.txt")),
+            Settled::Removed(root.join("gone.txt")),
+            Settled::Moved {
+                from: root.join("old.txt"),
+                to: root.join("sub/moved.txt"),
+            },
+        ]
+    );
+}
+
+#[test]
+fn a_burst_into_a_tiny_channel_sets_the_overflow_signal() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let (watcher, rx) = LiveWatcher::start(root, 1).expect("start watcher");
+    for i in 0..200 {
+        fs::write(root.join(format!("f{i}.txt")), b"x").expect("write");
+    }
+    let start = Instant::now();
+    while !watcher.take_overflow() {
+        assert!(start.elapsed() < BOUND, "no overflow signalled");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The consumer's answer to an overflow: a rescan of the root, at once.
+    let mut coalescer = Coalescer::new(SETTLE);
+    while let Ok(Incoming::Events(events)) = rx.try_recv() {
+        for (path, event) in events {
+            coalescer.push(path, event, Instant::now());
+        }
+    }
+    coalescer.push(
+        watcher.root().to_path_buf(),
+        RawEvent::Rescan,
+        Instant::now(),
+    );
+    assert_eq!(
+        coalescer.drain_settled(Instant::now()),
+        vec![Settled::Rescan(root.to_path_buf())]
+    );
+}
+
+#[test]
+fn starting_on_a_missing_folder_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("missing");
+    let err = LiveWatcher::start(&missing, 8).expect_err("missing root");
+    assert!(
+        err.to_string().contains(&*missing.to_string_lossy()),
+        "{err}"
+    );
+}
