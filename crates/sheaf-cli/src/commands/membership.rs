@@ -77,6 +77,17 @@ pub(crate) struct RemoveReport {
     request_ids: Vec<String>,
 }
 
+impl RemoveReport {
+    fn absorb(&mut self, r: &sheaf_proto::responses::RemoveResponse) {
+        self.summary.total += r.summary.total;
+        self.summary.removed += r.summary.removed;
+        self.summary.already_removed += r.summary.already_removed;
+        self.batches += 1;
+        self.op_ids.push(r.op_id.to_string());
+        self.request_ids.push(r.request_id.to_string());
+    }
+}
+
 fn ops_text(ops: &[String]) -> String {
     match ops {
         [] => String::new(),
@@ -194,14 +205,7 @@ pub(super) async fn rm(
             items: chunk.to_vec(),
         };
         match client.remove(&args.collection, &body).await {
-            Ok(answer) => {
-                report.summary.total += answer.summary.total;
-                report.summary.removed += answer.summary.removed;
-                report.summary.already_removed += answer.summary.already_removed;
-                report.batches += 1;
-                report.op_ids.push(answer.op_id.to_string());
-                report.request_ids.push(answer.request_id.to_string());
-            }
+            Ok(answer) => report.absorb(&answer),
             Err(source) if report.batches > 0 => {
                 return Err(CliError::Partial {
                     done: report.batches,
