@@ -421,6 +421,31 @@ fn every_route_in_the_table_answers_its_success_status_and_shape() {
     assert_eq!(purged.0, 200, "{}", purged.1);
     assert_eq!(d.get("/v1/collections/research_papers").0, 404);
 
+    // A folder watch: added (201), listed, rescanned, removed.
+    let folder = d.dir.path().join("watched");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("w.md"), b"# w").unwrap();
+    let body = json!({"path": folder.to_str().unwrap(), "collection": "watched"});
+    let watch = cov.call("POST", "/v1/watches", "/v1/watches", Some(&body));
+    let wid = watch["id"].as_str().unwrap().to_owned();
+    assert!(wid.starts_with("w_"), "{watch}");
+    let listed = cov.call("GET", "/v1/watches", "/v1/watches", None);
+    assert_eq!(listed["watches"][0]["id"], wid.as_str());
+    let rescanned = cov.call(
+        "POST",
+        "/v1/watches/{wid}/rescan",
+        &format!("/v1/watches/{wid}/rescan"),
+        None,
+    );
+    assert_eq!(rescanned["id"], wid.as_str());
+    let removed = cov.call(
+        "DELETE",
+        "/v1/watches/{wid}",
+        &format!("/v1/watches/{wid}"),
+        None,
+    );
+    assert_eq!(removed["id"], wid.as_str());
+
     // The feed, from the beginning: the first line is the first registration.
     let events = d.events("?since=0");
     let first = events.next(Duration::from_secs(10)).expect("an event");

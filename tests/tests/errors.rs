@@ -2,9 +2,9 @@
 //! each answer checked as the one envelope: `success: false`, the code, a message,
 //! `details`, a `request_id` equal to the `X-Request-Id` header.
 //!
-//! Not provoked here because the daemon cannot produce them yet: `ITEM_DELETED` (an item
-//! becomes deleted only through folder sync), `ENTRY_MANAGED_BY_FOLDER`, `NO_TARGET_FOLDER`
-//! and `WATCH_NOT_FOUND` (they need watches), `INTERNAL` (no request reaches it).
+//! Not provoked: `INTERNAL` (no request reaches it). The codes that need folder watches
+//! (`ITEM_DELETED`, `ENTRY_MANAGED_BY_FOLDER`, `NO_TARGET_FOLDER`, `WATCH_NOT_FOUND`) are
+//! provoked on a real watched folder.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
@@ -141,10 +141,22 @@ const PROVOKED: &[(&str, Option<&str>)] = &[
         "METHOD_NOT_ALLOWED",
         Some("an_unknown_route_is_not_found_and_a_wrong_method_is_method_not_allowed"),
     ),
-    ("ITEM_DELETED", None),
-    ("ENTRY_MANAGED_BY_FOLDER", None),
-    ("NO_TARGET_FOLDER", None),
-    ("WATCH_NOT_FOUND", None),
+    (
+        "ITEM_DELETED",
+        Some("folder_owned_entries_and_gone_files_are_refused_with_their_codes"),
+    ),
+    (
+        "ENTRY_MANAGED_BY_FOLDER",
+        Some("folder_owned_entries_and_gone_files_are_refused_with_their_codes"),
+    ),
+    (
+        "NO_TARGET_FOLDER",
+        Some("folder_owned_entries_and_gone_files_are_refused_with_their_codes"),
+    ),
+    (
+        "WATCH_NOT_FOUND",
+        Some("folder_owned_entries_and_gone_files_are_refused_with_their_codes"),
+    ),
     ("INTERNAL", None),
 ];
 
@@ -172,6 +184,85 @@ fn every_error_code_the_route_table_names_is_provoked_here_or_listed_as_unreacha
             );
         }
     }
+}
+
+// ---- folder watches ---------------------------------------------------------------------
+
+/// Polls `check` until it holds (the watch commits within its settle window; the machine
+/// may be slow).
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn folder_owned_entries_and_gone_files_are_refused_with_their_codes() {
+    let d = Daemon::start();
+    let folder = d.dir.path().join("papers");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("a.pdf"), PDF).unwrap();
+    std::fs::write(folder.join("b.pdf"), PDF).unwrap();
+    let body = json!({"path": folder.to_str().unwrap(), "collection": "papers"});
+    let r = post(&d, "/v1/watches", &body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    eventually("the folder's entries", || {
+        d.get("/v1/collections/papers").1["item_count"] == 2
+    });
+    let a = d.get(&format!(
+        "/v1/items?path_prefix={}",
+        folder.join("a.pdf").to_str().unwrap()
+    ));
+    let a_id = a.1["items"][0]["id"].as_str().unwrap().to_owned();
+    d.create_collection("reading");
+
+    // Removing or moving out a folder's entry: the folder owns it.
+    let r = post(
+        &d,
+        "/v1/collections/papers/items/remove",
+        &json!({"items": [a_id]}),
+    );
+    assert_envelope(&r, 409, "ENTRY_MANAGED_BY_FOLDER");
+    let r = post(
+        &d,
+        "/v1/collections/reading/items",
+        &json!({"items": [a_id], "mode": "move", "from": "papers"}),
+    );
+    let details = assert_envelope(&r, 409, "ENTRY_MANAGED_BY_FOLDER");
+    assert_eq!(details["managed"], json!([a_id]));
+    // Relocating needs a target bound to exactly one folder.
+    let r = post(
+        &d,
+        "/v1/collections/reading/items",
+        &json!({"items": [a_id], "mode": "move", "from": "papers", "relocate": true}),
+    );
+    assert_envelope(&r, 409, "NO_TARGET_FOLDER");
+
+    // The file goes: its item is deleted and cannot be added anywhere.
+    std::fs::remove_file(folder.join("a.pdf")).unwrap();
+    eventually("the deletion", || {
+        d.get(&format!("/v1/items/{a_id}")).1["deleted_at"].is_string()
+    });
+    let r = post(
+        &d,
+        "/v1/collections/reading/items",
+        &json!({"items": [a_id]}),
+    );
+    let details = assert_envelope(&r, 422, "ITEM_DELETED");
+    assert_eq!(details["deleted"], json!([a_id]));
+
+    let r = d.request(
+        "DELETE",
+        "/v1/watches/w_01J00000000000000000000000",
+        None,
+        None,
+    );
+    let details = assert_envelope(&r, 404, "WATCH_NOT_FOUND");
+    assert_eq!(details["missing"], json!(["w_01J00000000000000000000000"]));
+    let r = d.request("POST", "/v1/watches/nope/rescan", None, None);
+    assert_envelope(&r, 400, "INVALID_ID");
 }
 
 // ---- 400 ------------------------------------------------------------------------------

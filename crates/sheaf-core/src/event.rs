@@ -130,6 +130,20 @@ impl Event {
                     Some(entry.item_id),
                 ))
             }
+            Change::Watch { before, after } => {
+                let (kind, watch) = match (before, after) {
+                    (None, Some(a)) => (K::WatchAdded, a),
+                    (Some(b), None) => (K::WatchRemoved, b),
+                    (Some(_), Some(a)) => (K::WatchUpdated, a),
+                    (None, None) => return None,
+                };
+                Some(Event {
+                    kind,
+                    collection_id: Some(watch.collection_id.clone()),
+                    item_id: None,
+                    watch_id: Some(watch.id),
+                })
+            }
         }
     }
 }

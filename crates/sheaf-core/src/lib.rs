@@ -29,11 +29,12 @@ pub use metadata::{
     validate_metadata,
 };
 pub use model::{
-    AcceptRule, Collection, Entry, EntrySource, FileFacts, FileId, Item, validate_absolute_path,
+    AcceptRule, Collection, Entry, EntrySource, FileFacts, FileId, Item, Watch,
+    validate_absolute_path,
 };
 pub use plan::{
     BatchSummary, Change, Ctx, IdSource, Limits, OpKind, OpRecord, OpSummary, Outcome, Plan,
-    PlanError, RemoveSummary, Touched,
+    PlanError, RemoveSummary, SyncSummary, Touched,
 };
 pub use rules::ItemTarget;
 pub use time::{Timestamp, TimestampError};

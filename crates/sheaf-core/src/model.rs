@@ -239,6 +239,42 @@ impl Collection {
     }
 }
 
+/// A folder bound to a collection (SPEC §3). What the daemon knows while running (state,
+/// file count, queue depth) is not stored; this is the part that persists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Watch {
+    /// `w_<ULID>`.
+    pub id: WatchId,
+    /// The root: absolute and normalised, no trailing `/`.
+    pub path: String,
+    /// The collection its files are members of.
+    pub collection_id: CollectionId,
+    /// Whether sub-folders are watched too (the default) or only the root's own files.
+    pub recursive: bool,
+    /// Globs a file must match (any) to belong; empty: every file.
+    pub include: Vec<String>,
+    /// Globs that leave files (and folders) out.
+    pub exclude: Vec<String>,
+    /// Rescan every this many milliseconds instead of following live events.
+    pub poll_ms: Option<u64>,
+    /// Declared in the config file (it comes back at every start) rather than by the API.
+    pub from_config: bool,
+    /// When it was added.
+    pub created_at: Timestamp,
+    /// Last change to its settings.
+    pub updated_at: Timestamp,
+}
+
+impl Watch {
+    /// The path of `path` relative to the root, if the watch covers it: under the root and,
+    /// for a non-recursive watch, directly in it. Filters are not applied here.
+    #[must_use]
+    pub fn relative<'p>(&self, path: &'p str) -> Option<&'p str> {
+        let rel = path.strip_prefix(self.path.as_str())?.strip_prefix('/')?;
+        (!rel.is_empty() && (self.recursive || !rel.contains('/'))).then_some(rel)
+    }
+}
+
 /// Who owns an entry: a person (or script), or a folder watch that mirrors a folder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EntrySource {

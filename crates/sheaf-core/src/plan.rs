@@ -5,9 +5,10 @@ use ulid::Ulid;
 
 use crate::error::Refusal;
 use crate::event::Event;
+use crate::id::WatchId;
 use crate::id::{CollectionId, EntryId, ItemId, OpId};
 use crate::kind::Kind;
-use crate::model::{Collection, Entry, Item};
+use crate::model::{Collection, Entry, Item, Watch};
 use crate::time::Timestamp;
 
 /// A source of fresh ULIDs. The store uses a monotonic generator; tests use counters.
@@ -88,6 +89,13 @@ pub enum Change {
         /// The state to write.
         after: Option<Entry>,
     },
+    /// A watch added, changed or (to `None`) removed.
+    Watch {
+        /// The state read when planning.
+        before: Option<Watch>,
+        /// The state to write.
+        after: Option<Watch>,
+    },
 }
 
 /// What a logged operation was.
@@ -154,6 +162,39 @@ pub struct BatchSummary {
     pub moved: u64,
     /// Items already live in the target: counted, not changed.
     pub already_in_collection: u64,
+}
+
+/// What applying a set of folder changes did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncSummary {
+    /// Files seen for the first time.
+    pub items_created: u64,
+    /// Known files whose facts (path, size, mtime, type) changed.
+    pub items_updated: u64,
+    /// Files gone from disk (soft-deleted items).
+    pub items_deleted: u64,
+    /// Files back on disk (revived items, same id).
+    pub items_restored: u64,
+    /// Folder entries that became live (new or revived).
+    pub entries_added: u64,
+    /// Folder entries soft-deleted.
+    pub entries_removed: u64,
+    /// Files a watch covers that its collection could not take: not accepted by its
+    /// `accept` list, or the collection is archived, trashed or gone. They stay items.
+    pub entries_refused: u64,
+}
+
+impl SyncSummary {
+    /// Adds another summary's counts to this one.
+    pub fn absorb(&mut self, other: &SyncSummary) {
+        self.items_created += other.items_created;
+        self.items_updated += other.items_updated;
+        self.items_deleted += other.items_deleted;
+        self.items_restored += other.items_restored;
+        self.entries_added += other.entries_added;
+        self.entries_removed += other.entries_removed;
+        self.entries_refused += other.entries_refused;
+    }
 }
 
 /// Accounting of a batch remove.
@@ -263,6 +304,22 @@ pub enum Outcome {
         /// The item.
         item_id: ItemId,
     },
+    /// A watch added (`created`) or found already there with the same root and collection.
+    Watch {
+        /// The watch.
+        watch: WatchId,
+        /// Whether this request added it.
+        created: bool,
+    },
+    /// A watch removed.
+    WatchRemoved {
+        /// The watch.
+        watch: WatchId,
+        /// Its live entries, soft-deleted (or handed over to `manual`).
+        entries: u64,
+    },
+    /// Folder changes applied (SPEC §3).
+    Synced(SyncSummary),
     /// An op undone.
     Undone {
         /// The undo's own op id.
@@ -400,5 +457,10 @@ impl ChangeSet {
     /// A change that undo does not invert (collection lifecycle).
     pub(crate) fn collection(&mut self, before: Option<Collection>, after: Option<Collection>) {
         self.changes.push(Change::Collection { before, after });
+    }
+
+    /// A watch change (not undoable either).
+    pub(crate) fn watch(&mut self, before: Option<Watch>, after: Option<Watch>) {
+        self.changes.push(Change::Watch { before, after });
     }
 }

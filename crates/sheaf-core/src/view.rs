@@ -1,8 +1,9 @@
 use serde::{Deserialize, Serialize};
 
+use crate::id::WatchId;
 use crate::id::{CollectionId, ItemId, OpId};
 use crate::kind::Kind;
-use crate::model::{Collection, Entry, Item};
+use crate::model::{Collection, Entry, Item, Watch};
 use crate::plan::OpRecord;
 
 /// A filter over a collection's entries: `q` matches (case-insensitively) the display name,
@@ -88,4 +89,12 @@ pub trait StateView {
     ) -> Result<Vec<ItemId>, Self::Error>;
     /// A logged operation.
     fn op(&self, id: OpId) -> Result<Option<OpRecord>, Self::Error>;
+    /// Every watch, in id order.
+    fn watches(&self) -> Result<Vec<Watch>, Self::Error>;
+    /// The collection's entries (live or not) owned by the watch, in position order.
+    fn folder_entries(
+        &self,
+        collection: &CollectionId,
+        watch: WatchId,
+    ) -> Result<Vec<Entry>, Self::Error>;
 }

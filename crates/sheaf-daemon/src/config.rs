@@ -85,6 +85,32 @@ pub struct Tcp {
     pub keys: Vec<ApiKey>,
 }
 
+/// A `[[watch]]` of the config file: a folder bound to a collection (SPEC §3).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchConfig {
+    /// The folder (absolute; `~/` is the home directory).
+    pub path: PathBuf,
+    /// The collection (created if missing).
+    pub collection: String,
+    /// Watch sub-folders too.
+    #[serde(default = "yes")]
+    pub recursive: bool,
+    /// Globs a file must match.
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Globs that leave files out.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Poll at this interval (`"30s"`) instead of following live events.
+    #[serde(default)]
+    pub poll: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
 /// The config file as written: every key optional.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -100,6 +126,9 @@ struct FileConfig {
     read_only_uids: Option<Vec<u32>>,
     rate_limit: Option<RateLimit>,
     tcp: Option<Tcp>,
+    settle_ms: Option<u64>,
+    fallback_poll: Option<String>,
+    watch: Option<Vec<WatchConfig>>,
 }
 
 /// The daemon's configuration, resolved.
@@ -125,6 +154,13 @@ pub struct Config {
     pub rate_limit: Option<RateLimit>,
     /// The TCP listener, off unless configured.
     pub tcp: Option<Tcp>,
+    /// How long a path must be quiet before its events are committed.
+    pub settle: std::time::Duration,
+    /// The rescan interval of watches that cannot follow live events (network filesystems,
+    /// the inotify watch limit reached) and do not name their own `poll`.
+    pub fallback_poll_ms: u64,
+    /// The watches declared in the file.
+    pub watches: Vec<WatchConfig>,
     /// Where the configuration came from, for messages.
     pub source: Option<PathBuf>,
 }
@@ -144,6 +180,9 @@ impl Config {
             read_only_uids: Vec::new(),
             rate_limit: None,
             tcp: None,
+            settle: std::time::Duration::from_millis(20),
+            fallback_poll_ms: 30_000,
+            watches: Vec::new(),
             source: None,
         }
     }
@@ -205,6 +244,42 @@ impl Config {
         c.read_only_uids = f.read_only_uids.unwrap_or_default();
         c.rate_limit = f.rate_limit;
         c.tcp = f.tcp;
+        if let Some(ms) = f.settle_ms {
+            c.settle = std::time::Duration::from_millis(ms);
+        }
+        let bad = |message: String| ConfigError::Invalid {
+            path: c
+                .source
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("<config>")),
+            message,
+        };
+        if let Some(p) = &f.fallback_poll {
+            c.fallback_poll_ms = sheaf_proto::requests::parse_interval(p)
+                .map_err(|m| bad(format!("fallback_poll: {m}")))?;
+        }
+        for (i, w) in f.watch.unwrap_or_default().into_iter().enumerate() {
+            let mut w = w;
+            if let Ok(rest) = w.path.strip_prefix("~")
+                && let Some(home) = env_dir("HOME")
+            {
+                w.path = home.join(rest);
+            }
+            if w.path.is_relative() {
+                return Err(bad(format!(
+                    "watch[{i}].path: {} must be an absolute path",
+                    w.path.display()
+                )));
+            }
+            if let Err(e) = sheaf_core::CollectionId::parse(&w.collection) {
+                return Err(bad(format!("watch[{i}].collection: {e}")));
+            }
+            if let Some(p) = &w.poll {
+                sheaf_proto::requests::parse_interval(p)
+                    .map_err(|m| bad(format!("watch[{i}].poll: {m}")))?;
+            }
+            c.watches.push(w);
+        }
         c.validate()?;
         Ok(c)
     }
@@ -352,6 +427,29 @@ mod tests {
         assert_eq!(c.feed_retention, d.feed_retention);
         assert_eq!(c.op_retention, d.op_retention);
         assert!(c.read_only_uids.is_empty() && c.rate_limit.is_none() && c.tcp.is_none());
+    }
+
+    #[test]
+    fn watches_are_read_with_their_defaults_and_checked() {
+        let c = load(
+            "[[watch]]\npath = \"/srv/papers\"\ncollection = \"papers\"\nexclude = [\"drafts\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.watches.len(), 1);
+        assert!(c.watches[0].recursive);
+        assert_eq!(c.watches[0].exclude, ["drafts"]);
+        let err = load("[[watch]]\npath = \"relative\"\ncollection = \"papers\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("watch[0].path"), "{err}");
+        let err = load("[[watch]]\npath = \"/a\"\ncollection = \"Bad Slug\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("watch[0].collection"), "{err}");
+        let err = load("[[watch]]\npath = \"/a\"\ncollection = \"a\"\npoll = \"soon\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("watch[0].poll"), "{err}");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 mod access;
 mod api;
 pub mod config;
+mod folders;
 mod socket;
 
 use std::future::{Future, IntoFuture};
@@ -29,7 +30,7 @@ pub const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1
 /// Re-reads the config file on SIGHUP and puts the settings that can change live into
 /// force (read-only uids, the rate limit, API keys); an invalid file is reported and the
 /// running config stays. Settings that need a restart are named in the log.
-fn reload_config(fixed: &Config, access: &std::sync::RwLock<api::Access>) {
+fn reload_config(fixed: &Config, access: &std::sync::RwLock<api::Access>) -> Option<Arc<Config>> {
     let path = fixed.source.clone().or_else(config::default_config);
     let fresh = match Config::load(
         path.as_deref(),
@@ -40,7 +41,7 @@ fn reload_config(fixed: &Config, access: &std::sync::RwLock<api::Access>) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "SIGHUP: the config is invalid; the running config stays");
-            return;
+            return None;
         }
     };
     let mut needs_restart = Vec::new();
@@ -70,11 +71,13 @@ fn reload_config(fixed: &Config, access: &std::sync::RwLock<api::Access>) {
     } else {
         Arc::new(Limiter::new(fresh.rate_limit))
     };
+    let fresh = Arc::new(fresh);
     *slot = api::Access {
-        config: Arc::new(fresh),
+        config: Arc::clone(&fresh),
         limiter,
     };
-    tracing::info!("SIGHUP: config reloaded (read-only uids, rate limit, API keys)");
+    tracing::info!("SIGHUP: config reloaded (read-only uids, rate limit, API keys, watches)");
+    Some(fresh)
 }
 
 /// Why the daemon could not start or stopped abnormally.
@@ -172,7 +175,22 @@ pub async fn run(
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let (seq_tx, _) = watch::channel(last_seq);
+    let seq_tx = Arc::new(seq_tx);
     let config = Arc::new(config);
+    let published = Arc::clone(&seq_tx);
+    let folder_store = Arc::clone(&store);
+    let folder_config = Arc::clone(&config);
+    // Starting the watches reads and writes the store (config watches): off the runtime.
+    let folders = tokio::task::spawn_blocking(move || {
+        folders::Folders::start(
+            folder_store,
+            &folder_config,
+            Arc::new(move |seqs| api::publish_seq(&published, seqs)),
+        )
+    })
+    .await
+    .map_err(|_| DaemonError::Store(StoreError::BadCursor("watch start task panicked".into())))?;
+    let folders = Arc::new(folders);
     let state = api::AppState::new(api::Shared {
         store: Arc::clone(&store),
         config: Arc::clone(&config),
@@ -185,6 +203,7 @@ pub async fn run(
         seq: seq_tx,
         stopping: stop_rx.clone(),
         openapi: Arc::new(serde_json::to_value(sheaf_proto::document()).unwrap_or_default()),
+        folders: Arc::clone(&folders),
     });
     let access = Arc::clone(&state.access);
     let app = api::router(state);
@@ -213,9 +232,13 @@ pub async fn run(
         let _ = stop_tx.send(true);
     });
     let fixed = Arc::clone(&config);
+    let reloaded_folders = Arc::clone(&folders);
     tokio::spawn(async move {
         while reload.recv().await.is_some() {
-            reload_config(&fixed, &access);
+            if let Some(fresh) = reload_config(&fixed, &access) {
+                let folders = Arc::clone(&reloaded_folders);
+                let _ = tokio::task::spawn_blocking(move || folders.reload(&fresh)).await;
+            }
         }
     });
     // Graceful shutdown waits for open connections; a client that never finishes its
@@ -242,7 +265,9 @@ pub async fn run(
         verb: "serving",
         source,
     })?;
-    // The last handle closes the database; in-flight writes have all committed by now.
+    // The watches stop and the committer commits what it holds, then the last handle
+    // closes the database; in-flight writes have all committed by now.
+    let _ = tokio::task::spawn_blocking(move || folders.shutdown()).await;
     drop(store);
     tracing::info!("sheafd stopped");
     Ok(())

@@ -15,15 +15,16 @@ use crate::requests::{
     BatchAddBody, BatchMode, CollectionCreateBody, CollectionListParams, CollectionPatchBody,
     DeleteParams, EntryCreateBody, EntryListParams, EntryPatchBody, EntrySort, EventParams,
     ItemListParams, ItemPatchBody, ItemRef, ItemRefFields, OpListParams, RegisterBody, RemoveBody,
-    ReorderBody, Select,
+    ReorderBody, Select, WatchCreateBody, WatchDeleteParams,
 };
 use crate::resources::{
     BatchSummary, Collection, Entry, Event, Item, ItemBrief, KindSchema, MetaValueSchema, Op,
-    RemoveSummary,
+    RemoveSummary, Watch,
 };
 use crate::responses::{
     BatchResponse, CollectionList, EntryPage, ErrorBody, ErrorEnvelope, Health, HealthLimits,
-    ItemPage, OpPage, RemoveResponse, ReorderResponse, StoreHealth, UndoResponse, WatchHealth,
+    ItemPage, OpPage, RemoveResponse, ReorderResponse, StoreHealth, UndoResponse, WatchList,
+    WatchRemoved,
 };
 use crate::routes::{COMMON_ERRORS, Method, Query, ROUTES, WRITE_ERRORS};
 
@@ -36,6 +37,7 @@ fn query_params(q: Query) -> Vec<utoipa::openapi::path::Parameter> {
         Query::Events => EventParams::into_params(query),
         Query::OpList => OpListParams::into_params(query),
         Query::Delete => DeleteParams::into_params(query),
+        Query::WatchDelete => WatchDeleteParams::into_params(query),
     }
 }
 
@@ -178,7 +180,10 @@ pub fn document() -> OpenApi {
         .schema_from::<Health>()
         .schema_from::<StoreHealth>()
         .schema_from::<HealthLimits>()
-        .schema_from::<WatchHealth>()
+        .schema_from::<Watch>()
+        .schema_from::<WatchList>()
+        .schema_from::<WatchRemoved>()
+        .schema_from::<WatchCreateBody>()
         .schema_from::<ErrorBody>()
         .schema_from::<ErrorEnvelope>()
         .build();

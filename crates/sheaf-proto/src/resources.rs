@@ -443,3 +443,51 @@ impl Event {
         }
     }
 }
+
+/// A folder watch (SPEC §3): what persists, and what the daemon sees of it right now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Watch {
+    /// `w_<ULID>`.
+    #[schema(value_type = String, example = "w_01JD3Q2X9K8M7N6P5R4S3T2V1W")]
+    pub id: core::WatchId,
+    /// The folder.
+    pub path: String,
+    /// The bound collection.
+    #[schema(value_type = String, example = "research_papers")]
+    pub collection: CollectionId,
+    /// Sub-folders are watched too.
+    pub recursive: bool,
+    /// Globs a file must match (any); empty: every file.
+    pub include: Vec<String>,
+    /// Globs that leave files and folders out.
+    pub exclude: Vec<String>,
+    /// Polling interval (`"30s"`) when the watch polls instead of following live events.
+    pub poll: Option<String>,
+    /// Declared in the config file (it comes back at every start).
+    pub from_config: bool,
+    /// `live`, `scanning`, `polling` or `degraded: <reason>`.
+    pub state: String,
+    /// Files mirrored (live folder entries).
+    pub files: u64,
+    /// End of the last full reconcile.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_reconcile_at: Option<Timestamp>,
+    /// Settled changes waiting to be committed, plus events not yet settled.
+    pub queue_depth: u64,
+    /// When it was added.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+/// Renders a millisecond interval the way the config and the API take it (`"30s"`,
+/// `"1500ms"`, `"5m"`).
+#[must_use]
+pub fn format_interval(ms: u64) -> String {
+    if ms.is_multiple_of(60_000) {
+        format!("{}m", ms / 60_000)
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}

@@ -109,23 +109,21 @@ pub struct UndoResponse {
     pub request_id: RequestId,
 }
 
-/// A watch as `/v1/health` reports it.
+/// `GET /v1/watches`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct WatchHealth {
-    /// `w_<ULID>`.
-    pub id: String,
-    /// The folder.
-    pub path: String,
-    /// The bound collection.
-    pub collection: String,
-    /// `live`, `scanning`, `polling` or `degraded: <reason>`.
-    pub state: String,
-    /// Files mirrored.
-    pub files: u64,
-    /// Last full reconcile.
-    pub last_reconcile_at: Option<String>,
-    /// Events waiting to be committed.
-    pub queue_depth: u64,
+pub struct WatchList {
+    /// Every watch, in id order.
+    pub watches: Vec<crate::resources::Watch>,
+}
+
+/// `DELETE /v1/watches/{wid}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WatchRemoved {
+    /// The watch removed.
+    #[schema(value_type = String)]
+    pub id: sheaf_core::WatchId,
+    /// Its live entries: soft-deleted, or made manual with `keep_entries=true`.
+    pub entries: u64,
 }
 
 /// The store, as `/v1/health` reports it.
@@ -170,7 +168,7 @@ pub struct Health {
     /// Request bounds.
     pub limits: HealthLimits,
     /// Every watch.
-    pub watches: Vec<WatchHealth>,
+    pub watches: Vec<crate::resources::Watch>,
 }
 
 /// The body of an error.

@@ -45,6 +45,8 @@ pub enum Query {
     OpList,
     /// `DELETE /v1/collections/{cid}`.
     Delete,
+    /// `DELETE /v1/watches/{wid}`.
+    WatchDelete,
 }
 
 /// One route.
@@ -184,6 +186,17 @@ pub const ROUTES: &[Route] = &[
     route!(Patch "/v1/items/{item_id}", "update_item", "Change item metadata",
         body: Some("ItemPatchBody"), query: None, 200 => Some("Item"), writes: true,
         errors: &[E::InvalidId, E::ItemsNotFound]),
+    route!(Get "/v1/watches", "list_watches", "Folder watches with their state",
+        body: None, query: None, 200 => Some("WatchList"), writes: false, errors: &[]),
+    route!(Post "/v1/watches", "create_watch", "Bind a folder to a collection; 200 with the watch if it exists",
+        body: Some("WatchCreateBody"), query: None, 201 => Some("Watch"), writes: true,
+        errors: &[E::CollectionNotFound, E::CollectionTrashed]),
+    route!(Delete "/v1/watches/{wid}", "delete_watch", "Stop watching; its entries are soft-deleted (or kept as manual)",
+        body: None, query: Some(Query::WatchDelete), 200 => Some("WatchRemoved"), writes: true,
+        errors: &[E::InvalidId, E::WatchNotFound]),
+    route!(Post "/v1/watches/{wid}/rescan", "rescan_watch", "Reconcile the folder now by a full walk",
+        body: None, query: None, 200 => Some("Watch"), writes: true,
+        errors: &[E::InvalidId, E::WatchNotFound]),
     route!(Get "/v1/events", "events", "The change feed: newline-delimited JSON, streamed",
         body: None, query: Some(Query::Events), 200 => None, writes: false, errors: &[]),
     route!(Get "/v1/ops", "list_ops", "The operation log, newest first",

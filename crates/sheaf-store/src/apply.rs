@@ -99,6 +99,19 @@ pub(crate) fn apply(
             Change::Item { before, after } => {
                 apply_item(t, &mut b, before.as_ref(), after.as_ref())?;
             }
+            Change::Watch { before, after } => match (before, after) {
+                (_, Some(w)) => {
+                    t.watches
+                        .insert(w.id.ulid().0, encode(w)?.as_slice())
+                        .map_err(StoreError::storage)?;
+                }
+                (Some(w), None) => {
+                    t.watches
+                        .remove(w.id.ulid().0)
+                        .map_err(StoreError::storage)?;
+                }
+                (None, None) => {}
+            },
             Change::Entry { .. } => {}
         }
     }

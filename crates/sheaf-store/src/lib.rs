@@ -8,6 +8,7 @@
 
 mod apply;
 mod error;
+mod folder;
 mod migrate;
 mod order;
 mod query;
@@ -21,15 +22,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use redb::{Database, Durability, ReadableDatabase, StorageBackend};
 use sheaf_core::rules::{
-    self, BatchAdd, CollectionUpdate, EntryUpdate, ItemUpdate, NewCollection, NewEntry, Remove,
-    Reorder,
+    self, BatchAdd, CollectionUpdate, EntryUpdate, FolderChange, ItemUpdate, NewCollection,
+    NewEntry, NewWatch, Remove, Reorder,
 };
 use sheaf_core::{
     CollectionId, Ctx, FileFacts, IdSource, ItemTarget, Limits, OpId, Outcome, Plan, PlanError,
-    StateView, Timestamp,
+    StateView, Timestamp, WatchId,
 };
 
 pub use error::{StoreError, WriteError};
+pub use folder::KnownFile;
 pub use order::Order;
 pub use query::{CollectionQuery, EntryQuery, FeedPage, ItemQuery, Listed, Page, StoredEvent};
 pub use schema::SCHEMA_VERSION;
@@ -442,6 +444,21 @@ impl Store {
     /// `POST /v1/ops/{op_id}/undo`.
     pub fn undo(&self, op: OpId) -> Result<Written, WriteError> {
         self.write(|v, ctx| rules::plan_undo(v, ctx, op))
+    }
+
+    /// `POST /v1/watches`, and every watch of the config file at start.
+    pub fn create_watch(&self, req: &NewWatch) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_create_watch(v, ctx, req))
+    }
+
+    /// `DELETE /v1/watches/{wid}`.
+    pub fn remove_watch(&self, id: WatchId, keep_entries: bool) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_remove_watch(v, ctx, id, keep_entries))
+    }
+
+    /// Applies folder changes (SPEC §3) in one transaction.
+    pub fn sync(&self, changes: &[FolderChange]) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_folder_sync(v, ctx, changes))
     }
 
     /// A write transaction with the store's durability.

@@ -21,12 +21,15 @@
 //! | `ops` | ULID → `OpRecord` | the op log with inverses |
 //! | `sorted` | (handle, order, key, ULID) → () | live entries by name, date added, size |
 //! | `sorted_on` | handle → () | collections whose `sorted` rows are kept (built on the first sorted listing) |
+//! | `watches` | ULID → `Watch` | folder watches (SPEC §3) |
 //!
 //! Item records are stored as `(size, Item)`, so that the size key of the `sorted` table
 //! can be read without decoding the rest.
 //!
 //! Versions: 1 — the first; 2 — adds `sorted`, `sorted_on` and the size header of item
-//! records (migrated in place on open, in one transaction).
+//! records (migrated in place on open, in one transaction); 3 — adds `watches` (created by
+//! the opening transaction like every table; the bump keeps older builds, which would
+//! ignore it, from opening the file).
 
 use std::cell::OnceCell;
 
@@ -41,7 +44,7 @@ use sheaf_core::{
 use crate::error::StoreError;
 
 /// The schema this build writes and reads.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 pub(crate) const FEED: TableDefinition<u64, &[u8]> = TableDefinition::new("feed");
 
@@ -136,6 +139,7 @@ tables! {
     ops, OPS, "ops": u128 => &'static [u8];
     sorted, SORTED, "sorted": (u64, u8, &'static [u8], u128) => ();
     sorted_on, SORTED_ON, "sorted_on": u64 => ();
+    watches, WATCHES, "watches": u128 => &'static [u8];
 }
 
 /// A collection as stored: its fields (with `item_count` left at 0; `counts` has it) and

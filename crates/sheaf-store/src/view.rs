@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use redb::ReadableTable;
 use sheaf_core::{
-    Collection, CollectionId, Entry, EntryFilter, Item, ItemId, OpId, OpRecord, StateView,
+    Collection, CollectionId, Entry, EntryFilter, EntrySource, Item, ItemId, OpId, OpRecord,
+    StateView, Watch, WatchId,
 };
 
 use crate::error::StoreError;
@@ -344,4 +345,42 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
             .map(|v| decode(v.value(), "op"))
             .transpose()
     }
+
+    fn watches(&self) -> Result<Vec<Watch>> {
+        watches(self.tabs)
+    }
+
+    fn folder_entries(&self, collection_id: &CollectionId, watch: WatchId) -> Result<Vec<Entry>> {
+        let Some(handle) = self.handle(collection_id)? else {
+            return Ok(Vec::new());
+        };
+        let mut found = Vec::new();
+        for r in self
+            .tabs
+            .entries()?
+            .range((handle, 0)..=(handle, u128::MAX))
+            .map_err(StoreError::storage)?
+        {
+            let (k, v) = r.map_err(StoreError::storage)?;
+            let record: EntryRecord = decode(v.value(), "entry")?;
+            let e = record.into_entry(collection_id.clone(), k.value().1);
+            if e.source == EntrySource::Folder(watch) {
+                found.push(e);
+            }
+        }
+        found.sort_by_key(|e| e.sort_order);
+        Ok(found)
+    }
+}
+
+/// Every watch, in id order.
+pub(crate) fn watches<T: Tabs>(t: &T) -> Result<Vec<Watch>> {
+    t.watches()?
+        .iter()
+        .map_err(StoreError::storage)?
+        .map(|r| {
+            let (_, v) = r.map_err(StoreError::storage)?;
+            decode(v.value(), "watch")
+        })
+        .collect()
 }

@@ -1992,7 +1992,12 @@ fn op_id_of(outcome: &Outcome) -> Option<OpId> {
         | Outcome::Reordered { op_id, .. }
         | Outcome::Undone { op_id, .. } => Some(*op_id),
         Outcome::Entry { op_id, .. } | Outcome::Item { op_id, .. } => *op_id,
-        Outcome::Collection(_) | Outcome::Purged(_) | Outcome::Items(_) => None,
+        Outcome::Collection(_)
+        | Outcome::Purged(_)
+        | Outcome::Items(_)
+        | Outcome::Watch { .. }
+        | Outcome::WatchRemoved { .. }
+        | Outcome::Synced(_) => None,
     }
 }
 

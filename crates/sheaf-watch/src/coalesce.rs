@@ -104,6 +104,12 @@ impl Coalescer {
         }
     }
 
+    /// Paths (and rescans) pending.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.records.len() + self.rescans.len()
+    }
+
     /// Whether nothing is pending.
     #[must_use]
     pub fn is_empty(&self) -> bool {

@@ -20,9 +20,13 @@
 //! against the store.
 
 mod coalesce;
+mod filter;
 mod live;
 mod walk;
 
 pub use coalesce::{Coalescer, RawEvent, Settled};
+pub use filter::Filter;
 pub use live::{Incoming, LiveWatcher, WatchError};
-pub use walk::{Problem, ProblemKind, SNIFF_BYTES, Walk, WalkError, WalkOptions, WalkedFile, walk};
+pub use walk::{
+    Look, Problem, ProblemKind, SNIFF_BYTES, Walk, WalkError, WalkOptions, WalkedFile, look, walk,
+};

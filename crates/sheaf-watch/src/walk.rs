@@ -14,10 +14,10 @@ use sheaf_core::{FileFacts, FileId, Timestamp, content_type_for};
 pub const SNIFF_BYTES: usize = 8 * 1024;
 
 /// Version-control directories that are never walked into.
-const VC_DIRS: [&str; 3] = [".git", ".hg", ".svn"];
+pub(crate) const VC_DIRS: [&str; 3] = [".git", ".hg", ".svn"];
 
 /// What a walk looks at and how.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct WalkOptions {
     /// Globs a file must match (any of) to be returned; empty means every file. Matched against
     /// the path relative to the root with `/` separators; a glob without `/` matches at any
@@ -31,6 +31,21 @@ pub struct WalkOptions {
     /// Read the first [`SNIFF_BYTES`] of each file to sniff its content type. Off, the walk
     /// only stats (fast) and [`WalkedFile::content_type`] is `None`.
     pub sniff: bool,
+    /// Enter sub-folders (a watch's default). Off, only the root's own files are returned.
+    pub recursive: bool,
+}
+
+impl Default for WalkOptions {
+    /// Every file, recursively, links not followed, stat only.
+    fn default() -> Self {
+        Self {
+            include: Vec::new(),
+            exclude: Vec::new(),
+            follow_symlinks: false,
+            sniff: false,
+            recursive: true,
+        }
+    }
 }
 
 /// A bad glob in [`WalkOptions`].
@@ -122,7 +137,7 @@ enum Found {
 
 /// Whether a file name is one of the fixed temporary-file patterns (SPEC §3); the
 /// extensions compare case-insensitively (`MOVIE.PART` is a partial download too).
-fn is_temp_name(name: &str) -> bool {
+pub(crate) fn is_temp_name(name: &str) -> bool {
     Path::new(name).extension().is_some_and(|ext| {
         ["part", "crdownload", "swp"]
             .iter()
@@ -132,7 +147,7 @@ fn is_temp_name(name: &str) -> bool {
         || name == ".DS_Store"
 }
 
-fn glob_set(globs: &[String]) -> Result<GlobSet, WalkError> {
+pub(crate) fn glob_set(globs: &[String]) -> Result<GlobSet, WalkError> {
     let mut set = GlobSetBuilder::new();
     for glob in globs {
         let pattern = if glob.contains('/') {
@@ -186,6 +201,7 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Result<Walk, WalkError> {
         .git_exclude(false)
         .require_git(false)
         .follow_links(options.follow_symlinks)
+        .max_depth((!options.recursive).then_some(1))
         .filter_entry(move |entry| keep_entry(&filter_root, &filter_exclude, entry));
 
     let (tx, rx) = mpsc::channel::<Found>();
@@ -296,18 +312,60 @@ fn visit(
     } else {
         None
     };
-    let mtime = meta.mtime() * 1_000_000 + meta.mtime_nsec() / 1_000;
-    let _ = tx.send(Found::File(WalkedFile {
+    let _ = tx.send(Found::File(walked(path, &meta, content_type)));
+    WalkState::Continue
+}
+
+/// What is at one path, looked at without following a final symbolic link (as the walk
+/// does by default).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Look {
+    /// A regular file, with its facts.
+    File(WalkedFile),
+    /// A folder.
+    Folder,
+    /// Nothing (or nothing that can be looked at).
+    Missing,
+    /// Something else: a link, a socket, a device.
+    Other,
+}
+
+/// Looks at one path: the single-file counterpart of [`walk`] for live events. With `sniff`
+/// the first [`SNIFF_BYTES`] are read to sniff the content type.
+#[must_use]
+pub fn look(path: &Path, sniff: bool) -> Look {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Look::Missing;
+    };
+    if meta.is_dir() {
+        return Look::Folder;
+    }
+    if !meta.is_file() {
+        return Look::Other;
+    }
+    let Some(text) = path.to_str() else {
+        return Look::Other;
+    };
+    let name = text.rsplit('/').next().unwrap_or(text);
+    let content_type = sniff.then(|| {
+        let head = read_head(path).unwrap_or_default();
+        content_type_for(&head, name)
+    });
+    Look::File(walked(text, &meta, content_type))
+}
+
+/// The facts of a regular file from its metadata (mtime to the microsecond).
+fn walked(path: &str, meta: &std::fs::Metadata, content_type: Option<String>) -> WalkedFile {
+    WalkedFile {
         path: path.to_owned(),
         size: meta.len(),
-        mtime: Timestamp::from_micros(mtime),
+        mtime: Timestamp::from_micros(meta.mtime() * 1_000_000 + meta.mtime_nsec() / 1_000),
         file_id: FileId {
             dev: meta.dev(),
             ino: meta.ino(),
         },
         content_type,
-    }));
-    WalkState::Continue
+    }
 }
 
 fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {

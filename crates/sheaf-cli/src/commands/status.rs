@@ -56,8 +56,8 @@ pub(super) fn status(client: &Client, style: Style, out: &mut Out) -> anyhow::Re
         .iter()
         .map(|w| {
             vec![
-                w.id.clone(),
-                w.collection.clone(),
+                w.id.to_string(),
+                w.collection.to_string(),
                 w.state.clone(),
                 w.files.to_string(),
                 w.path.clone(),

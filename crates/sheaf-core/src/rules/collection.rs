@@ -268,6 +268,12 @@ pub fn plan_purge_collection<V: StateView + ?Sized>(
         .into());
     }
     let mut cs = ChangeSet::default();
+    // Its watches go with it: there is nothing left for them to fill.
+    for watch in view.watches().or_view()? {
+        if watch.collection_id == *id {
+            cs.watch(Some(watch), None);
+        }
+    }
     cs.collection(Some(before), None);
     Ok(Plan {
         changes: cs.changes,

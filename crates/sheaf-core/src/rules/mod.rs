@@ -4,10 +4,12 @@
 mod batch;
 mod collection;
 mod entry;
+mod folder;
 mod item;
 mod remove;
 mod reorder;
 mod undo;
+mod watch;
 
 pub use batch::{BatchAdd, BatchItems, ItemRef, Mode, Selection, plan_batch_add};
 pub use collection::{
@@ -16,10 +18,12 @@ pub use collection::{
     plan_update_collection,
 };
 pub use entry::{EntryUpdate, NewEntry, plan_add_one, plan_update_entry};
+pub use folder::{FolderChange, Owner, Was, plan_folder_sync};
 pub use item::{ItemUpdate, plan_register, plan_update_item};
 pub use remove::{Remove, plan_remove};
 pub use reorder::{Placement, Reorder, plan_reorder};
 pub use undo::plan_undo;
+pub use watch::{NewWatch, plan_create_watch, plan_remove_watch};
 
 use std::collections::HashMap;
 

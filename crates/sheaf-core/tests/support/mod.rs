@@ -14,7 +14,7 @@ use sheaf_core::rules::{
 use sheaf_core::{
     BatchSummary, Change, Collection, CollectionId, Ctx, Entry, EntryFilter, EntrySource,
     FileFacts, IdSource, Item, ItemId, ItemTarget, Kind, Limits, OpId, OpRecord, Outcome, Plan,
-    PlanError, Refusal, StateView, Timestamp, WatchId, content_type_for,
+    PlanError, Refusal, StateView, Timestamp, Watch, WatchId, content_type_for,
 };
 use ulid::Ulid;
 
@@ -29,6 +29,8 @@ pub(crate) struct Mem {
     pub(crate) entries: BTreeMap<(CollectionId, Ulid), Entry>,
     /// The op log.
     pub(crate) ops: BTreeMap<OpId, OpRecord>,
+    /// Folder watches.
+    pub(crate) watches: BTreeMap<WatchId, Watch>,
 }
 
 impl Mem {
@@ -104,6 +106,16 @@ impl Mem {
                         self.entries.remove(&key);
                     }
                 }
+                Change::Watch { before, after } => {
+                    let any = after.as_ref().or(before.as_ref());
+                    let id = any.expect("a watch change names a watch").id;
+                    assert_eq!(self.watches.get(&id), before.as_ref(), "stale watch before");
+                    if let Some(w) = after {
+                        self.watches.insert(id, w.clone());
+                    } else {
+                        self.watches.remove(&id);
+                    }
+                }
             }
         }
         if let Some(op) = &plan.op {
@@ -122,6 +134,20 @@ impl Mem {
     /// What the store's indexes guarantee: a live `unique_id` is held once per collection,
     /// and no two entries of a collection share a `sort_order`.
     fn check_invariants(&self) {
+        let mut paths = BTreeSet::new();
+        for item in self.items.values() {
+            if let Some(path) = &item.path {
+                assert!(paths.insert(path.clone()), "two items at {path}");
+            }
+        }
+        for watch in self.watches.values() {
+            let bound = self.collections.get(&watch.collection_id);
+            assert!(
+                bound.is_some_and(|c| c.folders.contains(&watch.id)),
+                "watch {} is not in its collection's folders",
+                watch.id
+            );
+        }
         for c in self.collections.keys() {
             let mut uids = BTreeSet::new();
             let mut sorts = BTreeSet::new();
@@ -258,6 +284,24 @@ impl StateView for Mem {
 
     fn op(&self, id: OpId) -> Result<Option<OpRecord>, Infallible> {
         Ok(self.ops.get(&id).cloned())
+    }
+
+    fn watches(&self) -> Result<Vec<Watch>, Infallible> {
+        Ok(self.watches.values().cloned().collect())
+    }
+
+    fn folder_entries(
+        &self,
+        collection: &CollectionId,
+        watch: WatchId,
+    ) -> Result<Vec<Entry>, Infallible> {
+        let mut found: Vec<Entry> = self
+            .entries_of(collection)
+            .filter(|e| e.source == EntrySource::Folder(watch))
+            .cloned()
+            .collect();
+        found.sort_by_key(|e| e.sort_order);
+        Ok(found)
     }
 }
 

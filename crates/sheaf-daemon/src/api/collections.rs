@@ -110,6 +110,14 @@ pub(crate) async fn delete(
             .blocking(move |s| Ok(s.purge_collection(&target)?))
             .await?;
         state.committed(written.seqs);
+        // Its watches went with it.
+        let folders = std::sync::Arc::clone(&state.folders);
+        state
+            .blocking(move |_| {
+                folders.prune();
+                Ok(())
+            })
+            .await?;
         return Ok(Json(before));
     }
     let target = id.clone();

@@ -11,6 +11,7 @@ use super::{ApiError, AppState, page_limit};
 
 pub(crate) async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let (items, last_seq) = state.point_read(|s| Ok((s.item_total()?, s.last_seq()?)))?;
+    let watches = state.folders.list()?;
     Ok(Json(Health {
         status: "ok".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -28,7 +29,7 @@ pub(crate) async fn health(State(state): State<AppState>) -> Result<Json<Health>
             max_select: state.config.limits.max_select as u64,
             max_body_bytes: state.config.max_body_bytes as u64,
         },
-        watches: Vec::new(),
+        watches,
     }))
 }
 

@@ -9,6 +9,7 @@ mod error;
 mod events;
 mod items;
 mod misc;
+mod watches;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -63,10 +64,12 @@ pub(crate) struct Shared {
     /// Who may do what: replaced as a whole when SIGHUP reloads the config.
     pub(crate) access: Arc<std::sync::RwLock<Access>>,
     /// The last committed seq; event streams wait on it.
-    pub(crate) seq: watch::Sender<u64>,
+    pub(crate) seq: Arc<watch::Sender<u64>>,
     /// Flips to `true` when the daemon begins to shut down; event streams end on it.
     pub(crate) stopping: watch::Receiver<bool>,
     pub(crate) openapi: Arc<serde_json::Value>,
+    /// The running folder watches.
+    pub(crate) folders: Arc<crate::folders::Folders>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -102,15 +105,27 @@ impl AppState {
 
     /// Tells event streams that the feed grew.
     pub(crate) fn committed(&self, seqs: Option<(u64, u64)>) {
-        if let Some((_, last)) = seqs {
-            self.seq.send_if_modified(|s| {
-                let newer = last > *s;
-                if newer {
-                    *s = last;
-                }
-                newer
-            });
+        publish_seq(&self.seq, seqs);
+    }
+
+    /// Tells event streams about commits made on their behalf elsewhere (watches).
+    pub(crate) fn caught_up(&self) {
+        if let Ok(last) = self.store.last_seq() {
+            publish_seq(&self.seq, Some((last, last)));
         }
+    }
+}
+
+/// Moves the last committed seq forward (never back) and wakes the event streams.
+pub(crate) fn publish_seq(seq: &watch::Sender<u64>, seqs: Option<(u64, u64)>) {
+    if let Some((_, last)) = seqs {
+        seq.send_if_modified(|s| {
+            let newer = last > *s;
+            if newer {
+                *s = last;
+            }
+            newer
+        });
     }
 }
 
@@ -232,6 +247,9 @@ pub(crate) fn router(state: AppState) -> Router {
         )
         .route("/v1/items", get(items::list).post(items::register))
         .route("/v1/items/{item_id}", get(items::get).patch(items::update))
+        .route("/v1/watches", get(watches::list).post(watches::create))
+        .route("/v1/watches/{wid}", axum::routing::delete(watches::delete))
+        .route("/v1/watches/{wid}/rescan", post(watches::rescan))
         .route("/v1/events", get(events::stream))
         .route("/v1/ops", get(misc::ops))
         .route("/v1/ops/{op_id}/undo", post(misc::undo))

@@ -1,0 +1,492 @@
+//! Folder sync (SPEC §3) as the rules plan it: watches bound and unbound, and the changes a
+//! walk or the live watcher reports turned into items and `folder:<wid>` entries.
+
+// A fixture that cannot hold is a failed test: panicking on it is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[allow(dead_code)]
+mod support;
+
+use sheaf_core::rules::{self, FolderChange, NewWatch, Owner, Was};
+use sheaf_core::{
+    AcceptRule, EntrySource, ErrorCode, EventKind, FileFacts, ItemId, Kind, MetaValue, Metadata,
+    Outcome, Plan, SyncSummary, WatchId,
+};
+use support::{World, cid, facts};
+
+fn watch_req(collection: &str, path: &str) -> NewWatch {
+    NewWatch {
+        path: path.to_owned(),
+        collection: cid(collection),
+        create: true,
+        recursive: true,
+        include: Vec::new(),
+        exclude: Vec::new(),
+        poll_ms: None,
+        from_config: false,
+    }
+}
+
+fn add_watch(w: &mut World, collection: &str, path: &str) -> Owner {
+    let req = watch_req(collection, path);
+    let plan = w.commit(|v, c| rules::plan_create_watch(v, c, &req));
+    let Outcome::Watch { watch, .. } = plan.outcome else {
+        panic!("create_watch answered {:?}", plan.outcome)
+    };
+    Owner {
+        watch,
+        collection: cid(collection),
+        root: path.to_owned(),
+    }
+}
+
+fn sync(w: &mut World, changes: &[FolderChange]) -> (Plan, SyncSummary) {
+    let plan = w.commit(|v, c| rules::plan_folder_sync(v, c, changes));
+    let Outcome::Synced(summary) = plan.outcome.clone() else {
+        panic!("sync answered {:?}", plan.outcome)
+    };
+    (plan, summary)
+}
+
+fn present(path: &str, owners: &[&Owner]) -> FolderChange {
+    FolderChange::Present {
+        facts: facts(path),
+        was: None,
+        owners: owners.iter().map(|o| (*o).clone()).collect(),
+    }
+}
+
+fn moved(from: &str, to: &str, owners: &[&Owner]) -> FolderChange {
+    FolderChange::Present {
+        facts: facts(to),
+        was: Some(Was::Path(from.to_owned())),
+        owners: owners.iter().map(|o| (*o).clone()).collect(),
+    }
+}
+
+fn gone(path: &str) -> FolderChange {
+    FolderChange::Gone {
+        path: path.to_owned(),
+    }
+}
+
+fn item_at(w: &World, path: &str) -> ItemId {
+    w.state
+        .items
+        .values()
+        .find(|i| i.path.as_deref() == Some(path))
+        .map_or_else(|| panic!("no item at {path}"), |i| i.id)
+}
+
+fn kinds(plan: &Plan) -> Vec<EventKind> {
+    plan.events().iter().map(|e| e.kind).collect()
+}
+
+#[test]
+fn adding_a_watch_binds_the_folder_and_creates_the_collection_when_asked() {
+    let mut w = World::new();
+    let owner = add_watch(&mut w, "papers", "/home/u/papers");
+    let c = w.state.collections[&cid("papers")].clone();
+    assert_eq!(c.folders, vec![owner.watch]);
+    assert_eq!(w.state.watches[&owner.watch].path, "/home/u/papers");
+
+    // The same root and collection again: the same watch, nothing written.
+    let req = watch_req("papers", "/home/u/papers");
+    let plan = w.commit(|v, c| rules::plan_create_watch(v, c, &req));
+    assert_eq!(
+        plan.outcome,
+        Outcome::Watch {
+            watch: owner.watch,
+            created: false
+        }
+    );
+    assert!(plan.changes.is_empty());
+    assert_eq!(w.state.watches.len(), 1);
+}
+
+#[test]
+fn a_watch_is_refused_for_default_an_unknown_collection_and_the_filesystem_root() {
+    let mut w = World::new();
+    let mut req = watch_req("default", "/home/u");
+    assert_eq!(
+        w.refuse(|v, c| rules::plan_create_watch(v, c, &req)).code,
+        ErrorCode::ValidationError
+    );
+    req = watch_req("nowhere", "/home/u");
+    req.create = false;
+    assert_eq!(
+        w.refuse(|v, c| rules::plan_create_watch(v, c, &req)).code,
+        ErrorCode::CollectionNotFound
+    );
+    for bad in ["/", "relative/dir", "/a/../b"] {
+        let req = watch_req("papers", bad);
+        assert_eq!(
+            w.refuse(|v, c| rules::plan_create_watch(v, c, &req)).code,
+            ErrorCode::ValidationError,
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn a_new_file_becomes_an_item_and_a_folder_entry_keyed_by_its_relative_path() {
+    let mut w = World::new();
+    let papers = add_watch(&mut w, "papers", "/home/u/papers");
+    let (plan, summary) = sync(&mut w, &[present("/home/u/papers/2024/a.pdf", &[&papers])]);
+    assert_eq!(summary.items_created, 1);
+    assert_eq!(summary.entries_added, 1);
+    assert_eq!(
+        kinds(&plan),
+        [EventKind::ItemCreated, EventKind::EntryAdded]
+    );
+    let id = item_at(&w, "/home/u/papers/2024/a.pdf");
+    assert_eq!(id.prefix_kind(), Kind::Document);
+    let entry = w.live_entry("papers", id);
+    assert_eq!(entry.source, EntrySource::Folder(papers.watch));
+    assert_eq!(entry.unique_id, "2024/a.pdf");
+    assert_eq!(entry.display_name, "a.pdf");
+
+    // Seen again unchanged (a rescan): nothing to write.
+    let (plan, summary) = sync(&mut w, &[present("/home/u/papers/2024/a.pdf", &[&papers])]);
+    assert!(plan.changes.is_empty(), "{:?}", plan.changes);
+    assert_eq!(summary, SyncSummary::default());
+}
+
+#[test]
+fn a_changed_file_updates_its_item_and_drops_the_stale_hash() {
+    let mut w = World::new();
+    let papers = add_watch(&mut w, "papers", "/home/u/papers");
+    sync(&mut w, &[present("/home/u/papers/a.pdf", &[&papers])]);
+    let id = item_at(&w, "/home/u/papers/a.pdf");
+    w.state.items.get_mut(&id.ulid()).unwrap().content_hash = Some("ab".repeat(32));
+
+    let mut grown = facts("/home/u/papers/a.pdf");
+    grown.size += 10;
+    let change = FolderChange::Present {
+        facts: grown,
+        was: None,
+        owners: vec![papers.clone()],
+    };
+    let (plan, summary) = sync(&mut w, &[change]);
+    assert_eq!(summary.items_updated, 1);
+    assert_eq!(kinds(&plan), [EventKind::ItemUpdated]);
+    let item = w.item(id);
+    assert_eq!(item.content_hash, None);
+    assert_eq!(item.size, facts("/home/u/papers/a.pdf").size + 10);
+}
+
+#[test]
+fn a_rename_inside_the_watch_keeps_the_item_the_entry_and_its_metadata() {
+    let mut w = World::new();
+    let papers = add_watch(&mut w, "papers", "/home/u/papers");
+    sync(&mut w, &[present("/home/u/papers/a.pdf", &[&papers])]);
+    let id = item_at(&w, "/home/u/papers/a.pdf");
+    let before = w.live_entry("papers", id);
+    let mut noted = before.clone();
+    noted.metadata = Metadata::from([("stars".to_owned(), MetaValue::Int(5))]);
+    w.state.entries.insert((cid("papers"), id.ulid()), noted);
+
+    let (plan, summary) = sync(
+        &mut w,
+        &[moved(
+            "/home/u/papers/a.pdf",
+            "/home/u/papers/old/b.pdf",
+            &[&papers],
+        )],
+    );
+    assert_eq!(summary.items_created, 0);
+    assert_eq!(
+        kinds(&plan),
+        [EventKind::ItemUpdated, EventKind::EntryUpdated]
+    );
+    assert_eq!(item_at(&w, "/home/u/papers/old/b.pdf"), id);
+    let after = w.live_entry("papers", id);
+    assert_eq!(after.id, before.id);
+    assert_eq!(after.unique_id, "old/b.pdf");
+    assert_eq!(after.display_name, "b.pdf");
+    assert_eq!(after.metadata.len(), 1);
+}
+
+#[test]
+fn a_move_between_two_watches_moves_the_entry_between_their_collections() {
+    let mut w = World::new();
+    let inbox = add_watch(&mut w, "inbox", "/home/u/inbox");
+    let papers = add_watch(&mut w, "papers", "/home/u/papers");
+    sync(&mut w, &[present("/home/u/inbox/a.pdf", &[&inbox])]);
+    let id = item_at(&w, "/home/u/inbox/a.pdf");
+
+    let (_, summary) = sync(
+        &mut w,
+        &[moved(
+            "/home/u/inbox/a.pdf",
+            "/home/u/papers/a.pdf",
+            &[&papers],
+        )],
+    );
+    assert_eq!((summary.entries_added, summary.entries_removed), (1, 1));
+    assert_eq!(item_at(&w, "/home/u/papers/a.pdf"), id);
+    assert!(!w.entry("inbox", id).unwrap().is_live());
+    assert_eq!(
+        w.live_entry("papers", id).source,
+        EntrySource::Folder(papers.watch)
+    );
+}
+
+#[test]
+fn a_gone_file_soft_deletes_the_item_and_its_folder_entries_but_not_manual_ones() {
+    let mut w = World::new();
+    let papers = add_watch(&mut w, "papers", "/home/u/papers");
+    w.create("reading");
+    sync(&mut w, &[present("/home/u/papers/a.pdf", &[&papers])]);
+    let id = item_at(&w, "/home/u/papers/a.pdf");
+    w.link("reading", &[id]);
+
+    let (plan, summary) = sync(&mut w, &[gone("/home/u/papers/a.pdf")]);
+    assert_eq!((summary.items_deleted, summary.entries_removed), (1, 1));
+    assert_eq!(
+        kinds(&plan),
+        [EventKind::ItemDeleted, EventKind::EntryRemoved]
+    );
+    let item = w.item(id);
+    assert_eq!(item.path, None);
+    assert_eq!(item.last_path.as_deref(), Some("/home/u/papers/a.pdf"));
+    assert!(item.deleted_at.is_some());
+    assert!(!w.entry("papers", id).unwrap().is_live());
+    assert!(
+        w.entry("reading", id).unwrap().is_live(),
+        "manual entries are never touched"
+    );
+
+    // A gone path that nothing holds is not an error.
+    let (plan, _) = sync(&mut w, &[gone("/home/u/papers/never.pdf")]);
+    assert!(plan.changes.is_empty());
+}
+
+#[test]
+fn a_file_that_comes_back_revives_its_item_and_entry_with_the_same_ids() {
+    let mut w = World::new();
+    let papers = add_watch(&mut w, "papers", "/home/u/papers");
+    sync(&mut w, &[present("/home/u/papers/a.pdf", &[&papers])]);
+    let id = item_at(&w, "/home/u/papers/a.pdf");
+    let entry = w.live_entry("papers", id);
+    sync(&mut w, &[gone("/home/u/papers/a.pdf")]);
+
+    let (plan, summary) = sync(&mut w, &[present("/home/u/papers/a.pdf", &[&papers])]);
+    assert_eq!((summary.items_restored, summary.entries_added), (1, 1));
+    assert_eq!(
+        kinds(&plan),
+        [EventKind::ItemRestored, EventKind::EntryAdded]
+    );
+    assert_eq!(item_at(&w, "/home/u/papers/a.pdf"), id);
+    assert_eq!(w.live_entry("papers", id).id, entry.id);
+    assert_eq!(w.item(id).deleted_at, None);
+}
+
+#[test]
+fn an_atomic_save_over_a_known_file_keeps_the_target_item_and_its_memberships() {
+    let mut w = World::new();
+    let notes = add_watch(&mut w, "notes", "/home/u/notes");
+    w.create("reading");
+    sync(&mut w, &[present("/home/u/notes/d.md", &[&notes])]);
+    let id = item_at(&w, "/home/u/notes/d.md");
+    w.link("reading", &[id]);
+    // The editor's temporary file was seen (it settled before the rename).
+    sync(&mut w, &[present("/home/u/notes/d.md.tmp1234", &[&notes])]);
+    let temp = item_at(&w, "/home/u/notes/d.md.tmp1234");
+
+    sync(
+        &mut w,
+        &[moved(
+            "/home/u/notes/d.md.tmp1234",
+            "/home/u/notes/d.md",
+            &[&notes],
+        )],
+    );
+    assert_eq!(item_at(&w, "/home/u/notes/d.md"), id);
+    assert!(w.live_entry("reading", id).is_live());
+    assert!(w.live_entry("notes", id).is_live());
+    assert!(w.item(temp).deleted_at.is_some());
+    assert!(!w.entry("notes", temp).unwrap().is_live());
+}
+
+#[test]
+fn renames_that_swap_two_files_in_one_group_keep_both_identities() {
+    let mut w = World::new();
+    let notes = add_watch(&mut w, "notes", "/n");
+    sync(
+        &mut w,
+        &[present("/n/a.md", &[&notes]), present("/n/b.md", &[&notes])],
+    );
+    let (a, b) = (item_at(&w, "/n/a.md"), item_at(&w, "/n/b.md"));
+    // mv a t; mv b a; mv t b — settled as one group of two moves.
+    sync(
+        &mut w,
+        &[
+            moved("/n/a.md", "/n/b.md", &[&notes]),
+            moved("/n/b.md", "/n/a.md", &[&notes]),
+        ],
+    );
+    assert_eq!(item_at(&w, "/n/a.md"), b);
+    assert_eq!(item_at(&w, "/n/b.md"), a);
+    assert_eq!(w.live_entry("notes", a).unique_id, "b.md");
+    assert_eq!(w.live_entry("notes", b).unique_id, "a.md");
+    assert!(w.state.items.values().all(|i| i.deleted_at.is_none()));
+}
+
+#[test]
+fn a_new_file_on_a_path_whose_file_moves_away_in_the_same_group_is_a_new_item() {
+    let mut w = World::new();
+    let notes = add_watch(&mut w, "notes", "/n");
+    sync(&mut w, &[present("/n/a.md", &[&notes])]);
+    let a = item_at(&w, "/n/a.md");
+    // mv a.md b.md; touch a.md
+    sync(
+        &mut w,
+        &[
+            present("/n/a.md", &[&notes]),
+            moved("/n/a.md", "/n/b.md", &[&notes]),
+        ],
+    );
+    assert_eq!(item_at(&w, "/n/b.md"), a);
+    let fresh = item_at(&w, "/n/a.md");
+    assert_ne!(fresh, a);
+    assert_eq!(w.members("notes").len(), 2);
+}
+
+#[test]
+fn files_a_collection_does_not_accept_stay_items_without_an_entry() {
+    let mut w = World::new();
+    let pics = add_watch(&mut w, "pics", "/p");
+    let mut c = w.state.collections[&cid("pics")].clone();
+    c.accept = Some(vec![AcceptRule::Kind(Kind::Image)]);
+    w.state.collections.insert(cid("pics"), c);
+
+    let (_, summary) = sync(
+        &mut w,
+        &[
+            present("/p/a.png", &[&pics]),
+            present("/p/notes.md", &[&pics]),
+        ],
+    );
+    assert_eq!(summary.items_created, 2);
+    assert_eq!(summary.entries_added, 1);
+    assert_eq!(summary.entries_refused, 1);
+    let md = item_at(&w, "/p/notes.md");
+    assert_eq!(w.entry("pics", md), None);
+    assert!(w.unfiled().contains(&md));
+}
+
+#[test]
+fn a_file_no_watch_owns_is_not_registered() {
+    let mut w = World::new();
+    let (plan, _) = sync(&mut w, &[present("/elsewhere/a.pdf", &[])]);
+    assert!(plan.changes.is_empty());
+}
+
+#[test]
+fn a_taken_relative_path_falls_back_to_the_item_id_as_unique_id() {
+    let mut w = World::new();
+    let papers = add_watch(&mut w, "papers", "/home/u/papers");
+    let other = w.register(&["/home/u/elsewhere/a.pdf"])[0];
+    w.link("papers", &[other]);
+    assert_eq!(w.live_entry("papers", other).unique_id, "a.pdf");
+
+    sync(&mut w, &[present("/home/u/papers/a.pdf", &[&papers])]);
+    let id = item_at(&w, "/home/u/papers/a.pdf");
+    assert_eq!(w.live_entry("papers", id).unique_id, id.to_string());
+}
+
+#[test]
+fn a_file_matched_by_identity_after_a_move_nobody_saw_keeps_its_item() {
+    let mut w = World::new();
+    let papers = add_watch(&mut w, "papers", "/home/u/papers");
+    sync(&mut w, &[present("/home/u/papers/a.pdf", &[&papers])]);
+    let id = item_at(&w, "/home/u/papers/a.pdf");
+    sync(&mut w, &[gone("/home/u/papers/a.pdf")]);
+
+    let change = FolderChange::Present {
+        facts: facts("/home/u/papers/sub/renamed.pdf"),
+        was: Some(Was::Item(id)),
+        owners: vec![papers.clone()],
+    };
+    let (_, summary) = sync(&mut w, &[change]);
+    assert_eq!(summary.items_restored, 1);
+    assert_eq!(item_at(&w, "/home/u/papers/sub/renamed.pdf"), id);
+    let entry = w.live_entry("papers", id);
+    assert_eq!(entry.unique_id, "sub/renamed.pdf");
+}
+
+#[test]
+fn removing_a_watch_soft_deletes_its_entries_or_hands_them_over_as_manual() {
+    let mut w = World::new();
+    let papers = add_watch(&mut w, "papers", "/home/u/papers");
+    sync(&mut w, &[present("/home/u/papers/a.pdf", &[&papers])]);
+    let id = item_at(&w, "/home/u/papers/a.pdf");
+
+    let plan = w.commit(|v, c| rules::plan_remove_watch(v, c, papers.watch, false));
+    assert_eq!(
+        plan.outcome,
+        Outcome::WatchRemoved {
+            watch: papers.watch,
+            entries: 1
+        }
+    );
+    assert!(kinds(&plan).contains(&EventKind::WatchRemoved));
+    assert!(!w.entry("papers", id).unwrap().is_live());
+    assert!(w.state.collections[&cid("papers")].folders.is_empty());
+    assert!(w.state.watches.is_empty());
+
+    // Watched again: the entry comes back with its id.
+    let again = add_watch(&mut w, "papers", "/home/u/papers");
+    let dead = w.entry("papers", id).unwrap();
+    sync(&mut w, &[present("/home/u/papers/a.pdf", &[&again])]);
+    let revived = w.live_entry("papers", id);
+    assert_eq!(revived.id, dead.id);
+    assert_eq!(revived.source, EntrySource::Folder(again.watch));
+
+    w.commit(|v, c| rules::plan_remove_watch(v, c, again.watch, true));
+    let kept = w.live_entry("papers", id);
+    assert_eq!(kept.source, EntrySource::Manual);
+
+    let missing: WatchId = "w_01J00000000000000000000000".parse().unwrap();
+    let refusal = w.refuse(|v, c| rules::plan_remove_watch(v, c, missing, false));
+    assert_eq!(refusal.code, ErrorCode::WatchNotFound);
+}
+
+#[test]
+fn purging_a_collection_removes_its_watches() {
+    let mut w = World::new();
+    let papers = add_watch(&mut w, "papers", "/home/u/papers");
+    w.trash("papers");
+    let plan = w.commit(|v, c| rules::plan_purge_collection(v, c, &cid("papers")));
+    assert!(kinds(&plan).contains(&EventKind::WatchRemoved));
+    assert!(!w.state.watches.contains_key(&papers.watch));
+}
+
+#[test]
+fn files_under_an_archived_collection_are_registered_but_membership_waits() {
+    let mut w = World::new();
+    let papers = add_watch(&mut w, "papers", "/home/u/papers");
+    w.archive("papers");
+    let (_, summary) = sync(&mut w, &[present("/home/u/papers/a.pdf", &[&papers])]);
+    assert_eq!((summary.items_created, summary.entries_refused), (1, 1));
+    assert_eq!(w.members("papers"), Vec::<ItemId>::new());
+}
+
+#[test]
+fn facts_carry_the_file_identity_into_the_item() {
+    let mut w = World::new();
+    let papers = add_watch(&mut w, "papers", "/d");
+    let mut f: FileFacts = facts("/d/a.pdf");
+    f.file_id = Some(sheaf_core::FileId { dev: 1, ino: 42 });
+    sync(
+        &mut w,
+        &[FolderChange::Present {
+            facts: f,
+            was: None,
+            owners: vec![papers],
+        }],
+    );
+    let id = item_at(&w, "/d/a.pdf");
+    assert_eq!(w.item(id).file_id.map(|f| f.ino), Some(42));
+}

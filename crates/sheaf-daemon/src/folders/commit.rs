@@ -1,0 +1,90 @@
+//! The committer: one thread that applies folder changes in group transactions.
+//!
+//! Watch threads send [`Job`]s; the committer takes every job waiting (up to
+//! [`MAX_GROUP`] changes) and applies them as one `Store::sync`, so a quiet file is
+//! committed as soon as it settles while a burst of events becomes a few large
+//! transactions: ingest runs at the store's batch rate, not its fsync rate.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, SyncSender};
+
+use sheaf_core::SyncSummary;
+use sheaf_core::rules::FolderChange;
+use sheaf_store::Store;
+
+use super::Status;
+
+/// Most changes in one transaction: large enough for the store's batch rate, small
+/// enough to keep a transaction's memory and the readers' wait for it modest.
+pub(crate) const MAX_GROUP: usize = 20_000;
+
+/// Changes to commit, from one watch.
+pub(crate) struct Job {
+    pub(crate) changes: Vec<FolderChange>,
+    /// How many changes it carried (counted in its watch's queue depth until committed).
+    pub(crate) count: u64,
+    /// The watch they come from: its queue depth shrinks when they are committed, and it
+    /// rescans when they could not be.
+    pub(crate) status: Arc<Status>,
+    /// Told the outcome, for a caller that waits (a reconcile applying its chunks).
+    pub(crate) done: Option<SyncSender<Result<SyncSummary, String>>>,
+}
+
+/// Runs until every sender is gone, then returns (after committing what was sent).
+pub(crate) fn run(
+    rx: &Receiver<Job>,
+    store: &Store,
+    committed: &(dyn Fn(Option<(u64, u64)>) + Send + Sync),
+) {
+    while let Ok(first) = rx.recv() {
+        let mut size = first.changes.len();
+        let mut jobs = vec![first];
+        while size < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(job) => {
+                    size += job.changes.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let mut changes = Vec::with_capacity(size);
+        for job in &mut jobs {
+            changes.append(&mut job.changes);
+        }
+        let outcome = store.sync(&changes);
+        let n = changes.len();
+        drop(changes);
+        let result = match outcome {
+            Ok(written) => {
+                committed(written.seqs);
+                match written.outcome {
+                    sheaf_core::Outcome::Synced(summary) => {
+                        tracing::debug!(
+                            changes = n,
+                            jobs = jobs.len(),
+                            ?summary,
+                            "folder changes committed"
+                        );
+                        Ok(summary)
+                    }
+                    other => Err(format!("the store answered {other:?} to a sync")),
+                }
+            }
+            Err(e) => Err(format!("{:#}", anyhow::Error::new(e))),
+        };
+        if let Err(e) = &result {
+            tracing::error!(error = %e, changes = n, "folder changes could not be committed; the watches rescan");
+        }
+        for job in jobs {
+            job.status.queued.fetch_sub(job.count, Ordering::Relaxed);
+            if result.is_err() {
+                job.status.rescan.store(true, Ordering::Release);
+            }
+            if let Some(done) = job.done {
+                let _ = done.send(result.clone());
+            }
+        }
+    }
+}

@@ -1,0 +1,530 @@
+//! Folder sync in the daemon (SPEC §3): the running watches, each on its own thread, and the
+//! committer that applies their changes in group transactions.
+//!
+//! A watch's thread reconciles its folder at start (a walk diffed against the store), then
+//! follows live events — coalesced per path for `settle_ms`, turned into folder changes with
+//! the owners of every path — or polls where live events cannot be had (network and FUSE
+//! filesystems, `poll`, the inotify watch limit). An overflow or an error of the live watcher
+//! is a rescan. The rules that turn changes into items and entries are `sheaf-core`'s.
+
+mod commit;
+mod reconcile;
+mod scopes;
+mod watcher;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use sheaf_core::rules::NewWatch;
+use sheaf_core::{ErrorCode, Outcome, Refusal, Timestamp, Watch, WatchId};
+use sheaf_store::Store;
+
+use crate::api::ApiError;
+use crate::config::{Config, WatchConfig};
+use scopes::{Scope, Scopes};
+
+/// What a watch is doing, as `/v1/health` says it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    /// Walking its folder.
+    Scanning,
+    /// Following live events.
+    Live,
+    /// Rescanning at an interval.
+    Polling,
+    /// Something is wrong; the reason says what and what it does instead.
+    Degraded(String),
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            State::Scanning => f.write_str("scanning"),
+            State::Live => f.write_str("live"),
+            State::Polling => f.write_str("polling"),
+            State::Degraded(reason) => write!(f, "degraded: {reason}"),
+        }
+    }
+}
+
+/// A watch's live status, shared between its thread, the committer and the API.
+#[derive(Debug)]
+pub(crate) struct Status {
+    state: Mutex<State>,
+    /// The state it returns to after a rescan.
+    steady: Mutex<State>,
+    /// Files of the watch: counted by the last full reconcile, adjusted by live events.
+    files: AtomicU64,
+    last_reconcile: Mutex<Option<Timestamp>>,
+    /// Changes handed to the committer and not yet committed.
+    queued: AtomicU64,
+    /// Paths with events not yet settled.
+    pending: AtomicU64,
+    /// Set to ask the thread for a full reconcile.
+    rescan: AtomicBool,
+    /// Set to stop the thread.
+    stop: AtomicBool,
+}
+
+impl Status {
+    fn new() -> Self {
+        Self {
+            state: Mutex::new(State::Scanning),
+            steady: Mutex::new(State::Live),
+            files: AtomicU64::new(0),
+            last_reconcile: Mutex::new(None),
+            queued: AtomicU64::new(0),
+            pending: AtomicU64::new(0),
+            rescan: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    fn set_state(&self, state: State) {
+        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = state;
+    }
+
+    fn state(&self) -> State {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_steady(&self, state: State) {
+        *self.steady.lock().unwrap_or_else(PoisonError::into_inner) = state;
+    }
+
+    fn steady(&self) -> State {
+        self.steady
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Told the seqs of every commit the watches make.
+pub(crate) type Committed = Arc<dyn Fn(Option<(u64, u64)>) + Send + Sync>;
+
+/// What the watch threads share.
+pub(crate) struct Shared {
+    store: Arc<Store>,
+    scopes: RwLock<Arc<Scopes>>,
+    /// To the committer; taken at shutdown so that it drains and ends.
+    jobs: Mutex<Option<Sender<commit::Job>>>,
+    settle: Duration,
+    fallback_poll_ms: u64,
+    clock: sheaf_store::Clock,
+}
+
+impl Shared {
+    fn scopes(&self) -> Arc<Scopes> {
+        Arc::clone(&self.scopes.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+}
+
+struct Running {
+    status: Arc<Status>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// The running watches.
+pub(crate) struct Folders {
+    shared: Arc<Shared>,
+    running: Mutex<BTreeMap<WatchId, Running>>,
+    committer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Folders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Folders").finish_non_exhaustive()
+    }
+}
+
+/// A watch as the API shows it.
+pub(crate) fn resource(watch: &Watch, status: Option<&Status>) -> sheaf_proto::resources::Watch {
+    sheaf_proto::resources::Watch {
+        id: watch.id,
+        path: watch.path.clone(),
+        collection: watch.collection_id.clone(),
+        recursive: watch.recursive,
+        include: watch.include.clone(),
+        exclude: watch.exclude.clone(),
+        poll: watch.poll_ms.map(sheaf_proto::resources::format_interval),
+        from_config: watch.from_config,
+        state: status.map_or_else(|| "stopped".to_owned(), |s| s.state().to_string()),
+        files: status.map_or(0, |s| s.files.load(Ordering::Relaxed)),
+        last_reconcile_at: status.and_then(|s| {
+            *s.last_reconcile
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        }),
+        queue_depth: status.map_or(0, |s| {
+            s.queued.load(Ordering::Relaxed) + s.pending.load(Ordering::Relaxed)
+        }),
+        created_at: watch.created_at,
+    }
+}
+
+impl Folders {
+    /// Starts the committer, brings the config file's watches into the store, and starts
+    /// every stored watch. `committed` is told the seqs of every commit.
+    pub(crate) fn start(store: Arc<Store>, config: &Config, committed: Committed) -> Self {
+        let (tx, rx) = channel();
+        let committer_store = Arc::clone(&store);
+        let commit_thread = std::thread::Builder::new()
+            .name("sheaf-commit".into())
+            .spawn(move || commit::run(&rx, &committer_store, committed.as_ref()))
+            .map_err(|e| tracing::error!(error = %e, "cannot start the committer thread"))
+            .ok();
+        let folders = Self {
+            shared: Arc::new(Shared {
+                clock: store.options().clock.clone(),
+                store,
+                scopes: RwLock::new(Arc::new(Scopes::default())),
+                jobs: Mutex::new(Some(tx)),
+                settle: config.settle,
+                fallback_poll_ms: config.fallback_poll_ms,
+            }),
+            running: Mutex::new(BTreeMap::new()),
+            committer: Mutex::new(commit_thread),
+        };
+        folders.adopt_config(&config.watches);
+        match folders.shared.store.watches() {
+            Ok(watches) => {
+                for w in watches {
+                    folders.launch(&w);
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot read the watches"),
+        }
+        folders
+    }
+
+    /// Makes the stored config watches those of the file: adds new ones, updates changed
+    /// ones, removes the ones no longer there (their entries are soft-deleted).
+    fn adopt_config(&self, declared: &[WatchConfig]) {
+        let mut keep = Vec::new();
+        for w in declared {
+            let req = match config_request(w) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(folder = %w.path.display(), error = %e, "config watch skipped");
+                    continue;
+                }
+            };
+            match self.shared.store.create_watch(&req) {
+                Ok(written) => {
+                    if let Outcome::Watch { watch, .. } = written.outcome {
+                        keep.push(watch);
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(folder = %w.path.display(), error = %anyhow::Error::new(e), "config watch refused");
+                }
+            }
+        }
+        let stale: Vec<WatchId> = self
+            .shared
+            .store
+            .watches()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|w| w.from_config && !keep.contains(&w.id))
+            .map(|w| w.id)
+            .collect();
+        for id in stale {
+            tracing::info!(watch = %id, "watch no longer in the config file: removed");
+            self.stop(id);
+            if let Err(e) = self.shared.store.remove_watch(id, false) {
+                tracing::error!(watch = %id, error = %anyhow::Error::new(e), "removing a config watch failed");
+            }
+        }
+    }
+
+    /// Re-reads the config file's watches (SIGHUP): added, changed and removed ones take
+    /// effect; the others keep running untouched.
+    pub(crate) fn reload(&self, config: &Config) {
+        self.adopt_config(&config.watches);
+        let stored = self.shared.store.watches().unwrap_or_default();
+        for w in stored {
+            let changed = self
+                .shared
+                .scopes()
+                .0
+                .iter()
+                .find(|s| s.watch.id == w.id)
+                .is_none_or(|s| s.watch != w);
+            if changed {
+                self.stop(w.id);
+                self.launch(&w);
+            }
+        }
+    }
+
+    /// Starts a thread for `watch` (its scope joins the others first).
+    fn launch(&self, watch: &Watch) {
+        let scope = match Scope::new(watch.clone()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(watch = %watch.id, error = %e, "watch not started");
+                return;
+            }
+        };
+        {
+            let mut scopes = self
+                .shared
+                .scopes
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut next = (**scopes).clone();
+            next.0.retain(|s| s.watch.id != watch.id);
+            next.0.push(scope.clone());
+            *scopes = Arc::new(next);
+        }
+        let status = Arc::new(Status::new());
+        let task = watcher::WatchTask {
+            scope,
+            status: Arc::clone(&status),
+            shared: Arc::clone(&self.shared),
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("sheaf-watch-{}", watch.id))
+            .spawn(move || task.run())
+            .map_err(|e| tracing::error!(error = %e, "cannot start a watch thread"))
+            .ok();
+        self.running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(watch.id, Running { status, thread });
+    }
+
+    /// Stops a watch's thread and takes its scope out.
+    fn stop(&self, id: WatchId) {
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
+        {
+            let mut scopes = self
+                .shared
+                .scopes
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut next = (**scopes).clone();
+            next.0.retain(|s| s.watch.id != id);
+            *scopes = Arc::new(next);
+        }
+        if let Some(mut r) = running {
+            r.status.stop.store(true, Ordering::Release);
+            if let Some(t) = r.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
+
+    fn status(&self, id: WatchId) -> Option<Arc<Status>> {
+        self.running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+            .map(|r| Arc::clone(&r.status))
+    }
+
+    /// Every watch with its status.
+    pub(crate) fn list(&self) -> Result<Vec<sheaf_proto::resources::Watch>, ApiError> {
+        let watches = self.shared.store.watches()?;
+        Ok(watches
+            .iter()
+            .map(|w| resource(w, self.status(w.id).as_deref()))
+            .collect())
+    }
+
+    /// `POST /v1/watches`: checks the folder and the globs, stores the watch, starts it.
+    pub(crate) fn add(
+        &self,
+        req: &NewWatch,
+    ) -> Result<(sheaf_proto::resources::Watch, bool), ApiError> {
+        check_folder(&req.path)?;
+        let probe = Watch {
+            id: WatchId::from_ulid(ulid::Ulid::nil()),
+            path: req.path.clone(),
+            collection_id: req.collection.clone(),
+            recursive: req.recursive,
+            include: req.include.clone(),
+            exclude: req.exclude.clone(),
+            poll_ms: req.poll_ms,
+            from_config: req.from_config,
+            created_at: Timestamp::EPOCH,
+            updated_at: Timestamp::EPOCH,
+        };
+        if let Err(e) = Scope::new(probe) {
+            let field = if req.include.contains(&e.glob) {
+                "include"
+            } else {
+                "exclude"
+            };
+            return Err(
+                Refusal::field(vec!["body".into(), field.into()], e.to_string(), "glob").into(),
+            );
+        }
+        let written = self.shared.store.create_watch(req)?;
+        let Outcome::Watch { watch: id, created } = written.outcome else {
+            return Err(ApiError::internal(
+                "creating a watch answered something else",
+            ));
+        };
+        let watch = self
+            .shared
+            .store
+            .watch(id)?
+            .ok_or_else(|| ApiError::internal("a created watch is not there"))?;
+        let unchanged = self.shared.scopes().0.iter().any(|s| s.watch == watch);
+        if !unchanged {
+            self.stop(id);
+            self.launch(&watch);
+        }
+        Ok((resource(&watch, self.status(id).as_deref()), created))
+    }
+
+    /// `DELETE /v1/watches/{wid}`: stops the watch, then removes it.
+    pub(crate) fn remove(&self, id: WatchId, keep_entries: bool) -> Result<u64, ApiError> {
+        if self.shared.store.watch(id)?.is_none() {
+            return Err(watch_not_found(id));
+        }
+        self.stop(id);
+        let written = self.shared.store.remove_watch(id, keep_entries)?;
+        match written.outcome {
+            Outcome::WatchRemoved { entries, .. } => Ok(entries),
+            _ => Err(ApiError::internal(
+                "removing a watch answered something else",
+            )),
+        }
+    }
+
+    /// `POST /v1/watches/{wid}/rescan`: asks the watch's thread for a full reconcile.
+    pub(crate) fn rescan(&self, id: WatchId) -> Result<sheaf_proto::resources::Watch, ApiError> {
+        let watch = self
+            .shared
+            .store
+            .watch(id)?
+            .ok_or_else(|| watch_not_found(id))?;
+        let status = self.status(id);
+        if let Some(s) = &status {
+            s.set_state(State::Scanning);
+            s.rescan.store(true, Ordering::Release);
+        }
+        Ok(resource(&watch, status.as_deref()))
+    }
+
+    /// Stops the threads of watches that are no longer stored (their collection was purged).
+    pub(crate) fn prune(&self) {
+        let stored: Vec<WatchId> = self
+            .shared
+            .store
+            .watches()
+            .unwrap_or_default()
+            .iter()
+            .map(|w| w.id)
+            .collect();
+        let gone: Vec<WatchId> = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .filter(|id| !stored.contains(id))
+            .copied()
+            .collect();
+        for id in gone {
+            self.stop(id);
+        }
+    }
+
+    /// Stops every watch (committing what has settled), then the committer.
+    pub(crate) fn shutdown(&self) {
+        let ids: Vec<WatchId> = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .copied()
+            .collect();
+        for id in &ids {
+            if let Some(s) = self.status(*id) {
+                s.stop.store(true, Ordering::Release);
+            }
+        }
+        for id in ids {
+            self.stop(id);
+        }
+        // The committer commits what it holds and ends once its channel is closed.
+        self.shared
+            .jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(t) = self
+            .committer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            let _ = t.join();
+        }
+    }
+}
+
+fn watch_not_found(id: WatchId) -> ApiError {
+    Refusal::with_ids(
+        ErrorCode::WatchNotFound,
+        format!("watch {id} does not exist"),
+        "missing",
+        vec![id.to_string()],
+    )
+    .into()
+}
+
+/// The folder must exist and be a directory; its path must be absolute and normalised.
+fn check_folder(path: &str) -> Result<(), ApiError> {
+    let bad = |msg: String| -> ApiError {
+        Refusal::field(vec!["body".into(), "path".into()], msg, "path").into()
+    };
+    match std::fs::metadata(Path::new(path)) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(bad(format!("{path} is not a folder"))),
+        Err(e) => Err(bad(format!("{path} cannot be watched: {e}"))),
+    }
+}
+
+fn config_request(w: &WatchConfig) -> Result<NewWatch, String> {
+    let path = w
+        .path
+        .to_str()
+        .ok_or("the folder's name is not UTF-8")?
+        .trim_end_matches('/')
+        .to_owned();
+    Ok(NewWatch {
+        path,
+        collection: sheaf_core::CollectionId::parse(&w.collection).map_err(|e| e.to_string())?,
+        create: true,
+        recursive: w.recursive,
+        include: w.include.clone(),
+        exclude: w.exclude.clone(),
+        poll_ms: w
+            .poll
+            .as_deref()
+            .map(sheaf_proto::requests::parse_interval)
+            .transpose()?,
+        from_config: true,
+    })
+}

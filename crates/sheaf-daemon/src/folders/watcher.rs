@@ -1,0 +1,413 @@
+//! One watch's thread: the start-up reconcile, then live events (coalesced, turned into
+//! folder changes, handed to the committer) or polling, rescans on demand and on overflow.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
+use std::time::{Duration, Instant};
+
+use sheaf_core::rules::{FolderChange, Was};
+use sheaf_core::{SyncSummary, Timestamp};
+use sheaf_watch::{Coalescer, Filter, Incoming, LiveWatcher, Look, Settled, WatchError, look};
+
+use super::commit::Job;
+use super::reconcile::diff;
+use super::scopes::Scope;
+use super::{Shared, State, Status};
+
+/// Undelivered notify batches a watch holds before it declares an overflow and rescans.
+const LIVE_CAPACITY: usize = 16_384;
+/// Changes sent to the committer at once by a reconcile.
+const CHUNK: usize = 10_000;
+/// The longest the loop sleeps before looking at its flags again.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Filesystem types whose changes inotify cannot see (`statfs(2)` magic numbers): NFS,
+/// SMB/CIFS, FUSE, 9P, Ceph, AFS, Coda.
+const REMOTE_FS: [i64; 9] = [
+    0x6969,
+    0x517B,
+    0xFF53_4D42,
+    0xFE53_4D42,
+    0x6573_5546,
+    0x0102_1997,
+    0x00C3_6400,
+    0x5346_414F,
+    0x7375_7245,
+];
+
+fn is_remote(path: &Path) -> bool {
+    rustix::fs::statfs(path).is_ok_and(|s| REMOTE_FS.contains(&{ s.f_type }))
+}
+
+pub(crate) struct WatchTask {
+    pub(crate) scope: Scope,
+    pub(crate) status: Arc<Status>,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl WatchTask {
+    fn root(&self) -> PathBuf {
+        PathBuf::from(&self.scope.watch.path)
+    }
+
+    fn stopping(&self) -> bool {
+        self.status.stop.load(Ordering::Acquire)
+    }
+
+    /// Hands changes to the committer; with `wait`, until they are committed.
+    fn send(&self, changes: Vec<FolderChange>, wait: bool) -> Result<SyncSummary, String> {
+        if changes.is_empty() {
+            return Ok(SyncSummary::default());
+        }
+        let count = changes.len() as u64;
+        self.status.queued.fetch_add(count, Ordering::Relaxed);
+        let (done, reply) = if wait {
+            let (tx, rx) = sync_channel(1);
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
+        let job = Job {
+            changes,
+            count,
+            status: Arc::clone(&self.status),
+            done,
+        };
+        let jobs = self
+            .shared
+            .jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .ok_or("the daemon is stopping")?;
+        jobs.send(job)
+            .map_err(|_| "the committer has stopped".to_owned())?;
+        match reply {
+            Some(rx) => rx
+                .recv()
+                .map_err(|_| "the committer has stopped".to_owned())?,
+            None => Ok(SyncSummary::default()),
+        }
+    }
+
+    /// Reconciles `dir` (the root or a folder under it) and commits the difference.
+    fn reconcile(&self, dir: &Path) -> Result<(), String> {
+        let whole = dir == self.root();
+        if whole && !dir.is_dir() {
+            // An unmounted disk must not look like every file deleted.
+            return Err(format!(
+                "{} is missing; its entries are left as they are",
+                dir.display()
+            ));
+        }
+        let started = Instant::now();
+        let scopes = self.shared.scopes();
+        let found = diff(&self.shared.store, &self.scope, &scopes, dir)?;
+        let mut summary = SyncSummary::default();
+        let mut changes = found.changes;
+        while !changes.is_empty() {
+            if self.stopping() {
+                return Ok(());
+            }
+            let rest = changes.split_off(changes.len().min(CHUNK));
+            summary.absorb(&self.send(changes, true)?);
+            changes = rest;
+        }
+        if whole {
+            self.status.files.store(found.files, Ordering::Relaxed);
+            self.status.set_reconciled(self.shared.now());
+        }
+        tracing::info!(
+            watch = %self.scope.watch.id,
+            folder = %dir.display(),
+            files = found.files,
+            took_ms = started.elapsed().as_millis() as u64,
+            ?summary,
+            "reconciled"
+        );
+        Ok(())
+    }
+
+    fn reconcile_root(&self) {
+        self.status.set_state(State::Scanning);
+        match self.reconcile(&self.root()) {
+            Ok(()) => self.status.set_state(self.status.steady()),
+            Err(e) => {
+                tracing::error!(watch = %self.scope.watch.id, error = %e, "reconcile failed; retrying at the next poll");
+                self.status.set_state(State::Degraded(e));
+            }
+        }
+    }
+
+    pub(crate) fn run(self) {
+        let root = self.root();
+        let fallback = Duration::from_millis(self.shared.fallback_poll_ms);
+        let mut poll = self.scope.watch.poll_ms.map(Duration::from_millis);
+        let mut steady = State::Polling;
+        let mut live: Option<(LiveWatcher, Receiver<Incoming>)> = None;
+        if poll.is_none() && is_remote(&root) {
+            tracing::info!(watch = %self.scope.watch.id, folder = %root.display(), "a network or FUSE filesystem: polling");
+            poll = Some(fallback);
+        }
+        if poll.is_none() {
+            match LiveWatcher::start(&root, LIVE_CAPACITY) {
+                Ok(pair) => {
+                    live = Some(pair);
+                    steady = State::Live;
+                }
+                Err(e) => {
+                    steady = degraded(&e, fallback);
+                    tracing::error!(watch = %self.scope.watch.id, error = %e, "live watch failed; polling instead");
+                    poll = Some(fallback);
+                }
+            }
+        }
+        self.status.set_steady(steady.clone());
+        // Events that arrive during the reconcile wait in the live channel: nothing is missed.
+        self.reconcile_root();
+
+        let mut coalescer = Coalescer::new(self.shared.settle);
+        let mut next_poll = poll.map(|p| Instant::now() + p);
+        loop {
+            if self.stopping() {
+                // What has not settled yet is committed now; the next start reconciles anyway.
+                let rest = coalescer.drain_settled(Instant::now() + Duration::from_secs(3600));
+                self.apply(rest);
+                break;
+            }
+            if self.status.rescan.swap(false, Ordering::AcqRel) {
+                self.reconcile_root();
+            }
+            let now = Instant::now();
+            let mut wait = TICK;
+            if let Some(d) = coalescer.next_deadline() {
+                wait = wait.min(d.saturating_duration_since(now));
+            }
+            if let Some(p) = next_poll {
+                wait = wait.min(p.saturating_duration_since(now));
+            }
+            let mut lost_live = false;
+            if let Some((watcher, rx)) = &live {
+                match rx.recv_timeout(wait) {
+                    Ok(first) => {
+                        let mut message = Some(first);
+                        // Take what else is waiting, so a burst is coalesced in one pass.
+                        for _ in 0..4096 {
+                            let Some(m) = message.take() else { break };
+                            match m {
+                                Incoming::Events(events) => {
+                                    let seen = Instant::now();
+                                    for (path, event) in events {
+                                        coalescer.push(path, event, seen);
+                                    }
+                                }
+                                Incoming::Error(e) => {
+                                    tracing::warn!(watch = %self.scope.watch.id, error = %e, "watcher error; rescanning");
+                                    if matches!(e, WatchError::WatchLimit { .. }) {
+                                        steady = degraded(&e, fallback);
+                                        self.status.set_steady(steady.clone());
+                                        self.status.set_state(steady.clone());
+                                        next_poll.get_or_insert_with(|| Instant::now() + fallback);
+                                        poll.get_or_insert(fallback);
+                                    }
+                                    coalescer.push(
+                                        root.clone(),
+                                        sheaf_watch::RawEvent::Rescan,
+                                        Instant::now(),
+                                    );
+                                }
+                            }
+                            message = rx.try_recv().ok();
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => lost_live = true,
+                }
+                if watcher.take_overflow() {
+                    tracing::warn!(watch = %self.scope.watch.id, "event queue overflow; rescanning the folder");
+                    coalescer.push(root.clone(), sheaf_watch::RawEvent::Rescan, Instant::now());
+                }
+            } else {
+                std::thread::sleep(wait);
+            }
+            if lost_live {
+                live = None;
+                steady = State::Degraded("the live watcher stopped; polling".into());
+                self.status.set_steady(steady.clone());
+                self.status.set_state(steady.clone());
+                poll.get_or_insert(fallback);
+                next_poll.get_or_insert_with(Instant::now);
+            }
+            self.status
+                .pending
+                .store(coalescer.len() as u64, Ordering::Relaxed);
+            let settled = coalescer.drain_settled(Instant::now());
+            self.apply(settled);
+            if let (Some(due), Some(every)) = (next_poll, poll)
+                && Instant::now() >= due
+            {
+                if steady == State::Polling || root.is_dir() {
+                    self.reconcile_root();
+                }
+                next_poll = Some(Instant::now() + every);
+            }
+        }
+    }
+
+    /// Turns settled outcomes into folder changes and hands them to the committer.
+    fn apply(&self, settled: Vec<Settled>) {
+        if settled.is_empty() {
+            return;
+        }
+        let scopes = self.shared.scopes();
+        let filter = &self.scope.filter;
+        let mut changes = Vec::new();
+        let mut rescans = Vec::new();
+        let mut files: i64 = 0;
+        let present = |path: &Path,
+                       was: Option<Was>,
+                       changes: &mut Vec<FolderChange>,
+                       rescans: &mut Vec<PathBuf>| {
+            match look(path, true) {
+                Look::File(f) => changes.push(FolderChange::Present {
+                    owners: scopes.owners(path),
+                    facts: f.into_facts(),
+                    was,
+                }),
+                Look::Folder => rescans.push(path.to_path_buf()),
+                Look::Missing | Look::Other => {}
+            }
+        };
+        for s in settled {
+            match s {
+                Settled::Created(p) | Settled::Modified(p) | Settled::Replaced(p) => {
+                    if Filter::is_ignore_file(&p) {
+                        if let Some(parent) = p.parent() {
+                            scopes.forget(parent);
+                            rescans.push(parent.to_path_buf());
+                        }
+                        continue;
+                    }
+                    if matches!(look(&p, false), Look::Missing) {
+                        self.gone(&p, &mut changes);
+                        continue;
+                    }
+                    files += i64::from(filter.admits(&p));
+                    present(&p, None, &mut changes, &mut rescans);
+                }
+                Settled::Removed(p) => {
+                    files -= i64::from(filter.admits(&p));
+                    self.gone(&p, &mut changes);
+                }
+                Settled::Moved { from, to } => {
+                    files += i64::from(filter.admits(&to)) - i64::from(filter.admits(&from));
+                    match look(&to, false) {
+                        Look::Folder => self.moved_folder(&from, &to, &mut changes),
+                        Look::Missing => self.gone(&from, &mut changes),
+                        _ => {
+                            let was = from.to_str().map(|f| Was::Path(f.to_owned()));
+                            present(&to, was, &mut changes, &mut rescans);
+                        }
+                    }
+                }
+                Settled::Rescan(p) => rescans.push(p),
+            }
+        }
+        let current = self.status.files.load(Ordering::Relaxed) as i64;
+        self.status
+            .files
+            .store((current + files).max(0) as u64, Ordering::Relaxed);
+        if let Err(e) = self.send(changes, false) {
+            tracing::error!(watch = %self.scope.watch.id, error = %e, "folder changes dropped; rescanning");
+            self.status.rescan.store(true, Ordering::Release);
+        }
+        let root = self.root();
+        for dir in rescans {
+            let result = if dir == root {
+                self.reconcile_root();
+                Ok(())
+            } else {
+                self.reconcile(&dir)
+            };
+            if let Err(e) = result {
+                tracing::warn!(watch = %self.scope.watch.id, folder = %dir.display(), error = %e, "rescan failed; rescanning the watch");
+                self.status.rescan.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// The file at `path` is gone, and so is everything the store knew under it (a folder).
+    fn gone(&self, path: &Path, changes: &mut Vec<FolderChange>) {
+        let Some(text) = path.to_str() else { return };
+        changes.push(FolderChange::Gone {
+            path: text.to_owned(),
+        });
+        match self.shared.store.known_under(text) {
+            Ok(known) => changes.extend(
+                known
+                    .into_iter()
+                    .filter(|k| k.present)
+                    .map(|k| FolderChange::Gone { path: k.path }),
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the store failed; rescanning");
+                self.status.rescan.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// A folder moved from `from` to `to`: every file under it keeps its item.
+    fn moved_folder(&self, from: &Path, to: &Path, changes: &mut Vec<FolderChange>) {
+        let (Some(from_text), Some(to_text)) = (from.to_str(), to.to_str()) else {
+            return;
+        };
+        let scopes = self.shared.scopes();
+        let walked = match sheaf_watch::walk(to, &sheaf_watch::WalkOptions::default()) {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!(error = %e, "walking a moved folder failed; rescanning");
+                self.status.rescan.store(true, Ordering::Release);
+                return;
+            }
+        };
+        let mut arrived = std::collections::HashSet::new();
+        for f in walked.files {
+            let Some(rel) = f.path.strip_prefix(to_text) else {
+                continue;
+            };
+            let old = format!("{from_text}{rel}");
+            arrived.insert(old.clone());
+            changes.push(FolderChange::Present {
+                owners: scopes.owners(Path::new(&f.path)),
+                facts: f.into_facts(),
+                was: Some(Was::Path(old)),
+            });
+        }
+        if let Ok(known) = self.shared.store.known_under(from_text) {
+            changes.extend(
+                known
+                    .into_iter()
+                    .filter(|k| k.present && !arrived.contains(&k.path))
+                    .map(|k| FolderChange::Gone { path: k.path }),
+            );
+        }
+    }
+}
+
+fn degraded(e: &WatchError, fallback: Duration) -> State {
+    State::Degraded(format!(
+        "{e}; rescanning every {}",
+        sheaf_proto::resources::format_interval(fallback.as_millis() as u64)
+    ))
+}
+
+impl Status {
+    fn set_reconciled(&self, at: Timestamp) {
+        *self
+            .last_reconcile
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(at);
+    }
+}

@@ -1,0 +1,85 @@
+//! Reads for folder sync: the watches, and what the store knows under a watch root, for
+//! the daemon's reconcile to diff a walk against.
+
+use std::collections::HashSet;
+
+use sheaf_core::{CollectionId, FileId, ItemId, Timestamp, Watch, WatchId};
+
+use crate::Store;
+use crate::error::StoreError;
+use crate::schema::{Tabs, decode_item};
+use crate::view::{handle_of, watches};
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// A file the store knows under some root: what a walk is compared with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownFile {
+    /// Its path, or where it was last seen when gone.
+    pub path: String,
+    /// The item.
+    pub item: ItemId,
+    /// Whether the file is there as far as the store knows (not soft-deleted).
+    pub present: bool,
+    /// Bytes, when last seen.
+    pub size: u64,
+    /// Modification time, when last seen.
+    pub mtime: Timestamp,
+    /// Device and inode, when last seen.
+    pub file_id: Option<FileId>,
+}
+
+impl Store {
+    /// Every watch, in id order.
+    pub fn watches(&self) -> Result<Vec<Watch>> {
+        watches(&self.read()?)
+    }
+
+    /// One watch.
+    pub fn watch(&self, id: WatchId) -> Result<Option<Watch>> {
+        Ok(self.watches()?.into_iter().find(|w| w.id == id))
+    }
+
+    /// The items whose path (or, gone, last path) is under `root`, in path order.
+    pub fn known_under(&self, root: &str) -> Result<Vec<KnownFile>> {
+        let t = self.read()?;
+        let prefix = format!("{}/", root.trim_end_matches('/'));
+        // Every path under the root sorts between "root/" and "root0" ('0' follows '/').
+        let end = format!("{}0", root.trim_end_matches('/'));
+        let items = t.items()?;
+        let mut out = Vec::new();
+        for r in t
+            .paths()?
+            .range(prefix.as_str()..end.as_str())
+            .map_err(StoreError::storage)?
+        {
+            let (k, v) = r.map_err(StoreError::storage)?;
+            let Some(bytes) = items.get(v.value()).map_err(StoreError::storage)? else {
+                continue;
+            };
+            let item = decode_item(bytes.value())?;
+            out.push(KnownFile {
+                path: k.value().to_owned(),
+                item: item.id,
+                present: item.path.is_some(),
+                size: item.size,
+                mtime: item.mtime,
+                file_id: item.file_id,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The ULIDs of the items with a live entry in the collection.
+    pub fn live_members(&self, collection: &CollectionId) -> Result<HashSet<u128>> {
+        let t = self.read()?;
+        let Some(handle) = handle_of(&t, collection)? else {
+            return Ok(HashSet::new());
+        };
+        t.live_pos()?
+            .range((handle, i64::MIN)..=(handle, i64::MAX))
+            .map_err(StoreError::storage)?
+            .map(|r| r.map(|(_, v)| v.value()).map_err(StoreError::storage))
+            .collect()
+    }
+}
