@@ -1,7 +1,8 @@
 //! The `sheaf` binary end to end: every command's `--json` output, the exit codes scripts
 //! branch on, batching of large inputs into one summary, paths registered then added,
-//! moves, autostart of a real sheafd, and the two faults only a fake daemon can inject
-//! (another API version, a daemon that never answers).
+//! moves, folder watches and `sheaf open` on real folders, autostart of a real sheafd, and
+//! the two faults only a fake daemon can inject (another API version, a daemon that never
+//! answers).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, Read, Write};
@@ -615,6 +616,9 @@ fn completions_are_printed_for_each_shell_without_a_daemon() {
         assert_eq!(r.code, 0, "{r:?}");
         assert!(r.stdout.contains("sheaf"), "{shell}");
         assert!(r.stdout.contains("collections"), "{shell}");
+        for command in ["watch", "rescan", "open", "keep-entries"] {
+            assert!(r.stdout.contains(command), "{shell}: {command}");
+        }
     }
 }
 
@@ -812,4 +816,404 @@ fn a_hung_daemon_is_reported_within_the_timeout() {
     );
     assert!(r.stderr.contains("did not answer"), "{r:?}");
     assert!(r.stderr.contains(socket.to_str().unwrap()), "{r:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Folder watches and `sheaf open`.
+
+/// Creates a folder under the daemon's directory with these files; answers its canonical
+/// path (what the CLI sends and the daemon stores).
+fn folder(d: &Daemon, name: &str, files: &[&str]) -> PathBuf {
+    let root = d.dir.path().join(name);
+    std::fs::create_dir_all(&root).unwrap();
+    for f in files {
+        let path = root.join(f);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, format!("{f}\n")).unwrap();
+    }
+    std::fs::canonicalize(root).unwrap()
+}
+
+/// Waits (20 s at most) until the watch has finished scanning and mirrors `files` files;
+/// answers it as `GET /v1/watches` lists it.
+fn scanned(d: &Daemon, wid: &str, files: u64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (s, list) = d.get("/v1/watches");
+        assert_eq!(s, 200, "{list}");
+        let w = list["watches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["id"] == wid)
+            .unwrap_or_else(|| panic!("{wid} is not listed: {list}"))
+            .clone();
+        if w["state"] != "scanning" && w["files"] == files {
+            return w;
+        }
+        assert!(Instant::now() < deadline, "not scanned in 20 s: {w}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The live entries' paths, sorted.
+fn entry_paths(d: &Daemon, collection: &str) -> Vec<String> {
+    let mut paths: Vec<String> = d
+        .all_entries(collection, 1000)
+        .iter()
+        .map(|e| e["item"]["path"].as_str().unwrap().to_owned())
+        .collect();
+    paths.sort();
+    paths
+}
+
+fn under(root: &Path, names: &[&str]) -> Vec<String> {
+    let mut paths: Vec<String> = names
+        .iter()
+        .map(|n| root.join(n).to_str().unwrap().to_owned())
+        .collect();
+    paths.sort();
+    paths
+}
+
+#[test]
+fn watch_add_ls_rescan_and_rm_manage_a_folder_watch() {
+    let d = Daemon::start();
+    let root = folder(&d, "library", &["a.txt", "notes.md", "sub/b.txt"]);
+
+    // A relative path is taken from the current directory and sent canonical.
+    let mut cmd = command(&d.socket);
+    cmd.current_dir(d.dir.path()).args([
+        "--json",
+        "watch",
+        "add",
+        "./library/sub/..",
+        "--collection",
+        "library",
+    ]);
+    let added = run(cmd, "").json();
+    assert_eq!(added["created"], true, "{added}");
+    assert_eq!(added["path"], root.to_str().unwrap());
+    assert_eq!(added["collection"], "library");
+    assert_eq!(added["recursive"], true);
+    let wid = added["id"].as_str().unwrap().to_owned();
+    assert!(wid.starts_with("w_"), "{wid}");
+
+    let w = scanned(&d, &wid, 3);
+    assert!(w["last_reconcile_at"].is_string(), "{w}");
+    assert_eq!(
+        entry_paths(&d, "library"),
+        under(&root, &["a.txt", "notes.md", "sub/b.txt"])
+    );
+    let entries = d.all_entries("library", 1000);
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["source"] == format!("folder:{wid}")),
+        "{entries:?}"
+    );
+
+    // The same folder into the same collection again: the same watch, exit 0.
+    let again = sheaf(
+        &d,
+        &[
+            "--json",
+            "watch",
+            "add",
+            root.to_str().unwrap(),
+            "-c",
+            "library",
+        ],
+    )
+    .json();
+    assert_eq!(again["created"], false);
+    assert_eq!(again["id"], wid.as_str());
+    let human = sheaf(
+        &d,
+        &["watch", "add", root.to_str().unwrap(), "-c", "library"],
+    );
+    assert_eq!(human.code, 0, "{human:?}");
+    assert!(human.stdout.contains("already watched"), "{human:?}");
+
+    let listed = sheaf(&d, &["--json", "watch", "ls"]).json();
+    assert_eq!(listed["watches"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed["watches"][0]["id"], wid.as_str());
+    assert_eq!(sheaf(&d, &["--json", "watch"]).json(), listed);
+    let table = sheaf(&d, &["watch"]);
+    assert_eq!(table.code, 0, "{table:?}");
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", table.stdout);
+    for header in [
+        "ID",
+        "PATH",
+        "COLLECTION",
+        "STATE",
+        "FILES",
+        "LAST RECONCILE",
+    ] {
+        assert!(lines[0].contains(header), "{header}: {}", table.stdout);
+    }
+    assert!(lines[1].starts_with(&wid), "{}", table.stdout);
+    assert_eq!(
+        lines[1].find(root.to_str().unwrap()),
+        lines[0].find("PATH"),
+        "{}",
+        table.stdout
+    );
+    assert!(lines[1].contains("library"), "{}", table.stdout);
+    assert!(
+        table.stdout.lines().all(|l| !l.ends_with(' ')),
+        "no trailing spaces"
+    );
+    let status = sheaf(&d, &["status"]);
+    assert!(status.stdout.contains(&wid), "{}", status.stdout);
+
+    // A file written meanwhile is there after a rescan (if live events have not brought
+    // it already).
+    std::fs::write(root.join("sub/c.txt"), b"c\n").unwrap();
+    let rescanned = sheaf(&d, &["--json", "watch", "rescan", &wid]).json();
+    assert_eq!(rescanned["id"], wid.as_str());
+    scanned(&d, &wid, 4);
+    assert_eq!(
+        entry_paths(&d, "library"),
+        under(&root, &["a.txt", "notes.md", "sub/b.txt", "sub/c.txt"])
+    );
+    let human = sheaf(&d, &["watch", "rescan", &wid]);
+    assert_eq!(human.code, 0, "{human:?}");
+    assert!(human.stdout.starts_with("rescanning "), "{human:?}");
+    scanned(&d, &wid, 4);
+
+    let removed = sheaf(&d, &["--json", "watch", "rm", &wid]).json();
+    assert_eq!(removed["id"], wid.as_str());
+    assert_eq!(removed["entries"], 4);
+    assert!(d.all_entries("library", 1000).is_empty(), "soft-deleted");
+    let (_, list) = d.get("/v1/watches");
+    assert_eq!(list["watches"], json!([]));
+    let none = sheaf(&d, &["watch"]);
+    assert!(none.stdout.starts_with("no watches"), "{none:?}");
+
+    sheaf(&d, &["watch", "rm", &wid]).fails(4, "WATCH_NOT_FOUND");
+    sheaf(&d, &["watch", "rescan", &wid]).fails(4, "WATCH_NOT_FOUND");
+    sheaf(&d, &["watch", "rescan", "w_nope"]).fails(6, "INVALID_ID");
+}
+
+#[test]
+fn watch_rm_keep_entries_leaves_them_live_as_manual_entries() {
+    let d = Daemon::start();
+    let root = folder(&d, "keep", &["a.txt", "b.txt"]);
+    let added = sheaf(
+        &d,
+        &[
+            "--json",
+            "watch",
+            "add",
+            root.to_str().unwrap(),
+            "-c",
+            "kept",
+        ],
+    )
+    .json();
+    let wid = added["id"].as_str().unwrap().to_owned();
+    scanned(&d, &wid, 2);
+    let r = sheaf(&d, &["watch", "rm", &wid, "--keep-entries"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("2 entries kept as manual entries"),
+        "{r:?}"
+    );
+    let entries = d.all_entries("kept", 1000);
+    assert_eq!(entries.len(), 2);
+    assert!(
+        entries.iter().all(|e| e["source"] == "manual"),
+        "{entries:?}"
+    );
+}
+
+#[test]
+fn watch_add_passes_globs_recursion_and_poll() {
+    let d = Daemon::start();
+    let root = folder(&d, "mixed", &["a.txt", "b.md", "skip.txt", "sub/c.txt"]);
+    let added = sheaf(
+        &d,
+        &[
+            "--json",
+            "watch",
+            "add",
+            root.to_str().unwrap(),
+            "--collection",
+            "texts",
+            "--include",
+            "*.txt",
+            "--exclude",
+            "skip.txt",
+            "--no-recursive",
+            "--poll",
+            "30s",
+        ],
+    )
+    .json();
+    assert_eq!(added["include"], json!(["*.txt"]));
+    assert_eq!(added["exclude"], json!(["skip.txt"]));
+    assert_eq!(added["recursive"], false);
+    assert_eq!(added["poll"], "30s");
+    let w = scanned(&d, added["id"].as_str().unwrap(), 1);
+    assert_eq!(w["state"], "polling", "{w}");
+    assert_eq!(entry_paths(&d, "texts"), under(&root, &["a.txt"]));
+    let table = sheaf(&d, &["watch"]);
+    assert!(table.stdout.contains("polling every 30s"), "{table:?}");
+}
+
+#[test]
+fn watch_add_refusals_have_their_exit_codes() {
+    let d = Daemon::start();
+    let root = folder(&d, "r", &["a.txt"]);
+    let path = root.to_str().unwrap();
+
+    let missing = sheaf(&d, &["watch", "add", "/nonexistent/folder", "-c", "x"]);
+    assert_eq!(missing.code, 4, "{missing:?}");
+    assert!(
+        missing
+            .stderr
+            .starts_with("sheaf: cannot open the folder /nonexistent/folder: "),
+        "{missing:?}"
+    );
+    let file = root.join("a.txt");
+    sheaf(&d, &["watch", "add", file.to_str().unwrap(), "-c", "x"]).fails(6, "VALIDATION_ERROR");
+    sheaf(&d, &["watch", "add", path, "-c", "default"]).fails(6, "VALIDATION_ERROR");
+    sheaf(&d, &["watch", "add", path, "-c", "Not A Slug"]).fails(6, "VALIDATION_ERROR");
+    sheaf(&d, &["watch", "add", path, "-c", "x", "--include", "a[b"]).fails(6, "VALIDATION_ERROR");
+    sheaf(&d, &["watch", "add", path, "-c", "absent", "--no-create"])
+        .fails(4, "COLLECTION_NOT_FOUND");
+    d.create_collection("binned");
+    let (s, body) = d.call("DELETE", "/v1/collections/binned");
+    assert_eq!(s, 200, "{body}");
+    sheaf(&d, &["watch", "add", path, "-c", "binned"]).fails(4, "COLLECTION_TRASHED");
+    let usage = sheaf(&d, &["watch", "add", path, "-c", "x", "--poll", "soon"]);
+    assert_eq!(usage.code, 2, "{usage:?}");
+    let usage = sheaf(&d, &["watch", "add", path]);
+    assert_eq!(usage.code, 2, "--collection is required: {usage:?}");
+
+    let (_, list) = d.get("/v1/watches");
+    assert_eq!(list["watches"], json!([]), "nothing was added");
+}
+
+#[test]
+fn open_watches_a_folder_into_a_collection_named_after_it_and_lists_it() {
+    let d = Daemon::start();
+    let root = folder(
+        &d,
+        "My Papers (2024)",
+        &["one.txt", "two.md", "deep/three.txt"],
+    );
+
+    let opened = sheaf(&d, &["--json", "open", root.to_str().unwrap()]).json();
+    assert_eq!(opened["created"], true, "{opened}");
+    assert_eq!(opened["watch"]["path"], root.to_str().unwrap());
+    assert_eq!(opened["watch"]["collection"], "my_papers_2024");
+    assert_ne!(
+        opened["watch"]["state"], "scanning",
+        "it waited for the scan"
+    );
+    assert_eq!(opened["watch"]["files"], 3);
+    assert_eq!(opened["collection"]["id"], "my_papers_2024");
+    assert_eq!(opened["collection"]["item_count"], 3);
+    assert_eq!(opened["entries"].as_array().unwrap().len(), 3);
+    assert!(opened["next_cursor"].is_null());
+    let wid = opened["watch"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        entry_paths(&d, "my_papers_2024"),
+        under(&root, &["deep/three.txt", "one.txt", "two.md"])
+    );
+
+    // Again, from inside the folder and without DIR: the same watch, no second one.
+    let mut cmd = command(&d.socket);
+    cmd.current_dir(&root).args(["--json", "open"]);
+    let again = run(cmd, "").json();
+    assert_eq!(again["created"], false);
+    assert_eq!(again["watch"]["id"], wid.as_str());
+    let (_, list) = d.get("/v1/watches");
+    assert_eq!(list["watches"].as_array().unwrap().len(), 1, "{list}");
+
+    // Human output: the watch, the collection as `collections show` prints it, then the
+    // entries as `ls` prints them.
+    let human = sheaf(&d, &["open", root.to_str().unwrap()]);
+    assert_eq!(human.code, 0, "{human:?}");
+    let out = &human.stdout;
+    assert!(
+        out.starts_with(&format!("already watching {}", root.display())),
+        "{out}"
+    );
+    assert!(out.contains("\nid       my_papers_2024\n"), "{out}");
+    assert!(out.contains("\nitems    3\n"), "{out}");
+    let header = out
+        .lines()
+        .find(|l| l.starts_with("ITEM "))
+        .unwrap_or_else(|| panic!("no ls header: {out}"));
+    assert!(header.ends_with("NAME"), "{out}");
+    for name in ["one.txt", "two.md", "three.txt"] {
+        assert!(
+            out.lines()
+                .any(|l| l.ends_with(name) && l.starts_with("txt_")),
+            "{name}: {out}"
+        );
+    }
+    assert!(!out.contains('\x1b'), "{out}");
+    assert!(
+        human.stderr.is_empty(),
+        "no progress line when piped: {human:?}"
+    );
+
+    // An explicit other collection is another watch of the same folder.
+    let other = sheaf(
+        &d,
+        &[
+            "--json",
+            "open",
+            root.to_str().unwrap(),
+            "--collection",
+            "reading",
+        ],
+    )
+    .json();
+    assert_eq!(other["created"], true);
+    assert_eq!(other["watch"]["collection"], "reading");
+    assert_eq!(other["collection"]["item_count"], 3);
+    let (_, list) = d.get("/v1/watches");
+    assert_eq!(list["watches"].as_array().unwrap().len(), 2, "{list}");
+}
+
+#[test]
+fn open_of_a_missing_folder_is_not_found_and_adds_nothing() {
+    let d = Daemon::start();
+    let missing = d.dir.path().join("nope");
+    let r = sheaf(&d, &["open", missing.to_str().unwrap()]);
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(
+        r.stderr.starts_with("sheaf: cannot open the folder "),
+        "{r:?}"
+    );
+    let (_, list) = d.get("/v1/watches");
+    assert_eq!(list["watches"], json!([]));
+}
+
+#[test]
+fn open_gives_up_at_its_timeout_with_exit_8_and_the_scan_goes_on() {
+    let d = Daemon::start();
+    let names: Vec<String> = (0..3000).map(|i| format!("d{}/f{i}.txt", i % 30)).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let root = folder(&d, "many", &refs);
+
+    let r = sheaf(&d, &["open", root.to_str().unwrap(), "--timeout", "1ms"]);
+    assert_eq!(r.code, 8, "{r:?}");
+    assert!(r.stderr.starts_with("sheaf: the watch w_"), "{r:?}");
+    assert!(r.stderr.contains("is still scanning after"), "{r:?}");
+    assert!(r.stdout.is_empty(), "{r:?}");
+
+    // The watch stays; opening again waits for the end of its scan and reuses it.
+    let opened = sheaf(&d, &["--json", "open", root.to_str().unwrap()]).json();
+    assert_eq!(opened["created"], false, "{}", opened["watch"]);
+    assert_eq!(opened["watch"]["files"], 3000);
+    assert_eq!(opened["collection"]["item_count"], 3000);
+    assert_eq!(opened["entries"].as_array().unwrap().len(), 100, "one page");
+    assert!(opened["next_cursor"].is_string());
 }

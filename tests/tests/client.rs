@@ -10,7 +10,7 @@ use sheaf_e2e::Daemon;
 use sheaf_proto::requests::{
     BatchAddBody, BatchMode, CollectionCreateBody, CollectionListParams, CollectionPatchBody,
     EntryCreateBody, EntryListParams, EntryPatchBody, ItemListParams, ItemPatchBody, ItemRef,
-    OpListParams, RegisterBody, RemoveBody, ReorderBody,
+    OpListParams, RegisterBody, RemoveBody, ReorderBody, WatchCreateBody,
 };
 
 /// Runs the async part on its own runtime: the harness's daemon helpers are blocking and
@@ -330,4 +330,73 @@ fn a_stopped_daemon_is_not_running_for_the_next_call() {
     let err = block_on(c.health()).unwrap_err();
     assert!(matches!(err, Error::NotRunning { .. }), "{err:?}");
     assert!(err.is_unreachable());
+}
+
+#[test]
+fn the_watch_methods_add_list_rescan_and_remove() {
+    let d = Daemon::start();
+    let root = d.dir.path().join("watched");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(root.join("a.txt"), b"a\n").unwrap();
+    std::fs::write(root.join("sub/b.txt"), b"b\n").unwrap();
+    let root = std::fs::canonicalize(root)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    block_on(watch_methods(&d, root));
+}
+
+async fn watch_methods(d: &Daemon, root: String) {
+    let c = connect(d).await;
+    let body = WatchCreateBody {
+        path: root.clone(),
+        collection: "folder".into(),
+        ..WatchCreateBody::default()
+    };
+    let first = c.add_watch(&body).await.unwrap();
+    assert!(first.created, "201 on the first add");
+    assert_eq!(first.watch.path, root);
+    assert_eq!(first.watch.collection.as_str(), "folder");
+    let again = c.add_watch(&body).await.unwrap();
+    assert!(!again.created, "200 with the same watch on the second");
+    assert_eq!(again.watch.id, first.watch.id);
+    let wid = first.watch.id.to_string();
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let watch = loop {
+        let list = c.watches().await.unwrap();
+        assert_eq!(list.watches.len(), 1);
+        let w = list.watches.into_iter().next().unwrap();
+        if w.state != "scanning" && w.files == 2 {
+            break w;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not scanned in 20 s: {w:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(watch.last_reconcile_at.is_some(), "{watch:?}");
+    let rescanned = c.rescan_watch(&wid).await.unwrap();
+    assert_eq!(rescanned.id, first.watch.id);
+
+    let removed = c.remove_watch(&wid, false).await.unwrap();
+    assert_eq!(removed.id, first.watch.id);
+    assert_eq!(removed.entries, 2);
+    assert!(c.watches().await.unwrap().watches.is_empty());
+    let gone = c.remove_watch(&wid, false).await.unwrap_err();
+    assert_eq!(gone.code(), Some("WATCH_NOT_FOUND"));
+    assert_eq!(gone.status(), Some(404));
+    let bad = c.rescan_watch("w_nope").await.unwrap_err();
+    assert_eq!(bad.code(), Some("INVALID_ID"));
+    let refused = c
+        .add_watch(&WatchCreateBody {
+            path: root,
+            collection: "default".into(),
+            ..WatchCreateBody::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("VALIDATION_ERROR"));
 }

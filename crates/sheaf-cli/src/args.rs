@@ -15,14 +15,14 @@ Exit codes:
   3  sheafd unreachable: not running (and SHEAF_NO_AUTOSTART=1), could not be started,
      hung (no answer within the timeout), or speaks another API version
   4  not found: COLLECTION_NOT_FOUND, COLLECTION_TRASHED, ITEMS_NOT_FOUND, ENTRY_NOT_FOUND,
-     OP_NOT_FOUND, nothing to undo
+     WATCH_NOT_FOUND, OP_NOT_FOUND, nothing to undo, a folder that does not exist
   5  conflict: ALREADY_IN_COLLECTION, UNIQUE_ID_CONFLICT, COLLECTION_EXISTS,
      COLLECTION_ARCHIVED, NOT_IN_SOURCE, ENTRY_MANAGED_BY_FOLDER, NO_TARGET_FOLDER, UNDO_CONFLICT
   6  invalid request: VALIDATION_ERROR, INVALID_ID, BATCH_SIZE_EXCEEDED, ITEM_NOT_ALLOWED,
      ITEM_DELETED, body too large, not JSON
   7  permission: INVALID_API_KEY, INSUFFICIENT_PERMISSIONS
-  8  busy: RATE_LIMITED or SHUTTING_DOWN (also: `events` ended by a daemon shutdown);
-     retry later
+  8  busy: RATE_LIMITED or SHUTTING_DOWN (also: `events` ended by a daemon shutdown, `open`
+     still scanning at its --timeout); retry later
   9  the daemon's storage failed: STORAGE_ERROR, INTERNAL (see its log)
 Errors are one line on stderr, `sheaf: CODE: message`, with details below when useful.
 
@@ -40,6 +40,27 @@ Input larger than the daemon's max_batch (see `sheaf status`) is sent in several
 and one combined summary is printed. Each batch is atomic — all of its items are applied or \
 none — but a multi-batch add is not atomic as a whole: if batch 3 is refused, batches 1 and \
 2 stay applied, and the error says which ops to undo.";
+
+const WATCH_ADD_HELP: &str = "\
+PATH is made absolute and canonical (symlinks resolved) before it is sent. The folder's \
+matching files become entries of the collection (source folder:<wid>) and stay in step \
+with the disk: a file that appears is added, one that goes is removed (soft), a rename \
+keeps the item. Version-control folders and temporary files are ignored, and so is \
+whatever .gitignore-style ignore files say. Adding a folder already watched into the same \
+collection is not an error: the existing watch is answered, with these settings.";
+
+const OPEN_HELP: &str = "\
+The one-command start: makes sure sheafd runs, watches DIR (unless it is watched already: \
+then that watch and its collection are used; with --collection, only a watch into that \
+collection counts), waits until the first scan is done, and shows the collection and its \
+first entries.
+
+The default collection id is the folder's name made a slug: lower case, each run of \
+characters outside a-z 0-9 _ . - becomes one `_`, leading and trailing separators are \
+dropped, at most 128 characters; a name with nothing left becomes `folder`, and `default` \
+(reserved) becomes `default_folder`.
+
+With --json: one object {watch, created, collection, entries, next_cursor}.";
 
 /// sheaf keeps collections of files; this talks to its daemon, sheafd (started for you
 /// when it is not running).
@@ -84,6 +105,14 @@ pub(crate) enum Command {
         #[arg(long, value_name = "SEQ")]
         since: Option<u64>,
     },
+    /// Folder watches: list, add, remove, rescan (default: ls)
+    Watch {
+        #[command(subcommand)]
+        action: Option<WatchCommand>,
+    },
+    /// Watch a folder into a collection named after it, wait for the scan, show the collection
+    #[command(after_help = OPEN_HELP)]
+    Open(OpenArgs),
     /// Undo an operation (default: the newest one not yet undone)
     Undo {
         /// The op id (op_…), as `add`, `rm` and `undo` print it
@@ -94,6 +123,84 @@ pub(crate) enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum WatchCommand {
+    /// List the watches: folder, collection, state, files, last full scan
+    Ls,
+    /// Watch a folder: its files become (and stay) members of a collection
+    #[command(after_help = WATCH_ADD_HELP)]
+    Add(WatchAddArgs),
+    /// Stop watching a folder; its entries are removed (soft) unless --keep-entries
+    Rm {
+        /// The watch id (w_…), as `sheaf watch` lists it
+        wid: String,
+        /// Keep the folder's entries in the collection, as manual entries
+        #[arg(long)]
+        keep_entries: bool,
+    },
+    /// Reconcile a watched folder now by a full walk (in the background)
+    Rescan {
+        /// The watch id (w_…), as `sheaf watch` lists it
+        wid: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WatchAddArgs {
+    /// The folder; relative paths are taken from the current directory
+    pub(crate) path: PathBuf,
+    /// The collection its files go to
+    #[arg(long, short)]
+    pub(crate) collection: String,
+    /// Refuse (COLLECTION_NOT_FOUND) instead of creating a collection that does not exist
+    #[arg(long)]
+    pub(crate) no_create: bool,
+    /// Only files matching this glob (repeatable: any of them); `*.pdf` matches at any depth
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) include: Vec<String>,
+    /// Leave out files and folders matching this glob (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) exclude: Vec<String>,
+    /// Rescan at this interval (30s, 5m, 1h, 500ms) instead of following live events
+    #[arg(long, value_name = "INTERVAL", value_parser = interval)]
+    pub(crate) poll: Option<Interval>,
+    /// Only the folder's own files, not its sub-folders
+    #[arg(long)]
+    pub(crate) no_recursive: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OpenArgs {
+    /// The folder [default: the current directory]
+    pub(crate) dir: Option<PathBuf>,
+    /// The collection [default: a slug of the folder's name, e.g. "Tax Returns" → tax_returns]
+    #[arg(long, short)]
+    pub(crate) collection: Option<String>,
+    /// How long to wait for the folder's first scan before giving up (exit 8)
+    #[arg(long, value_name = "INTERVAL", value_parser = interval, default_value = "2m")]
+    pub(crate) timeout: Interval,
+}
+
+/// An interval as `--poll` and `--timeout` take it: the text, checked with the daemon's
+/// own parser, and its length.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Interval {
+    /// As given, trimmed (`"30s"`): what is sent to the daemon.
+    pub(crate) text: String,
+    /// Its length.
+    pub(crate) duration: std::time::Duration,
+}
+
+/// Parses `30s`, `500ms`, `5m`, `1h` as the API does, so a bad interval is a usage error
+/// before anything is sent.
+pub(crate) fn interval(text: &str) -> Result<Interval, String> {
+    let ms = sheaf_proto::requests::parse_interval(text)?;
+    Ok(Interval {
+        text: text.trim().to_owned(),
+        duration: std::time::Duration::from_millis(ms),
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -264,6 +371,81 @@ mod tests {
         let err = Cli::try_parse_from(["sheaf", "add", "c", "x", "--from", "inbox"]).unwrap_err();
         assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
         Cli::try_parse_from(["sheaf", "add", "c", "x", "--move", "--from", "inbox"]).unwrap();
+    }
+
+    #[test]
+    fn intervals_are_checked_like_the_daemon_does_and_keep_their_text() {
+        let i = interval(" 30s ").unwrap();
+        assert_eq!(i.text, "30s");
+        assert_eq!(i.duration, std::time::Duration::from_secs(30));
+        assert_eq!(
+            interval("500ms").unwrap().duration,
+            std::time::Duration::from_millis(500)
+        );
+        assert_eq!(
+            interval("2m").unwrap().duration,
+            std::time::Duration::from_secs(120)
+        );
+        assert_eq!(
+            interval("1h").unwrap().duration,
+            std::time::Duration::from_secs(3600)
+        );
+        for bad in ["", "30", "s", "30 s", "1.5s", "-1s", "30sec", "0s"] {
+            assert!(interval(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_bad_poll_interval_is_a_usage_error() {
+        let err = Cli::try_parse_from(["sheaf", "watch", "add", "/d", "-c", "c", "--poll", "soon"])
+            .unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(err.to_string().contains("30s"), "{err}");
+    }
+
+    #[test]
+    fn watch_add_takes_repeated_globs_and_its_flags() {
+        let cli = Cli::try_parse_from([
+            "sheaf",
+            "watch",
+            "add",
+            "docs",
+            "--collection",
+            "papers",
+            "--include",
+            "*.pdf",
+            "--include",
+            "*.md",
+            "--exclude",
+            "drafts/**",
+            "--no-create",
+            "--no-recursive",
+            "--poll",
+            "30s",
+        ])
+        .unwrap();
+        let Command::Watch {
+            action: Some(WatchCommand::Add(a)),
+        } = cli.command
+        else {
+            panic!("{:?}", cli.command)
+        };
+        assert_eq!(a.include, ["*.pdf", "*.md"]);
+        assert_eq!(a.exclude, ["drafts/**"]);
+        assert!(a.no_create && a.no_recursive);
+        assert_eq!(a.poll.unwrap().text, "30s");
+    }
+
+    #[test]
+    fn watch_without_a_subcommand_lists_and_open_defaults_its_timeout() {
+        let cli = Cli::try_parse_from(["sheaf", "watch"]).unwrap();
+        assert!(matches!(cli.command, Command::Watch { action: None }));
+        let cli = Cli::try_parse_from(["sheaf", "open"]).unwrap();
+        let Command::Open(o) = cli.command else {
+            panic!("{:?}", cli.command)
+        };
+        assert_eq!(o.dir, None);
+        assert_eq!(o.timeout.duration, std::time::Duration::from_secs(120));
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! (listed in `sheaf --help`), and prints as `sheaf: CODE: message` plus detail lines.
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use sheaf_client::Error as ClientError;
 
@@ -57,9 +59,47 @@ pub(crate) enum CliError {
         "sheafd ended the event stream (it is shutting down); resume with `sheaf events --since {0}`"
     )]
     StreamEnded(u64),
+    /// A folder argument could not be resolved (it does not exist, or is not reachable).
+    #[error("cannot open the folder {}", .path.display())]
+    Folder {
+        /// As given.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A folder's path is not UTF-8, which the API cannot carry.
+    #[error("the folder {} has a path that is not valid UTF-8; sheafd takes UTF-8 paths only", .0.display())]
+    NotUtf8(PathBuf),
+    /// The watch `open` waits on disappeared (removed by someone else meanwhile).
+    #[error("the watch {0} was removed while sheaf waited for its scan")]
+    WatchGone(String),
+    /// `open` gave up waiting for a folder's scan.
+    #[error(
+        "the watch {wid} of {path} is still scanning after {}; the scan goes on in the \
+         background: run `sheaf open` again later, `sheaf watch` shows its progress",
+        waited_text(*.waited)
+    )]
+    StillScanning {
+        /// The watch.
+        wid: String,
+        /// Its folder.
+        path: String,
+        /// How long sheaf waited.
+        waited: Duration,
+    },
     /// The daemon answered something inconsistent with the request.
     #[error("{0}")]
     Unexpected(String),
+}
+
+/// `2m 0s`, or `200ms` under a second.
+fn waited_text(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{}ms", d.as_millis())
+    } else {
+        render::duration(d.as_secs())
+    }
 }
 
 /// The exit code for an HTTP status of the error envelope.
@@ -90,10 +130,16 @@ pub(crate) fn code(err: &anyhow::Error) -> u8 {
         return for_client(e);
     }
     match err.downcast_ref::<CliError>() {
-        Some(CliError::NothingToUndo) => NOT_FOUND,
+        Some(CliError::NothingToUndo | CliError::WatchGone(_)) => NOT_FOUND,
         Some(CliError::NoInput) => USAGE,
         Some(CliError::Partial { source, .. }) => for_client(source),
-        Some(CliError::StreamEnded(_)) => BUSY,
+        Some(CliError::StreamEnded(_) | CliError::StillScanning { .. }) => BUSY,
+        Some(CliError::Folder { source, .. }) => match source.kind() {
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => NOT_FOUND,
+            std::io::ErrorKind::PermissionDenied => PERMISSION,
+            _ => UNEXPECTED,
+        },
+        Some(CliError::NotUtf8(_)) => INVALID,
         Some(CliError::Unexpected(_)) | None => UNEXPECTED,
     }
 }
@@ -260,6 +306,47 @@ mod tests {
         assert_eq!(code(&CliError::NoInput.into()), USAGE);
         assert_eq!(code(&anyhow::anyhow!("boom")), UNEXPECTED);
         assert_eq!(OK, 0);
+    }
+
+    #[test]
+    fn watch_not_found_is_the_not_found_code() {
+        assert_eq!(code(&api(404, "WATCH_NOT_FOUND", json!(null))), NOT_FOUND);
+        assert_eq!(code(&CliError::WatchGone("w_1".into()).into()), NOT_FOUND);
+    }
+
+    #[test]
+    fn folder_failures_have_their_codes() {
+        let folder = |kind| -> anyhow::Error {
+            CliError::Folder {
+                path: "/nope".into(),
+                source: std::io::Error::from(kind),
+            }
+            .into()
+        };
+        assert_eq!(code(&folder(std::io::ErrorKind::NotFound)), NOT_FOUND);
+        assert_eq!(
+            code(&folder(std::io::ErrorKind::PermissionDenied)),
+            PERMISSION
+        );
+        assert_eq!(code(&CliError::NotUtf8("/x".into()).into()), INVALID);
+        let line = &lines(&folder(std::io::ErrorKind::NotFound))[0];
+        assert!(
+            line.starts_with("sheaf: cannot open the folder /nope: "),
+            "{line}"
+        );
+        let slow: anyhow::Error = CliError::StillScanning {
+            wid: "w_1".into(),
+            path: "/big".into(),
+            waited: Duration::from_secs(120),
+        }
+        .into();
+        assert_eq!(code(&slow), BUSY);
+        assert!(
+            lines(&slow)[0].contains("after 2m 0s"),
+            "{:?}",
+            lines(&slow)
+        );
+        assert_eq!(waited_text(Duration::from_millis(200)), "200ms");
     }
 
     #[test]

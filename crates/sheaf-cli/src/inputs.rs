@@ -1,11 +1,14 @@
 //! Item arguments: `-` expanded to stdin's lines, each told apart as an item id or a path,
 //! paths made absolute and normalised, duplicates dropped, and the whole split into batches.
+//! Folder arguments: made absolute and canonical.
 
 use std::collections::HashSet;
 use std::io::BufRead;
 use std::path::{Component, Path, PathBuf};
 
 use sheaf_core::{ItemId, Kind};
+
+use crate::exit::CliError;
 
 /// One reference as the user gave it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,6 +73,19 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// A folder argument as the daemon takes it: absolute (relative ones are taken from the
+/// current directory), canonical (symlinks resolved, no `.` or `..`), valid UTF-8.
+pub(crate) fn folder(path: &Path) -> anyhow::Result<String> {
+    let canonical = std::fs::canonicalize(path).map_err(|source| CliError::Folder {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(canonical
+        .into_os_string()
+        .into_string()
+        .map_err(|raw| CliError::NotUtf8(PathBuf::from(raw)))?)
 }
 
 /// Keeps the first of each value, in order.
@@ -145,6 +161,22 @@ mod tests {
     #[test]
     fn normalising_never_climbs_above_the_root() {
         assert_eq!(normalize(Path::new("/../a/../../b")), PathBuf::from("/b"));
+    }
+
+    #[test]
+    fn a_folder_is_made_absolute_and_canonical() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().canonicalize().unwrap().join("real");
+        std::fs::create_dir_all(real.join("sub")).unwrap();
+        std::os::unix::fs::symlink(&real, dir.path().join("link")).unwrap();
+        let got = folder(&dir.path().join("link/sub/..")).unwrap();
+        assert_eq!(got, real.to_str().unwrap());
+        let err = folder(&dir.path().join("missing")).unwrap_err();
+        assert!(
+            matches!(err.downcast_ref(), Some(CliError::Folder { source, .. }) if source.kind() == std::io::ErrorKind::NotFound),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("missing"), "{err}");
     }
 
     #[test]

@@ -47,6 +47,10 @@ calls! {
     REGISTER_ITEMS = Post "/v1/items" "register_items";
     GET_ITEM = Get "/v1/items/{item_id}" "get_item";
     UPDATE_ITEM = Patch "/v1/items/{item_id}" "update_item";
+    LIST_WATCHES = Get "/v1/watches" "list_watches";
+    CREATE_WATCH = Post "/v1/watches" "create_watch";
+    DELETE_WATCH = Delete "/v1/watches/{wid}" "delete_watch";
+    RESCAN_WATCH = Post "/v1/watches/{wid}/rescan" "rescan_watch";
     EVENTS = Get "/v1/events" "events";
     LIST_OPS = Get "/v1/ops" "list_ops";
     UNDO = Post "/v1/ops/{op_id}/undo" "undo";
@@ -128,6 +132,7 @@ mod tests {
         );
         assert_eq!(GET_COLLECTION.path(&["a/b c"]), "/v1/collections/a%2Fb%20c");
         assert_eq!(UNDO.path(&["op_1"]), "/v1/ops/op_1/undo");
+        assert_eq!(RESCAN_WATCH.path(&["w_1"]), "/v1/watches/w_1/rescan");
         assert_eq!(HEALTH.path(&[]), "/v1/health");
     }
 

@@ -12,6 +12,7 @@ mod calls;
 mod error;
 mod events;
 mod paths;
+mod watches;
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,7 @@ use crate::calls::Call;
 pub use crate::error::Error;
 pub use crate::events::EventStream;
 pub use crate::paths::{autostart_log, default_socket, find_sheafd};
+pub use crate::watches::AddedWatch;
 
 /// The environment variable that turns autostart off when set to `1`.
 pub const NO_AUTOSTART_ENV: &str = "SHEAF_NO_AUTOSTART";
@@ -120,6 +122,18 @@ impl Conn {
         request: reqwest::RequestBuilder,
         timeout: Duration,
     ) -> Result<T, Error> {
+        self.call_status(call, request, timeout)
+            .await
+            .map(|(_, value)| value)
+    }
+
+    /// [`Conn::call`], answering the success status too (201 tells "created" from 200).
+    pub(crate) async fn call_status<T: DeserializeOwned>(
+        &self,
+        call: &Call,
+        request: reqwest::RequestBuilder,
+        timeout: Duration,
+    ) -> Result<(u16, T), Error> {
         let response = request
             .timeout(timeout)
             .send()
@@ -132,6 +146,7 @@ impl Conn {
             .map_err(|e| self.failed(call, e, timeout))?;
         if status.is_success() {
             serde_json::from_slice(&body)
+                .map(|value| (status.as_u16(), value))
                 .map_err(|e| decode_error(call, status.as_u16(), &e, &body))
         } else {
             Err(api_error(call, status.as_u16(), &body))

@@ -141,7 +141,8 @@ fn ls(style: Style, out: &mut Out, collections: &[Collection]) -> anyhow::Result
     Ok(())
 }
 
-fn show(style: Style, out: &mut Out, c: &Collection) -> anyhow::Result<()> {
+/// One collection as `sheaf collections show` prints it: a field per line.
+pub(super) fn show(style: Style, out: &mut Out, c: &Collection) -> anyhow::Result<()> {
     let none = || style.dim("none");
     let state = match (&c.trashed_at, c.archived) {
         (Some(t), _) => style.red(&format!("in the trash since {}", render::short_time(*t))),

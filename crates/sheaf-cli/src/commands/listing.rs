@@ -38,6 +38,17 @@ fn ls_row(cells: &[String], deleted: bool) -> String {
     }
 }
 
+/// The header of `sheaf ls` (with the REMOVED column when listing removed entries).
+pub(super) fn ls_header(style: Style, deleted: bool) -> String {
+    let headers = ["ITEM", "KIND", "SIZE", "MODIFIED", "REMOVED", "NAME"].map(|h| style.bold(h));
+    ls_row(&headers, deleted)
+}
+
+/// One entry as `sheaf ls` prints it, under [`ls_header`].
+pub(super) fn ls_entry(e: &Entry, deleted: bool) -> String {
+    ls_row(&entry_cells(e), deleted)
+}
+
 pub(crate) fn entry_cells(e: &Entry) -> Vec<String> {
     vec![
         e.item_id.to_string(),
@@ -71,9 +82,7 @@ pub(super) async fn ls(
                 out.line(&format!("{}: no entries", args.collection))?;
                 return Ok(());
             }
-            let headers =
-                ["ITEM", "KIND", "SIZE", "MODIFIED", "REMOVED", "NAME"].map(|h| style.bold(h));
-            out.line(&ls_row(&headers, args.deleted))?;
+            out.line(&ls_header(style, args.deleted))?;
         }
         first = false;
         for e in &page.entries {
@@ -82,7 +91,7 @@ pub(super) async fn ls(
             } else if args.quiet {
                 out.line(&e.item_id.to_string())?;
             } else {
-                out.line(&ls_row(&entry_cells(e), args.deleted))?;
+                out.line(&ls_entry(e, args.deleted))?;
             }
         }
         out.flush()?;

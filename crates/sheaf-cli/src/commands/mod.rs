@@ -5,8 +5,10 @@
 mod collections;
 mod listing;
 mod membership;
+mod open;
 mod status;
 mod undo;
+mod watch;
 
 use std::io::Write;
 
@@ -61,6 +63,8 @@ pub(crate) async fn run(
         Command::Ls(args) => listing::ls(client, style, out, args).await,
         Command::Events { since } => listing::events(client, style, out, since).await,
         Command::Undo { op } => undo::undo(client, style, out, op).await,
+        Command::Watch { action } => watch::run(client, style, out, action).await,
+        Command::Open(args) => open::open(client, style, out, args).await,
         // Handled before connecting.
         Command::Completions { .. } => Ok(()),
     }
