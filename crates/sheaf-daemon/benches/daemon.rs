@@ -12,14 +12,20 @@
 //! 3. `sheaf ls` of a 10k- and a 100k-entry collection to a pipe: wall time and peak RSS,
 //!    against the same pages fetched without decoding.
 //!
+//! 4. folder sync on a generated tree (100 000 files in 2 000 folders): the start-up
+//!    reconcile against a bare walk and `find`, event latency, a tar extracted into the
+//!    watch against the extraction alone, and the daemon's memory (see `daemon/folders.rs`).
+//!
 //! `SHEAF_BENCH_QUICK=1` shortens every benchmark, for trying it out;
-//! `cargo bench -p sheaf-daemon --bench daemon -- reads` (or `add`, `ls`) runs only some;
+//! `cargo bench -p sheaf-daemon --bench daemon -- reads` (or `add`, `ls`, `folders`) runs only some;
 //! `SHEAF_BENCH_SHEAFD=PATH` measures another build of `sheafd` (a candidate change).
 
 #[path = "daemon/add.rs"]
 mod add;
 #[path = "daemon/fixture.rs"]
 mod fixture;
+#[path = "daemon/folders.rs"]
+mod folders;
 #[path = "daemon/http.rs"]
 mod http;
 #[path = "daemon/ls.rs"]
@@ -56,6 +62,10 @@ struct Scale {
     ls_small: usize,
     ls_large: usize,
     ls_runs: usize,
+    /// The tree of benchmark 4, its reconcile rounds, and the files of the latency run.
+    tree_files: usize,
+    tree_rounds: usize,
+    latency_files: usize,
     quick: bool,
 }
 
@@ -70,6 +80,9 @@ impl Scale {
                 ls_small: 2_000,
                 ls_large: 20_000,
                 ls_runs: 3,
+                tree_files: 10_000,
+                tree_rounds: 2,
+                latency_files: 200,
                 quick,
             }
         } else {
@@ -80,6 +93,9 @@ impl Scale {
                 ls_small: 10_000,
                 ls_large: 100_000,
                 ls_runs: 5,
+                tree_files: 100_000,
+                tree_rounds: 3,
+                latency_files: 1000,
                 quick,
             }
         }
@@ -245,6 +261,9 @@ fn main() -> Result<()> {
     }
     if run("ls") {
         ls::bench_ls(&rt, &bins.sheaf, &sheafd, scale, &mut report)?;
+    }
+    if run("folders") {
+        folders::bench_folders(&rt, &bins, dir.path(), scale, &mut report)?;
     }
 
     let pid = sheafd.pid();

@@ -234,7 +234,7 @@ impl Report {
              `vs` are floors.\n"
         );
         if !self.memory.is_empty() {
-            let _ = writeln!(md, "## Peak memory of the `sheaf` process\n");
+            let _ = writeln!(md, "## Memory (resident set, KiB)\n");
             let _ = writeln!(
                 md,
                 "| id | measurement | runs | median peak RSS | max | vs | × median | goal | met |"

@@ -19,7 +19,7 @@ use super::{Shared, State, Status};
 /// Undelivered notify batches a watch holds before it declares an overflow and rescans.
 const LIVE_CAPACITY: usize = 16_384;
 /// Changes sent to the committer at once by a reconcile.
-const CHUNK: usize = 10_000;
+const CHUNK: usize = 2_000;
 /// The longest the loop sleeps before looking at its flags again.
 const TICK: Duration = Duration::from_millis(100);
 
