@@ -18,6 +18,10 @@ pub(crate) struct Diff {
     pub(crate) changes: Vec<FolderChange>,
     /// Files of the watch found by the walk.
     pub(crate) files: u64,
+    /// Files the store did not know as present here (new, moved in, back).
+    pub(crate) appeared: u64,
+    /// Files the store knew here that are gone.
+    pub(crate) vanished: u64,
 }
 
 /// Walks `dir` (the watch root, or a folder under it) and diffs it against the store:
@@ -76,7 +80,10 @@ pub(crate) fn diff(
             (Some(f), Some(kf)) => f.path.as_str().cmp(kf.path.as_str()),
         };
         match order {
-            std::cmp::Ordering::Less => new.extend(d.next()),
+            std::cmp::Ordering::Less => {
+                out.appeared += 1;
+                new.extend(d.next());
+            }
             std::cmp::Ordering::Greater => {
                 let Some(kf) = k.next() else { break };
                 // Not walked: gone, or still there but no longer admitted by the filters.
@@ -123,6 +130,7 @@ pub(crate) fn diff(
     }
     for (i, m) in missing.into_iter().enumerate() {
         if m.present && !matched.contains(&i) {
+            out.vanished += 1;
             out.changes.push(FolderChange::Gone { path: m.path });
         }
     }

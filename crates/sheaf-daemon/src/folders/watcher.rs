@@ -118,6 +118,10 @@ impl WatchTask {
         if whole {
             self.status.files.store(found.files, Ordering::Relaxed);
             self.status.set_reconciled(self.shared.now());
+        } else {
+            let current = self.status.files.load(Ordering::Relaxed);
+            let next = (current + found.appeared).saturating_sub(found.vanished);
+            self.status.files.store(next, Ordering::Relaxed);
         }
         tracing::info!(
             watch = %self.scope.watch.id,
@@ -189,6 +193,7 @@ impl WatchTask {
                 wait = wait.min(p.saturating_duration_since(now));
             }
             let mut lost_live = false;
+            let mut overflowed = false;
             if let Some((watcher, rx)) = &live {
                 match rx.recv_timeout(wait) {
                     Ok(first) => {
@@ -200,6 +205,10 @@ impl WatchTask {
                                 Incoming::Events(events) => {
                                     let seen = Instant::now();
                                     for (path, event) in events {
+                                        // The kernel's own queue overflowed (a rescan of
+                                        // the whole root): kernel watches may be missing.
+                                        overflowed |=
+                                            event == sheaf_watch::RawEvent::Rescan && path == root;
                                         coalescer.push(path, event, seen);
                                     }
                                 }
@@ -228,9 +237,22 @@ impl WatchTask {
                 if watcher.take_overflow() {
                     tracing::warn!(watch = %self.scope.watch.id, "event queue overflow; rescanning the folder");
                     coalescer.push(root.clone(), sheaf_watch::RawEvent::Rescan, Instant::now());
+                    overflowed = true;
                 }
             } else {
                 std::thread::sleep(wait);
+            }
+            if overflowed {
+                // Folders created while events were dropped have no kernel watch yet: start
+                // the watch afresh (it adds one for every folder), then the rescan runs.
+                live = None;
+                match LiveWatcher::start(&root, LIVE_CAPACITY) {
+                    Ok(pair) => live = Some(pair),
+                    Err(e) => {
+                        tracing::error!(watch = %self.scope.watch.id, error = %e, "restarting the live watch failed");
+                        lost_live = true;
+                    }
+                }
             }
             if lost_live {
                 live = None;
@@ -281,6 +303,8 @@ impl WatchTask {
             }
         };
         for s in settled {
+            // Only a creation adds a file; a modified or replaced path had one already.
+            let created = matches!(s, Settled::Created(_));
             match s {
                 Settled::Created(p) | Settled::Modified(p) | Settled::Replaced(p) => {
                     if Filter::is_ignore_file(&p) {
@@ -294,7 +318,9 @@ impl WatchTask {
                         self.gone(&p, &mut changes);
                         continue;
                     }
-                    files += i64::from(filter.admits(&p));
+                    if created && !matches!(look(&p, false), Look::Folder) {
+                        files += i64::from(filter.admits(&p));
+                    }
                     present(&p, None, &mut changes, &mut rescans);
                 }
                 Settled::Removed(p) => {
