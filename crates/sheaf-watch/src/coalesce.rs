@@ -8,7 +8,7 @@
 //! | events inside the window | outcome |
 //! |---|---|
 //! | created (then modified) | [`Settled::Created`] |
-//! | created … removed (or renamed away) | nothing |
+//! | created … removed (or renamed away) | [`Settled::Removed`] (a no-op unless a walk registered the file meanwhile) |
 //! | modified (any number) | [`Settled::Modified`] |
 //! | modified … removed | [`Settled::Removed`] |
 //! | removed … created | [`Settled::Replaced`] (a different file at a known path) |
@@ -249,6 +249,13 @@ impl Coalescer {
                 (None, true) if old_content_gone => Some(Settled::Replaced(path.clone())),
                 (None, true) => Some(Settled::Created(path.clone())),
                 (_, false) if old_content_gone => Some(Settled::Removed(path.clone())),
+                // Created inside the window and gone again: nothing was there before as far
+                // as events tell, but a walk running meanwhile (a rescan) may have registered
+                // the file, so its absence is reported; for a consumer that never saw it,
+                // removing an unknown path changes nothing.
+                (_, false) if !record.existed_before && !carried.contains(path.as_path()) => {
+                    Some(Settled::Removed(path.clone()))
+                }
                 (_, false) => None,
             };
             out.extend(outcome);
@@ -320,7 +327,7 @@ mod tests {
     }
 
     #[test]
-    fn created_modified_removed_within_the_window_is_nothing() {
+    fn created_modified_removed_within_the_window_settles_as_removed() {
         let (c, out, _) = run(
             &[
                 ("/a", RawEvent::Created, 0),
@@ -329,7 +336,8 @@ mod tests {
             ],
             50,
         );
-        assert!(out.is_empty());
+        // Removed, not nothing: a rescan running meanwhile may have registered the file.
+        assert_eq!(out, vec![Settled::Removed(p("/a"))]);
         assert!(c.is_empty());
     }
 
@@ -437,7 +445,14 @@ mod tests {
             ],
             50,
         );
-        assert_eq!(out, vec![Settled::Created(p("/d/f"))]);
+        // The temporary file is reported gone too: a no-op unless a walk registered it.
+        assert_eq!(
+            out,
+            vec![
+                Settled::Removed(p("/d/.f.tmp")),
+                Settled::Created(p("/d/f"))
+            ]
+        );
     }
 
     #[test]
@@ -486,6 +501,8 @@ mod tests {
                     from: p("/a"),
                     to: p("/b")
                 },
+                // The temporary name, empty before and after: reported gone, a no-op.
+                Settled::Removed(p("/t")),
             ]
         );
     }

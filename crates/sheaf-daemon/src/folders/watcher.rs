@@ -92,6 +92,18 @@ impl WatchTask {
         }
     }
 
+    /// Waits until every change this watch handed to the committer is committed (or the
+    /// daemon stops).
+    fn flush(&self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while self.status.queued.load(Ordering::Acquire) > 0
+            && !self.stopping()
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// Reconciles `dir` (the root or a folder under it) and commits the difference.
     fn reconcile(&self, dir: &Path) -> Result<(), String> {
         let whole = dir == self.root();
@@ -103,6 +115,9 @@ impl WatchTask {
             ));
         }
         let started = Instant::now();
+        // The diff reads the store: what this watch handed to the committer must be in it
+        // first, or a file created and deleted meanwhile would come back as a stale entry.
+        self.flush();
         let scopes = self.shared.scopes();
         let found = diff(&self.shared.store, &self.scope, &scopes, dir)?;
         let mut summary = SyncSummary::default();
