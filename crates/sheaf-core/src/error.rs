@@ -247,6 +247,14 @@ pub struct Refusal {
     pub details: Details,
 }
 
+/// A malformed id is `INVALID_ID`, naming the text given.
+impl From<crate::IdError> for Refusal {
+    fn from(e: crate::IdError) -> Self {
+        let message = e.to_string();
+        Refusal::with_ids(ErrorCode::InvalidId, message, "invalid", vec![e.given])
+    }
+}
+
 impl Refusal {
     /// A refusal without details.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {

@@ -266,14 +266,7 @@ impl EntryCreateBody {
 pub fn item_in_path(text: &str) -> Result<ItemTarget, Refusal> {
     text.parse()
         .map(ItemTarget::Id)
-        .map_err(|e: sheaf_core::IdError| {
-            Refusal::with_ids(
-                ErrorCode::InvalidId,
-                e.to_string(),
-                "invalid",
-                vec![e.given],
-            )
-        })
+        .map_err(|e: sheaf_core::IdError| e.into())
 }
 
 /// `PATCH /v1/collections/{cid}/items/{item_id}`.

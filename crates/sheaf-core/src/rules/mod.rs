@@ -61,14 +61,7 @@ impl ItemTarget {
         } else {
             text.parse()
                 .map(ItemTarget::Id)
-                .map_err(|e: crate::IdError| {
-                    Refusal::with_ids(
-                        ErrorCode::InvalidId,
-                        e.to_string(),
-                        "invalid",
-                        vec![e.given],
-                    )
-                })
+                .map_err(|e: crate::IdError| e.into())
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Extension, Path, State};
-use sheaf_core::{ErrorCode, OpId, Outcome, RequestId};
+use sheaf_core::{OpId, Outcome, RequestId};
 use sheaf_proto::requests::OpListParams;
 use sheaf_proto::responses::{Health, HealthLimits, OpPage, StoreHealth, UndoResponse};
 
@@ -57,14 +57,9 @@ pub(crate) async fn undo(
     Extension(request_id): Extension<RequestId>,
     Path(op): Path<String>,
 ) -> Result<Json<UndoResponse>, ApiError> {
-    let op: OpId = op.parse().map_err(|e: sheaf_core::IdError| {
-        ApiError::from(sheaf_core::Refusal::with_ids(
-            ErrorCode::InvalidId,
-            e.to_string(),
-            "invalid",
-            vec![e.given],
-        ))
-    })?;
+    let op: OpId = op
+        .parse()
+        .map_err(|e: sheaf_core::IdError| ApiError::from(sheaf_core::Refusal::from(e)))?;
     let written = state.blocking(move |s| Ok(s.undo(op)?)).await?;
     state.committed(written.seqs);
     match written.outcome {

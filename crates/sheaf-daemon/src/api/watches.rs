@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use sheaf_core::{ErrorCode, Refusal, WatchId};
+use sheaf_core::{Refusal, WatchId};
 use sheaf_proto::requests::{WatchCreateBody, WatchDeleteParams};
 use sheaf_proto::resources::Watch;
 use sheaf_proto::responses::{WatchList, WatchRemoved};
@@ -13,15 +13,8 @@ use super::error::{JsonBody, QueryParams};
 use super::{ApiError, AppState};
 
 fn watch_in_path(text: &str) -> Result<WatchId, ApiError> {
-    text.parse().map_err(|e: sheaf_core::IdError| {
-        Refusal::with_ids(
-            ErrorCode::InvalidId,
-            e.to_string(),
-            "invalid",
-            vec![e.given],
-        )
-        .into()
-    })
+    text.parse()
+        .map_err(|e: sheaf_core::IdError| ApiError::from(Refusal::from(e)))
 }
 
 pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<WatchList>, ApiError> {
