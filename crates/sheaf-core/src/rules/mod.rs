@@ -23,7 +23,7 @@ pub use item::{ItemUpdate, plan_register, plan_update_item};
 pub use remove::{Remove, plan_remove};
 pub use reorder::{Placement, Reorder, plan_reorder};
 pub use undo::plan_undo;
-pub use watch::{NewWatch, plan_create_watch, plan_remove_watch};
+pub use watch::{NewWatch, plan_create_watch, plan_remove_watch, watch_not_found};
 
 use std::collections::HashMap;
 

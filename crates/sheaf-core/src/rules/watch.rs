@@ -218,7 +218,9 @@ fn unbind<V: StateView + ?Sized>(
     Ok(changed)
 }
 
-fn watch_not_found(id: WatchId) -> Refusal {
+/// `WATCH_NOT_FOUND`, naming the id.
+#[must_use]
+pub fn watch_not_found(id: WatchId) -> Refusal {
     Refusal::with_ids(
         ErrorCode::WatchNotFound,
         format!("watch {id} does not exist"),

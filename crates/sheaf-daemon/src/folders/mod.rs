@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use sheaf_core::rules::NewWatch;
-use sheaf_core::{ErrorCode, Outcome, Refusal, Timestamp, Watch, WatchId};
+use sheaf_core::rules::{self, NewWatch};
+use sheaf_core::{Outcome, Refusal, Timestamp, Watch, WatchId};
 use sheaf_store::Store;
 
 use crate::api::ApiError;
@@ -280,17 +280,7 @@ impl Folders {
                 return;
             }
         };
-        {
-            let mut scopes = self
-                .shared
-                .scopes
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
-            let mut next = (**scopes).clone();
-            next.0.retain(|s| s.watch.id != watch.id);
-            next.0.push(scope.clone());
-            *scopes = Arc::new(next);
-        }
+        self.rescope(watch.id, Some(scope.clone()));
         let status = Arc::new(Status::new());
         let task = watcher::WatchTask {
             scope,
@@ -308,6 +298,20 @@ impl Folders {
             .insert(watch.id, Running { status, thread });
     }
 
+    /// Replaces (or, with `None`, removes) a watch's scope; the other watches' threads see
+    /// the new set from their next change on.
+    fn rescope(&self, id: WatchId, scope: Option<Scope>) {
+        let mut scopes = self
+            .shared
+            .scopes
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut next = (**scopes).clone();
+        next.0.retain(|s| s.watch.id != id);
+        next.0.extend(scope);
+        *scopes = Arc::new(next);
+    }
+
     /// Stops a watch's thread and takes its scope out.
     fn stop(&self, id: WatchId) {
         let running = self
@@ -315,16 +319,7 @@ impl Folders {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&id);
-        {
-            let mut scopes = self
-                .shared
-                .scopes
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
-            let mut next = (**scopes).clone();
-            next.0.retain(|s| s.watch.id != id);
-            *scopes = Arc::new(next);
-        }
+        self.rescope(id, None);
         if let Some(mut r) = running {
             r.status.stop.store(true, Ordering::Release);
             if let Some(t) = r.thread.take() {
@@ -400,7 +395,7 @@ impl Folders {
     /// `DELETE /v1/watches/{wid}`: stops the watch, then removes it.
     pub(crate) fn remove(&self, id: WatchId, keep_entries: bool) -> Result<u64, ApiError> {
         if self.shared.store.watch(id)?.is_none() {
-            return Err(watch_not_found(id));
+            return Err(rules::watch_not_found(id).into());
         }
         self.stop(id);
         let written = self.shared.store.remove_watch(id, keep_entries)?;
@@ -418,7 +413,7 @@ impl Folders {
             .shared
             .store
             .watch(id)?
-            .ok_or_else(|| watch_not_found(id))?;
+            .ok_or_else(|| ApiError::from(rules::watch_not_found(id)))?;
         let status = self.status(id);
         if let Some(s) = &status {
             s.set_state(State::Scanning);
@@ -482,16 +477,6 @@ impl Folders {
             let _ = t.join();
         }
     }
-}
-
-fn watch_not_found(id: WatchId) -> ApiError {
-    Refusal::with_ids(
-        ErrorCode::WatchNotFound,
-        format!("watch {id} does not exist"),
-        "missing",
-        vec![id.to_string()],
-    )
-    .into()
 }
 
 /// The folder must exist and be a directory; its path must be absolute and normalised.

@@ -303,19 +303,10 @@ impl WatchTask {
         let mut changes = Vec::new();
         let mut rescans = Vec::new();
         let mut files: i64 = 0;
-        let present = |path: &Path,
-                       was: Option<Was>,
-                       changes: &mut Vec<FolderChange>,
-                       rescans: &mut Vec<PathBuf>| {
-            match look(path, true) {
-                Look::File(f) => changes.push(FolderChange::Present {
-                    owners: scopes.owners(path),
-                    facts: f.into_facts(),
-                    was,
-                }),
-                Look::Folder => rescans.push(path.to_path_buf()),
-                Look::Missing | Look::Other => {}
-            }
+        let present = |f: sheaf_watch::WalkedFile, was: Option<Was>| FolderChange::Present {
+            owners: scopes.owners(Path::new(&f.path)),
+            facts: f.into_facts(),
+            was,
         };
         for s in settled {
             // Only a creation adds a file; a modified or replaced path had one already.
@@ -329,14 +320,18 @@ impl WatchTask {
                         }
                         continue;
                     }
-                    if matches!(look(&p, false), Look::Missing) {
-                        self.gone(&p, &mut changes);
-                        continue;
+                    // One look per path: the facts of a file, sniffed.
+                    match look(&p, true) {
+                        Look::File(f) => {
+                            if created {
+                                files += i64::from(filter.admits(&p));
+                            }
+                            changes.push(present(f, None));
+                        }
+                        Look::Folder => rescans.push(p),
+                        Look::Missing => self.gone(&p, &mut changes),
+                        Look::Other => {}
                     }
-                    if created && !matches!(look(&p, false), Look::Folder) {
-                        files += i64::from(filter.admits(&p));
-                    }
-                    present(&p, None, &mut changes, &mut rescans);
                 }
                 Settled::Removed(p) => {
                     files -= i64::from(filter.admits(&p));
@@ -344,13 +339,14 @@ impl WatchTask {
                 }
                 Settled::Moved { from, to } => {
                     files += i64::from(filter.admits(&to)) - i64::from(filter.admits(&from));
-                    match look(&to, false) {
+                    match look(&to, true) {
                         Look::Folder => self.moved_folder(&from, &to, &mut changes),
                         Look::Missing => self.gone(&from, &mut changes),
-                        _ => {
+                        Look::File(f) => {
                             let was = from.to_str().map(|f| Was::Path(f.to_owned()));
-                            present(&to, was, &mut changes, &mut rescans);
+                            changes.push(present(f, was));
                         }
+                        Look::Other => {}
                     }
                 }
                 Settled::Rescan(p) => rescans.push(p),
