@@ -81,14 +81,7 @@ fn add_watch(rt: &tokio::runtime::Runtime, socket: &Path, folder: &Path) -> Resu
 }
 
 fn rss_kib(pid: u32, key: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix(key))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
+    crate::ls::status_kib(Path::new(&format!("/proc/{pid}/status")), key)
 }
 
 /// An open `/v1/events` stream read as raw bytes: each `entry.added` counted as it comes.

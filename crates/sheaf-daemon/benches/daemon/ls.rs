@@ -53,11 +53,11 @@ async fn fetch_pages(conn: &mut Conn, collection: &str) -> Result<usize> {
     }
 }
 
-/// `VmHWM` of a running process, in KiB.
-fn peak_rss(status: &Path) -> Option<u64> {
+/// A `kB` line (`VmHWM:`, `VmRSS:`) of a process's `/proc/<pid>/status`, in KiB.
+pub(crate) fn status_kib(status: &Path, key: &str) -> Option<u64> {
     let text = std::fs::read_to_string(status).ok()?;
     text.lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .find_map(|l| l.strip_prefix(key))?
         .trim()
         .trim_end_matches("kB")
         .trim()
@@ -104,7 +104,7 @@ fn sheaf_ls(
         std::thread::spawn(move || {
             let mut peak = 0;
             while !done.load(Ordering::Relaxed) {
-                match peak_rss(&status_file) {
+                match status_kib(&status_file, "VmHWM:") {
                     Some(k) => peak = peak.max(k),
                     None if peak > 0 => break,
                     None => {}
