@@ -108,11 +108,30 @@ impl Daemon {
             .arg(&self.database)
             .arg("--config")
             .arg(&self.config)
-            .env("RUST_LOG", "warn")
+            // `SHEAF_TEST_LOG=sheaf_daemon=debug` to see more while chasing a failure.
+            .env(
+                "RUST_LOG",
+                std::env::var("SHEAF_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            // A file, not a pipe: a pipe nobody reads fills up and blocks the daemon's log
+            // writes (and with them whichever thread logs).
+            .stderr(self.log_file());
         cmd
+    }
+
+    /// Where the daemon's stderr goes (appended across restarts).
+    pub fn log(&self) -> PathBuf {
+        self.dir.path().join("sheafd.log")
+    }
+
+    fn log_file(&self) -> Stdio {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log())
+            .map_or_else(|_| Stdio::null(), Stdio::from)
     }
 
     /// (Re)starts the process and waits until it answers.
@@ -134,10 +153,7 @@ impl Daemon {
             if let Some(child) = self.child.as_mut()
                 && let Some(status) = child.try_wait().unwrap()
             {
-                let mut err = String::new();
-                if let Some(mut e) = child.stderr.take() {
-                    std::io::Read::read_to_string(&mut e, &mut err).ok();
-                }
+                let err = std::fs::read_to_string(self.log()).unwrap_or_default();
                 panic!("sheafd exited early with {status}: {err}");
             }
             assert!(
@@ -229,6 +245,21 @@ impl Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         self.kill();
+        // A failing test keeps the daemon's log, which goes with the temporary directory.
+        if std::thread::panicking() {
+            let kept = std::env::temp_dir().join(format!(
+                "sheafd-{}-{}.log",
+                std::process::id(),
+                self.dir
+                    .path()
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+            ));
+            if std::fs::copy(self.log(), &kept).is_ok() {
+                eprintln!("sheafd's log: {}", kept.display());
+            }
+        }
     }
 }
 
