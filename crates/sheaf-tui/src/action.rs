@@ -1,0 +1,266 @@
+//! The vocabulary between the outside world and [`crate::update`]: [`Action`]s come in (keys
+//! already translated, mouse, resizes, and the answers of effects and of the event feed),
+//! [`Effect`]s go out (API calls, run by [`crate::effects`], whose answers come back as
+//! actions). Both are plain data, so `update` stays pure and testable.
+
+use sheaf_core::{CollectionId, ItemId, MetadataPatch, OpId};
+use sheaf_proto::requests::{BatchAddBody, EntryListParams};
+use sheaf_proto::resources::{Collection, Entry, Event, Item};
+use sheaf_proto::responses::{BatchResponse, EntryPage, RemoveResponse, UndoResponse};
+
+/// What a key can be bound to (the `[tui.keys]` names are these in `snake_case`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Command {
+    /// Cursor one row down.
+    Down,
+    /// Cursor one row up.
+    Up,
+    /// First row.
+    Top,
+    /// Last row.
+    Bottom,
+    /// One screen down.
+    PageDown,
+    /// One screen up.
+    PageUp,
+    /// Focus the pane to the left.
+    Left,
+    /// Focus the pane to the right.
+    Right,
+    /// Focus the next pane.
+    NextPane,
+    /// Open the collection under the cursor (focus its entries).
+    Open,
+    /// Start typing a filter.
+    Filter,
+    /// Mark or unmark the row under the cursor.
+    Mark,
+    /// Start a range mark here, or mark from its start to here.
+    RangeMark,
+    /// Mark everything matching the filter (the whole collection without one).
+    MarkAll,
+    /// Move the marked items to a collection chosen in the picker.
+    Move,
+    /// Link (copy) the marked items to a collection chosen in the picker.
+    Link,
+    /// Remove the marked items from this collection (soft, undoable).
+    Remove,
+    /// Undo the last operation.
+    Undo,
+    /// Create a collection.
+    NewCollection,
+    /// Rename the collection or entry under the cursor.
+    Rename,
+    /// Set or delete a metadata key of the entry under the cursor.
+    EditMetadata,
+    /// Next sort order of the entries.
+    Sort,
+    /// Re-read everything from the daemon.
+    Refresh,
+    /// Close an overlay, clear the filter, or clear the marks (in that order).
+    Escape,
+    /// Show or hide the help.
+    Help,
+    /// Leave.
+    Quit,
+}
+
+/// Keys while text is being typed (filter, prompts, the picker) or a question is asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A character typed.
+    Char(char),
+    /// Delete the character before the cursor.
+    Backspace,
+    /// Clear the whole line.
+    Clear,
+    /// Accept.
+    Enter,
+    /// Cancel.
+    Esc,
+    /// Previous choice (picker).
+    Up,
+    /// Next choice (picker).
+    Down,
+}
+
+/// Where the pointer acted, in terminal cells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mouse {
+    /// A left click.
+    Click {
+        /// Column.
+        column: u16,
+        /// Row.
+        row: u16,
+    },
+    /// The wheel turned.
+    Scroll {
+        /// Column.
+        column: u16,
+        /// Row.
+        row: u16,
+        /// Towards the end.
+        down: bool,
+    },
+}
+
+/// A failed call, as the UI needs it: the API code if there is one, and the daemon's (or
+/// the transport's) sentence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// `COLLECTION_ARCHIVED`, …; `None` when the daemon did not answer with the envelope.
+    pub code: Option<String>,
+    /// The sentence.
+    pub message: String,
+    /// The daemon could not be reached at all.
+    pub unreachable: bool,
+}
+
+/// What a batch call did: the verb tells the summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verb {
+    /// `mode: move`.
+    Move,
+    /// `mode: link`.
+    Link,
+    /// A `select` move into `default`: "remove everything matching".
+    RemoveAll,
+}
+
+/// The answer of an operation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Done {
+    /// A batch add or move.
+    Batch(Verb, BatchResponse),
+    /// A batch remove.
+    Removed(RemoveResponse),
+    /// An undo.
+    Undone(UndoResponse),
+    /// Nothing in the op log to undo.
+    NothingToUndo,
+    /// A collection was created.
+    Created(Collection),
+    /// A collection was renamed.
+    Renamed(Collection),
+    /// An entry was renamed or its metadata changed.
+    EntryChanged(Entry),
+    /// An unfiled item's metadata changed.
+    ItemChanged(Item),
+}
+
+/// Everything `update` reacts to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// The first action: load what the screen shows.
+    Start,
+    /// A bound key.
+    Command(Command),
+    /// A key while typing or answering.
+    Input(Input),
+    /// The pointer.
+    Mouse(Mouse),
+    /// The terminal's new size.
+    Resize {
+        /// Columns.
+        width: u16,
+        /// Rows.
+        height: u16,
+    },
+    /// The collections (live and trashed), as listed.
+    Collections(Result<Vec<Collection>, Failure>),
+    /// A page of entries.
+    Page {
+        /// The listing it belongs to (see [`crate::pages::Pages::generation`]).
+        generation: u64,
+        /// Its index.
+        page: usize,
+        /// The page, or why not.
+        result: Result<EntryPage, Failure>,
+    },
+    /// The item under the cursor, with its collections.
+    Item(ItemId, Result<Item, Failure>),
+    /// An operation finished.
+    Op {
+        /// What it was (`move`, `remove`, …), for the message.
+        what: &'static str,
+        /// Its answer.
+        result: Result<Done, Failure>,
+    },
+    /// Events from the feed, in `seq` order (coalesced: one action per burst).
+    Events(Vec<Event>),
+    /// The event feed is connected (again).
+    Connected,
+    /// The event feed is gone; it is retried after a backoff.
+    Disconnected {
+        /// Retries so far (1 on the first failure).
+        attempt: u32,
+        /// Why, in plain words.
+        reason: String,
+    },
+}
+
+/// Calls to make, outside `update`; each answers with one action.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// List the collections → [`Action::Collections`].
+    LoadCollections,
+    /// Fetch one page of entries → [`Action::Page`].
+    FetchPage {
+        /// The collection.
+        collection: CollectionId,
+        /// The listing's generation, echoed back.
+        generation: u64,
+        /// The page index, echoed back.
+        page: usize,
+        /// Query, cursor included.
+        params: EntryListParams,
+    },
+    /// Read an item → [`Action::Item`].
+    LoadItem(ItemId),
+    /// A batch add or move → [`Action::Op`].
+    Batch {
+        /// The target.
+        target: CollectionId,
+        /// The body: items or select, mode, from.
+        body: BatchAddBody,
+        /// For the summary.
+        verb: Verb,
+    },
+    /// A batch remove → [`Action::Op`].
+    Remove {
+        /// The collection.
+        collection: CollectionId,
+        /// Item ids.
+        items: Vec<ItemId>,
+    },
+    /// Undo this op, or the newest one not undone yet → [`Action::Op`].
+    Undo(Option<OpId>),
+    /// Create a collection → [`Action::Op`].
+    CreateCollection(String),
+    /// Rename a collection → [`Action::Op`].
+    RenameCollection {
+        /// The collection.
+        id: CollectionId,
+        /// Its new display name.
+        name: String,
+    },
+    /// Rename an entry → [`Action::Op`].
+    RenameEntry {
+        /// The collection.
+        collection: CollectionId,
+        /// The item.
+        item: ItemId,
+        /// The new display name.
+        name: String,
+    },
+    /// Patch an entry's metadata (an unfiled item's, in `default`) → [`Action::Op`].
+    PatchMetadata {
+        /// The collection.
+        collection: CollectionId,
+        /// The item.
+        item: ItemId,
+        /// Keys to set; `None` deletes.
+        patch: MetadataPatch,
+    },
+}

@@ -1,0 +1,224 @@
+//! Runs [`Effect`]s: each is one task on the tokio runtime making its API call(s) through
+//! `sheaf-client`, and sending the answer back as one [`Action`] on the channel that the
+//! main loop reads. Nothing here touches the model.
+
+use sheaf_client::{Client, Error};
+use sheaf_proto::requests::{
+    CollectionCreateBody, CollectionListParams, CollectionPatchBody, EntryPatchBody, ItemPatchBody,
+    OpListParams, RemoveBody,
+};
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::action::{Action, Done, Effect, Failure};
+use crate::plain;
+
+/// A failed call as the UI shows it.
+#[must_use]
+pub fn failure(e: &Error) -> Failure {
+    match e {
+        Error::Api { code, message, .. } => Failure {
+            code: Some(code.clone()),
+            message: message.clone(),
+            unreachable: false,
+        },
+        other => Failure {
+            code: None,
+            message: other.to_string(),
+            unreachable: other.is_unreachable() || matches!(other, Error::Transport { .. }),
+        },
+    }
+}
+
+/// Spawns effects; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Runner {
+    client: Client,
+    tx: UnboundedSender<Action>,
+}
+
+impl Runner {
+    /// Effects call through `client` and answer on `tx`.
+    #[must_use]
+    pub fn new(client: Client, tx: UnboundedSender<Action>) -> Self {
+        Self { client, tx }
+    }
+
+    /// Starts `effect`; its answer arrives later on the channel.
+    pub fn run(&self, effect: Effect) {
+        let client = self.client.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let action = call(&client, effect).await;
+            // The loop is gone when the UI quit: the answer has nobody to go to.
+            let _ = tx.send(action);
+        });
+    }
+}
+
+/// Makes the call(s) of one effect and answers with its action.
+pub async fn call(client: &Client, effect: Effect) -> Action {
+    match effect {
+        Effect::LoadCollections => Action::Collections(collections(client).await),
+        Effect::FetchPage {
+            collection,
+            generation,
+            page,
+            params,
+        } => Action::Page {
+            generation,
+            page,
+            result: client
+                .list_entries(collection.as_str(), &params)
+                .await
+                .map_err(|e| failure(&e)),
+        },
+        Effect::LoadItem(id) => Action::Item(
+            id,
+            client
+                .get_item(&id.to_string())
+                .await
+                .map_err(|e| failure(&e)),
+        ),
+        Effect::Batch { target, body, verb } => Action::Op {
+            what: plain::verb(verb),
+            result: client
+                .batch_add(target.as_str(), &body)
+                .await
+                .map(|r| Done::Batch(verb, r))
+                .map_err(|e| failure(&e)),
+        },
+        Effect::Remove { collection, items } => Action::Op {
+            what: "remove",
+            result: client
+                .remove(
+                    collection.as_str(),
+                    &RemoveBody {
+                        items: items.iter().map(ToString::to_string).collect(),
+                    },
+                )
+                .await
+                .map(Done::Removed)
+                .map_err(|e| failure(&e)),
+        },
+        Effect::Undo(op) => Action::Op {
+            what: "undo",
+            result: undo(client, op).await.map_err(|e| failure(&e)),
+        },
+        Effect::CreateCollection(id) => Action::Op {
+            what: "create",
+            result: client
+                .create_collection(&CollectionCreateBody {
+                    id,
+                    ..CollectionCreateBody::default()
+                })
+                .await
+                .map(Done::Created)
+                .map_err(|e| failure(&e)),
+        },
+        Effect::RenameCollection { id, name } => Action::Op {
+            what: "rename",
+            result: client
+                .update_collection(
+                    id.as_str(),
+                    &CollectionPatchBody {
+                        name: Some(name),
+                        ..CollectionPatchBody::default()
+                    },
+                )
+                .await
+                .map(Done::Renamed)
+                .map_err(|e| failure(&e)),
+        },
+        Effect::RenameEntry {
+            collection,
+            item,
+            name,
+        } => Action::Op {
+            what: "rename",
+            result: client
+                .update_entry(
+                    collection.as_str(),
+                    &item.to_string(),
+                    &EntryPatchBody {
+                        display_name: Some(name),
+                        ..EntryPatchBody::default()
+                    },
+                )
+                .await
+                .map(Done::EntryChanged)
+                .map_err(|e| failure(&e)),
+        },
+        Effect::PatchMetadata {
+            collection,
+            item,
+            patch,
+        } => Action::Op {
+            what: "metadata edit",
+            result: if collection.is_default() {
+                client
+                    .update_item(
+                        &item.to_string(),
+                        &ItemPatchBody {
+                            metadata: Some(patch),
+                        },
+                    )
+                    .await
+                    .map(Done::ItemChanged)
+            } else {
+                client
+                    .update_entry(
+                        collection.as_str(),
+                        &item.to_string(),
+                        &EntryPatchBody {
+                            metadata: Some(patch),
+                            ..EntryPatchBody::default()
+                        },
+                    )
+                    .await
+                    .map(Done::EntryChanged)
+            }
+            .map_err(|e| failure(&e)),
+        },
+    }
+}
+
+/// Live collections then the trash.
+async fn collections(client: &Client) -> Result<Vec<sheaf_proto::resources::Collection>, Failure> {
+    let mut list = client
+        .list_collections(&CollectionListParams::default())
+        .await
+        .map_err(|e| failure(&e))?
+        .collections;
+    let trash = client
+        .list_collections(&CollectionListParams {
+            trashed: Some(true),
+            ..CollectionListParams::default()
+        })
+        .await
+        .map_err(|e| failure(&e))?;
+    list.extend(trash.collections);
+    Ok(list)
+}
+
+/// Undoes `op`, else the newest op that is neither undone nor itself an undo.
+async fn undo(client: &Client, op: Option<sheaf_core::OpId>) -> Result<Done, Error> {
+    let op = if let Some(op) = op {
+        op
+    } else {
+        let page = client
+            .list_ops(&OpListParams {
+                limit: Some(100),
+                ..OpListParams::default()
+            })
+            .await?;
+        match page
+            .ops
+            .into_iter()
+            .find(|o| o.undone_by.is_none() && o.undo_of.is_none())
+        {
+            Some(o) => o.id,
+            None => return Ok(Done::NothingToUndo),
+        }
+    };
+    client.undo(&op.to_string()).await.map(Done::Undone)
+}

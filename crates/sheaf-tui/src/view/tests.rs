@@ -1,0 +1,140 @@
+//! Snapshots of every screen and overlay, drawn into ratatui's `TestBackend` from fixed
+//! models (constant ids and times).
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::action::{Command, Effect, Input};
+use crate::app::{App, Connection, Message, Pane};
+use crate::config::Config;
+use crate::testdata::{self, cid, collection, item};
+use crate::update::update;
+
+fn screen(app: &App) -> TestBackend {
+    let mut terminal = Terminal::new(TestBackend::new(app.width, app.height)).unwrap();
+    terminal.draw(|f| super::draw(f, app)).unwrap();
+    terminal.backend().clone()
+}
+
+fn cmd(app: &mut App, c: Command) -> Vec<Effect> {
+    update(app, crate::action::Action::Command(c))
+}
+
+#[test]
+fn an_empty_store() {
+    let mut app = App::new(Config::default(), 1000, None);
+    app.width = 100;
+    app.height = 16;
+    app.connection = Connection::Connected;
+    update(
+        &mut app,
+        crate::action::Action::Collections(Ok(vec![collection("default", 0)])),
+    );
+    let generation = app.pages.generation();
+    update(
+        &mut app,
+        crate::action::Action::Page {
+            generation,
+            page: 0,
+            result: Ok(sheaf_proto::responses::EntryPage {
+                entries: Vec::new(),
+                next_cursor: None,
+            }),
+        },
+    );
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn a_populated_store() {
+    let mut app = testdata::app_with_entries(1_000_000, 1000);
+    app.cursor = 1;
+    app.cursor_item = Some(item(1));
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn marks() {
+    let mut app = testdata::app_with_entries(40, 40);
+    for _ in 0..3 {
+        cmd(&mut app, Command::Mark);
+    }
+    cmd(&mut app, Command::Down);
+    cmd(&mut app, Command::Mark);
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn the_collection_picker() {
+    let mut app = testdata::app_with_entries(40, 40);
+    cmd(&mut app, Command::Mark);
+    cmd(&mut app, Command::Mark);
+    cmd(&mut app, Command::Move);
+    update(&mut app, crate::action::Action::Input(Input::Char('p')));
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn the_help() {
+    let mut app = testdata::app_with_entries(40, 40);
+    app.height = 36;
+    cmd(&mut app, Command::Help);
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn the_confirm_step() {
+    let mut app = testdata::app_with_entries(1_000_000, 1000);
+    cmd(&mut app, Command::MarkAll);
+    cmd(&mut app, Command::Move);
+    for c in "papers".chars() {
+        update(&mut app, crate::action::Action::Input(Input::Char(c)));
+    }
+    update(&mut app, crate::action::Action::Input(Input::Enter));
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn the_metadata_prompt() {
+    let mut app = testdata::app_with_entries(40, 40);
+    cmd(&mut app, Command::EditMetadata);
+    for c in "status=done".chars() {
+        update(&mut app, crate::action::Action::Input(Input::Char(c)));
+    }
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn an_error() {
+    let mut app = testdata::app_with_entries(40, 40);
+    app.message = Some(Message::Error(
+        "move refused: the collection is archived, so its membership is read-only — nothing changed"
+            .into(),
+    ));
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn reconnecting() {
+    let mut app = testdata::app_with_entries(40, 40);
+    app.connection = Connection::Reconnecting {
+        attempt: 3,
+        reason: "sheafd is not running on /run/sheaf/sheafd.sock".into(),
+    };
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn rows_not_loaded_yet_and_a_narrow_terminal() {
+    let mut app = testdata::app_with_entries(1_000_000, 1000);
+    app.width = 80;
+    app.height = 12;
+    app.focus = Pane::Collections;
+    app.pages.reset(
+        Some(cid("inbox")),
+        sheaf_proto::requests::EntrySort::Name,
+        None,
+        Some(1_000_000),
+    );
+    insta::assert_snapshot!(screen(&app));
+}
