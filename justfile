@@ -16,6 +16,27 @@ lint:
 ci:
     bash .ci/run
 
+# sheaf and sheafd into ~/.cargo/bin (release), their man pages into ~/.local/share/man/man1,
+# completions for bash, zsh and fish into the places those shells look. Then, to run sheafd
+# as a systemd user service: `sheaf service install`.
+install:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo install --locked --path crates/sheaf-cli
+    cargo install --locked --path crates/sheaf-daemon
+    bin="${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin"
+    data="${XDG_DATA_HOME:-$HOME/.local/share}"
+    man="$data/man/man1"
+    mkdir -p "$man" "$data/bash-completion/completions" "$data/zsh/site-functions" \
+        "${XDG_CONFIG_HOME:-$HOME/.config}/fish/completions"
+    "$bin/sheaf" man --dir "$man"
+    "$bin/sheafd" --man > "$man/sheafd.1"
+    "$bin/sheaf" completions bash > "$data/bash-completion/completions/sheaf"
+    "$bin/sheaf" completions zsh > "$data/zsh/site-functions/_sheaf"
+    "$bin/sheaf" completions fish > "${XDG_CONFIG_HOME:-$HOME/.config}/fish/completions/sheaf.fish"
+    echo "installed $bin/sheaf and $bin/sheafd; man pages in $man"
+    echo "as a systemd user service: $bin/sheaf service install"
+
 # The store benchmarks, side by side with their floors (bare redb); prints a Markdown table.
 bench-store:
     cargo bench -p sheaf-store --bench store
@@ -25,5 +46,29 @@ bench-store:
 bench-daemon:
     cargo bench -p sheaf-daemon --bench daemon
 
+# The TUI benchmark: time to first frame and memory on a 1M-entry collection (real sheafd),
+# frame render time into a TestBackend; prints a Markdown table. SHEAF_BENCH_QUICK=1: 100k.
+bench-tui:
+    cargo bench -p sheaf-tui --bench tui
+
 # Every benchmark.
-bench: bench-store bench-daemon
+bench: bench-store bench-daemon bench-tui
+
+# Reliability (issue 7) -------------------------------------------------------------------
+
+# The full crash run: 200 SIGKILLs of a busy sheafd, every restart checked (CI runs 20).
+# SHEAF_CRASH_SEED=N replays a run.
+crash kills="200":
+    SHEAF_CRASH_KILLS={{kills}} cargo test -p sheaf-e2e --test crash -- --nocapture
+
+# Schemathesis against /v1/openapi.json on the TCP listener, as CI runs it.
+schemathesis:
+    bash .ci/schemathesis.sh
+
+# Every fuzz target for 60 s each (cargo-fuzz on the stable toolchain through
+# RUSTC_BOOTSTRAP); new inputs land in fuzz/corpus/<target>/.
+fuzz-smoke seconds="60":
+    command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+    cd fuzz && for t in requests store_ops; do \
+        RUSTC_BOOTSTRAP=1 cargo fuzz run "$t" "corpus/$t" -- -max_total_time={{seconds}} || exit 1; \
+    done

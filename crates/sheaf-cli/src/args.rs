@@ -113,6 +113,8 @@ pub(crate) enum Command {
     /// Watch a folder into a collection named after it, wait for the scan, show the collection
     #[command(after_help = OPEN_HELP)]
     Open(OpenArgs),
+    /// The terminal UI (also what `sheaf` alone starts on a terminal); `?` lists its keys
+    Tui(TuiArgs),
     /// Undo an operation (default: the newest one not yet undone)
     Undo {
         /// The op id (op_…), as `add`, `rm` and `undo` print it
@@ -123,6 +125,34 @@ pub(crate) enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
+    /// Run sheafd as a systemd user service: install, uninstall, status
+    Service {
+        #[command(subcommand)]
+        action: ServiceCommand,
+    },
+    /// Check the socket, the daemon, the database, inotify limits and versions; say what to fix
+    Doctor,
+    /// Write the man pages into DIR (sheaf.1 and one per command), or print sheaf.1
+    Man {
+        /// The folder to write them into, e.g. ~/.local/share/man/man1
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ServiceCommand {
+    /// Write sheafd.service and sheafd.socket into ~/.config/systemd/user (ExecStart names
+    /// the sheafd found beside sheaf or on PATH) and print the systemctl commands to run
+    Install {
+        /// The sheafd binary the service runs
+        #[arg(long, value_name = "PATH")]
+        sheafd: Option<PathBuf>,
+    },
+    /// Remove the units (and their enable links); print the systemctl commands to run
+    Uninstall,
+    /// Whether the units are installed, enabled and active, and the binary they start
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -172,6 +202,15 @@ pub(crate) struct WatchAddArgs {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct TuiArgs {
+    /// The collection to open [default: the first one, default]
+    pub(crate) collection: Option<String>,
+    /// The config file whose [tui] table is read (the global --config)
+    #[arg(skip)]
+    pub(crate) config_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct OpenArgs {
     /// The folder [default: the current directory]
     pub(crate) dir: Option<PathBuf>,
@@ -181,6 +220,9 @@ pub(crate) struct OpenArgs {
     /// How long to wait for the folder's first scan before giving up (exit 8)
     #[arg(long, value_name = "INTERVAL", value_parser = interval, default_value = "2m")]
     pub(crate) timeout: Interval,
+    /// The config file whose [tui] table the TUI reads (the global --config)
+    #[arg(skip)]
+    pub(crate) config_file: Option<PathBuf>,
 }
 
 /// An interval as `--poll` and `--timeout` take it: the text, checked with the daemon's

@@ -91,6 +91,9 @@ pub(crate) enum CliError {
     /// The daemon answered something inconsistent with the request.
     #[error("{0}")]
     Unexpected(String),
+    /// `doctor` found problems (it printed them).
+    #[error("doctor found {0} problem(s); each is listed above with its fix")]
+    Unhealthy(usize),
 }
 
 /// `2m 0s`, or `200ms` under a second.
@@ -140,7 +143,7 @@ pub(crate) fn code(err: &anyhow::Error) -> u8 {
             _ => UNEXPECTED,
         },
         Some(CliError::NotUtf8(_)) => INVALID,
-        Some(CliError::Unexpected(_)) | None => UNEXPECTED,
+        Some(CliError::Unexpected(_) | CliError::Unhealthy(_)) | None => UNEXPECTED,
     }
 }
 

@@ -23,8 +23,32 @@ use crate::args::{Cli, Command};
 use crate::commands::Out;
 use crate::render::Style;
 
+/// `sheaf` alone on a terminal is `sheaf tui`; elsewhere a missing command is a usage error.
+fn parse() -> Cli {
+    use std::io::IsTerminal;
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::MissingSubcommand
+                    | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) && std::io::stdin().is_terminal()
+                && std::io::stdout().is_terminal() =>
+        {
+            Cli::parse_from(std::env::args_os().chain(["tui".into()]))
+        }
+        Err(e) => e.exit(),
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = parse();
+    match &mut cli.command {
+        Command::Tui(a) => a.config_file.clone_from(&cli.config),
+        Command::Open(a) => a.config_file.clone_from(&cli.config),
+        _ => {}
+    }
     let mut out = Out::new();
     let result = run(cli, &mut out).and_then(|()| Ok(out.flush()?));
     match result {
@@ -59,6 +83,9 @@ fn run(cli: Cli, out: &mut Out) -> anyhow::Result<()> {
         config: absolute(cli.config)?,
         ..ConnectOptions::default()
     };
+    if let Some(done) = commands::local(&cli.command, &options, style, out) {
+        return done;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

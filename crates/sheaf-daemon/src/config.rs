@@ -1,6 +1,7 @@
 //! The configuration: a TOML file, overridden by flags and environment variables, with
 //! XDG defaults. Unknown keys and bad values are errors that name the file and the line.
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -19,12 +20,15 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    /// The file is not valid.
-    #[error("{path}: {message}")]
+    /// The file is not valid: one line naming the file, the line and column when known,
+    /// the key, and what is wrong.
+    #[error("config {}{}: {message}", .path.display(), location(*.at))]
     Invalid {
         /// The file.
         path: PathBuf,
-        /// What is wrong and where (line, column, key).
+        /// Line and column (1-based) of the offending key or value, when known.
+        at: Option<(usize, usize)>,
+        /// What is wrong, naming the key.
         message: String,
     },
     /// No socket or database path could be worked out.
@@ -129,6 +133,9 @@ struct FileConfig {
     settle_ms: Option<u64>,
     fallback_poll: Option<String>,
     watch: Option<Vec<WatchConfig>>,
+    /// The terminal UI's settings (`sheaf tui` reads them); the daemon accepts and ignores them.
+    #[serde(rename = "tui", default)]
+    _tui: Option<serde::de::IgnoredAny>,
 }
 
 /// The daemon's configuration, resolved.
@@ -195,9 +202,10 @@ impl Config {
         socket: Option<PathBuf>,
         database: Option<PathBuf>,
     ) -> Result<Self, ConfigError> {
+        let mut text = String::new();
         let file = match path {
             Some(p) if must_exist || p.exists() => {
-                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
                     path: p.to_path_buf(),
                     source,
                 })?;
@@ -206,6 +214,23 @@ impl Config {
             _ => None,
         };
         let f = file.as_ref().map(|(_, f)| f.clone()).unwrap_or_default();
+        let source = file.as_ref().map(|(p, _)| p.clone());
+        // A value the parser took but the daemon cannot use: named by its key, located in the file.
+        let bad = |key: &[Seg<'_>], message: String| ConfigError::Invalid {
+            path: source.clone().unwrap_or_else(|| PathBuf::from("<config>")),
+            at: locate(&text, key),
+            message: format!("`{}`: {message}", key_name(key)),
+        };
+        for (key, value) in [("socket", &f.socket), ("database", &f.database)] {
+            if let Some(p) = value
+                && p.is_relative()
+            {
+                return Err(bad(
+                    &[Seg::Key(key)],
+                    format!("{} must be an absolute path", p.display()),
+                ));
+            }
+        }
         let socket = socket
             .or(f.socket.clone())
             .or_else(default_socket)
@@ -247,91 +272,248 @@ impl Config {
         if let Some(ms) = f.settle_ms {
             c.settle = std::time::Duration::from_millis(ms);
         }
-        let bad = |message: String| ConfigError::Invalid {
-            path: c
-                .source
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("<config>")),
-            message,
-        };
         if let Some(p) = &f.fallback_poll {
             c.fallback_poll_ms = sheaf_proto::requests::parse_interval(p)
-                .map_err(|m| bad(format!("fallback_poll: {m}")))?;
+                .map_err(|m| bad(&[Seg::Key("fallback_poll")], m))?;
         }
         for (i, w) in f.watch.unwrap_or_default().into_iter().enumerate() {
             let mut w = w;
+            let at = |key| [Seg::Key("watch"), Seg::Index(i), Seg::Key(key)];
             if let Ok(rest) = w.path.strip_prefix("~")
                 && let Some(home) = env_dir("HOME")
             {
                 w.path = home.join(rest);
             }
             if w.path.is_relative() {
-                return Err(bad(format!(
-                    "watch[{i}].path: {} must be an absolute path",
-                    w.path.display()
-                )));
+                return Err(bad(
+                    &at("path"),
+                    format!("{} must be an absolute path (or ~/…)", w.path.display()),
+                ));
             }
             if let Err(e) = sheaf_core::CollectionId::parse(&w.collection) {
-                return Err(bad(format!("watch[{i}].collection: {e}")));
+                return Err(bad(&at("collection"), e.to_string()));
             }
             if let Some(p) = &w.poll {
-                sheaf_proto::requests::parse_interval(p)
-                    .map_err(|m| bad(format!("watch[{i}].poll: {m}")))?;
+                sheaf_proto::requests::parse_interval(p).map_err(|m| bad(&at("poll"), m))?;
             }
             c.watches.push(w);
+        }
+        for (key, value) in [("max_batch", f.max_batch), ("max_select", f.max_select)] {
+            if value == Some(0) {
+                return Err(bad(&[Seg::Key(key)], "must be at least 1".to_owned()));
+            }
+        }
+        if let Some(r) = c.rate_limit {
+            if !(r.per_second.is_finite() && r.per_second > 0.0) {
+                return Err(bad(
+                    &[Seg::Key("rate_limit"), Seg::Key("per_second")],
+                    "must be a number above 0".to_owned(),
+                ));
+            }
+            if r.burst == 0 {
+                return Err(bad(
+                    &[Seg::Key("rate_limit"), Seg::Key("burst")],
+                    "must be at least 1".to_owned(),
+                ));
+            }
+        }
+        for (i, key) in c.tcp.iter().flat_map(|t| &t.keys).enumerate() {
+            if key.digest().is_none() {
+                return Err(bad(
+                    &[
+                        Seg::Key("tcp"),
+                        Seg::Key("keys"),
+                        Seg::Index(i),
+                        Seg::Key("hash"),
+                    ],
+                    format!(
+                        "key {:?} has hash {:?}; expected \"blake3:<64 hex digits>\" \
+                         (sheafd --hash-key KEY prints it)",
+                        key.name, key.hash
+                    ),
+                ));
+            }
         }
         c.validate()?;
         Ok(c)
     }
 
+    /// What the file cannot say wrong but flags and the environment can.
     fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid {
-            path: self
-                .source
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("<config>")),
-            message,
-        };
-        if self.limits.max_batch == 0 || self.limits.max_select == 0 {
-            return Err(invalid(
-                "max_batch and max_select must be at least 1".to_owned(),
-            ));
-        }
-        if let Some(r) = self.rate_limit
-            && (!(r.per_second.is_finite() && r.per_second > 0.0) || r.burst == 0)
-        {
-            return Err(invalid(
-                "rate_limit needs per_second > 0 and burst >= 1".to_owned(),
-            ));
-        }
-        for key in self.tcp.iter().flat_map(|t| &t.keys) {
-            if key.digest().is_none() {
-                return Err(invalid(format!(
-                    "tcp.keys: key {:?} has hash {:?}; expected \"blake3:<64 hex digits>\" \
-                     (sheafd --hash-key KEY prints it)",
-                    key.name, key.hash
+        for (what, path) in [("socket", &self.socket), ("database", &self.database)] {
+            if path.is_relative() {
+                return Err(ConfigError::Missing(format!(
+                    "the {what} path {} must be absolute",
+                    path.display()
                 )));
             }
-        }
-        if self.socket.is_relative() || self.database.is_relative() {
-            return Err(invalid(
-                "socket and database must be absolute paths".to_owned(),
-            ));
         }
         Ok(())
     }
 }
 
+/// One step of a key's path in the file: a table key or an index in an array of tables.
+#[derive(Clone, Copy, Debug)]
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// `watch[0].path`, `rate_limit.burst`.
+fn key_name(key: &[Seg<'_>]) -> String {
+    let mut out = String::new();
+    for seg in key {
+        match seg {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Index(i) => {
+                let _ = write!(out, "[{i}]");
+            }
+        }
+    }
+    out
+}
+
+/// `, line 3, column 1` (nothing when unknown).
+fn location(at: Option<(usize, usize)>) -> String {
+    at.map(|(l, c)| format!(", line {l}, column {c}"))
+        .unwrap_or_default()
+}
+
+/// The 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before, |nl| &before[nl + 1..])
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}
+
+/// Where the value of `key` is written in `text`, if the file holds it.
+fn locate(text: &str, key: &[Seg<'_>]) -> Option<(usize, usize)> {
+    let doc = toml::de::DeTable::parse(text).ok()?;
+    let mut table = doc.get_ref();
+    let mut span = None;
+    let mut segs = key.iter().peekable();
+    while let Some(seg) = segs.next() {
+        let Seg::Key(k) = seg else { return None };
+        let (name, mut value) = table.get_key_value(*k)?;
+        span = Some(name.span().start);
+        if let Some(Seg::Index(i)) = segs.peek() {
+            segs.next();
+            value = value.get_ref().as_array()?.get(*i)?;
+            span = Some(value.span().start);
+        }
+        match value.get_ref() {
+            toml::de::DeValue::Table(t) => table = t,
+            _ if segs.peek().is_none() => span = Some(value.span().start),
+            _ => return None,
+        }
+    }
+    span.map(|s| line_col(text, s))
+}
+
+/// The deepest key whose name or value covers byte `offset`, as `[segments]`.
+fn key_at(text: &str, offset: usize) -> Option<Vec<String>> {
+    fn search(
+        table: &toml::de::DeTable<'_>,
+        offset: usize,
+        prefix: &[String],
+    ) -> Option<Vec<String>> {
+        for (name, value) in table {
+            let mut here = prefix.to_vec();
+            here.push(name.get_ref().to_string());
+            let hit = name.span().contains(&offset) || value.span().contains(&offset);
+            match value.get_ref() {
+                toml::de::DeValue::Table(t) => {
+                    if let Some(found) = search(t, offset, &here) {
+                        return Some(found);
+                    }
+                }
+                toml::de::DeValue::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        if let toml::de::DeValue::Table(t) = item.get_ref() {
+                            let mut at = here.clone();
+                            at.push(format!("[{i}]"));
+                            if let Some(found) = search(t, offset, &at) {
+                                return Some(found);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if hit {
+                return Some(here);
+            }
+        }
+        None
+    }
+    let doc = toml::de::DeTable::parse(text).ok()?;
+    search(doc.get_ref(), offset, &[])
+}
+
+/// `watch[0].poll` from `["watch", "[0]", "poll"]`.
+fn join_key(segs: &[String]) -> String {
+    let mut out = String::new();
+    for s in segs {
+        if !out.is_empty() && !s.starts_with('[') {
+            out.push('.');
+        }
+        out.push_str(s);
+    }
+    out
+}
+
+/// The parser's message made one line that names the key: an unknown key says where it
+/// was found and which keys are known there.
+fn describe(message: &str, key: Option<&[String]>) -> String {
+    let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    let Some(key) = key.filter(|k| !k.is_empty()) else {
+        return message;
+    };
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        let parent = &key[..key.len() - 1];
+        let place = if parent.is_empty() {
+            "at the top level".to_owned()
+        } else {
+            let table: Vec<String> = parent
+                .iter()
+                .filter(|s| !s.starts_with('['))
+                .cloned()
+                .collect();
+            format!("in [{}]", table.join("."))
+        };
+        let expected = rest
+            .split_once(", expected ")
+            .map(|(_, e)| format!(" (expected {e})"))
+            .unwrap_or_default();
+        return format!("unknown key `{name}` {place}{expected}");
+    }
+    format!("`{}`: {message}", join_key(key))
+}
+
 fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
     toml::from_str(text).map_err(|e| {
-        let mut message = e.message().trim().to_owned();
-        if let Some(span) = e.span() {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            message = format!("line {line}: {message}");
-        }
+        let start = e.span().map(|s| s.start);
+        let key = start.and_then(|s| key_at(text, s));
         ConfigError::Invalid {
             path: path.to_path_buf(),
-            message,
+            at: start.map(|s| line_col(text, s)),
+            message: describe(e.message(), key.as_deref()),
         }
     })
 }
@@ -450,6 +632,114 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("watch[0].poll"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_key_in_a_table_says_which_table_and_what_is_known() {
+        let err = load(
+            "max_batch = 10\n\n[[watch]]\npath = \"/a\"\ncollection = \"a\"\nrecursiv = false\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("config /"), "{err}");
+        assert!(
+            err.contains(
+                "config.toml, line 6, column 1: unknown key `recursiv` in [watch] (expected one of"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("`recursive`"), "{err}");
+        assert!(!err.contains('\n'), "one line: {err}");
+    }
+
+    #[test]
+    fn a_bad_type_names_the_key_and_its_column() {
+        let err = load("[rate_limit]\nper_second = 5.0\nburst = \"lots\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 3, column 9: `rate_limit.burst`: invalid type"),
+            "{err}"
+        );
+        let err = load("[[watch]]\npath = \"/a\"\ncollection = \"a\"\n[[watch]]\npath = \"/b\"\ncollection = \"b\"\nrecursive = \"yes\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 7, column 13: `watch[1].recursive`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_relative_path_names_its_line_and_key() {
+        let err = load("# sockets\nsocket = \"run/s.sock\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2, column 10: `socket`: run/s.sock must be an absolute path"),
+            "{err}"
+        );
+        let err = load("[[watch]]\ncollection = \"a\"\npath = \"papers\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 3, column 8: `watch[0].path`: papers must be an absolute path"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_is_one_line_with_its_position() {
+        let err = load("max_batch = 10\nmax_select = \n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(", line 2, column"), "{err}");
+        assert!(!err.contains('\n'), "one line: {err}");
+    }
+
+    /// The keys a table takes, as serde lists them for an unknown one.
+    fn known_keys(table: &str) -> Vec<String> {
+        let text = if table.is_empty() {
+            "zzz_unknown = 1\n".to_owned()
+        } else {
+            format!("{table}\nzzz_unknown = 1\n")
+        };
+        let err = load(&text).unwrap_err().to_string();
+        let (_, list) = err
+            .split_once("(expected ")
+            .unwrap_or_else(|| panic!("{err}"));
+        list.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn the_annotated_example_documents_every_key() {
+        let example = include_str!("../../../config/sheaf.example.toml");
+        let lines: Vec<&str> = example
+            .lines()
+            .map(|l| l.trim_start_matches('#').trim_start())
+            .collect();
+        for table in ["", "[[watch]]", "[rate_limit]", "[tcp]", "[[tcp.keys]]"] {
+            let name = table.trim_matches(|c| c == '[' || c == ']');
+            let keys = known_keys(table);
+            assert!(keys.len() >= 2, "{table}: {keys:?}");
+            for key in keys.iter().filter(|k| !k.starts_with('_') && *k != "tui") {
+                let path = if name.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{name}.{key}")
+                };
+                let documented = lines.iter().any(|l| {
+                    l.starts_with(&format!("{key} = "))
+                        || *l == format!("[{path}]")
+                        || *l == format!("[[{path}]]")
+                });
+                assert!(documented, "{path} is not in sheaf.example.toml");
+            }
+        }
     }
 
     #[test]

@@ -10,7 +10,9 @@
 mod access;
 mod api;
 pub mod config;
+mod connections;
 mod folders;
+mod service;
 mod socket;
 
 use std::future::{Future, IntoFuture};
@@ -19,10 +21,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub use config::{Config, ConfigError};
+pub use service::passed_listener;
 use sheaf_store::{Options, Store, StoreError};
 use tokio::sync::watch;
 
-use crate::access::{Limiter, Peer};
+use crate::access::Limiter;
 
 /// How long a shutdown waits for open connections to finish their requests.
 pub const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -30,7 +33,10 @@ pub const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1
 /// Re-reads the config file on SIGHUP and puts the settings that can change live into
 /// force (read-only uids, the rate limit, API keys); an invalid file is reported and the
 /// running config stays. Settings that need a restart are named in the log.
-fn reload_config(fixed: &Config, access: &std::sync::RwLock<api::Access>) -> Option<Arc<Config>> {
+fn reload_config(
+    fixed: &Config,
+    access: &std::sync::RwLock<api::Access>,
+) -> Result<Arc<Config>, ConfigError> {
     let path = fixed.source.clone().or_else(config::default_config);
     let fresh = match Config::load(
         path.as_deref(),
@@ -41,7 +47,7 @@ fn reload_config(fixed: &Config, access: &std::sync::RwLock<api::Access>) -> Opt
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "SIGHUP: the config is invalid; the running config stays");
-            return None;
+            return Err(e);
         }
     };
     let mut needs_restart = Vec::new();
@@ -60,6 +66,9 @@ fn reload_config(fixed: &Config, access: &std::sync::RwLock<api::Access>) -> Opt
     if fresh.tcp.as_ref().map(|t| t.listen) != fixed.tcp.as_ref().map(|t| t.listen) {
         needs_restart.push("tcp.listen");
     }
+    if fresh.settle != fixed.settle || fresh.fallback_poll_ms != fixed.fallback_poll_ms {
+        needs_restart.push("settle_ms/fallback_poll");
+    }
     if !needs_restart.is_empty() {
         tracing::warn!(settings = ?needs_restart, "SIGHUP: these settings take effect at the next start");
     }
@@ -77,7 +86,7 @@ fn reload_config(fixed: &Config, access: &std::sync::RwLock<api::Access>) -> Opt
         limiter,
     };
     tracing::info!("SIGHUP: config reloaded (read-only uids, rate limit, API keys, watches)");
-    Some(fresh)
+    Ok(fresh)
 }
 
 /// Why the daemon could not start or stopped abnormally.
@@ -123,10 +132,35 @@ pub enum DaemonError {
 pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    mut reload: tokio::sync::mpsc::Receiver<()>,
+    reload: tokio::sync::mpsc::Receiver<()>,
 ) -> Result<(), DaemonError> {
-    // Refuse early, before touching the database, if a daemon already answers here.
-    socket::clear_stale(&config.socket)?;
+    serve(config, shutdown, reload, None).await
+}
+
+/// [`run`], serving on `passed` when systemd passed a listening socket ([`passed_listener`])
+/// instead of binding one. Under systemd (`NOTIFY_SOCKET`) it says `READY=1` once the
+/// store is open and the socket answers, keeps `STATUS=` current while watches scan,
+/// pings the watchdog when `WATCHDOG_USEC` asks for it, and says `STOPPING=1` on shutdown.
+pub async fn serve(
+    mut config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    mut reload: tokio::sync::mpsc::Receiver<()>,
+    passed: Option<std::os::unix::net::UnixListener>,
+) -> Result<(), DaemonError> {
+    let notifier = service::Notifier::from_env().map(Arc::new);
+    let begun = Instant::now();
+    if let Some(path) = passed
+        .as_ref()
+        .and_then(|l| l.local_addr().ok())
+        .and_then(|a| a.as_pathname().map(std::path::Path::to_path_buf))
+    {
+        config.socket = path;
+    }
+    // Refuse early, before touching the database, if a daemon already answers here. A
+    // passed socket is systemd's own and answers by design.
+    if passed.is_none() {
+        socket::clear_stale(&config.socket)?;
+    }
     if let Some(dir) = config.database.parent() {
         std::fs::create_dir_all(dir).map_err(|source| DaemonError::Io {
             path: dir.to_path_buf(),
@@ -150,6 +184,7 @@ pub async fn run(
             other => DaemonError::Store(other),
         })?;
     let store = Arc::new(store);
+    let store_ms = begun.elapsed().as_millis() as u64;
     let last_seq = store.last_seq().map_err(DaemonError::Store)?;
 
     // Read-only uids must be able to reach the socket; everyone else is still refused by
@@ -159,7 +194,12 @@ pub async fn run(
     } else {
         (0o711, 0o666)
     };
-    let (listener, guard) = socket::bind(&config.socket, dir_mode, socket_mode)?;
+    let (listener, guard) = if let Some(l) = passed {
+        (socket::adopt(l, &config.socket)?, None)
+    } else {
+        let (l, g) = socket::bind(&config.socket, dir_mode, socket_mode)?;
+        (l, Some(g))
+    };
     let tcp = match &config.tcp {
         Some(t) => Some(
             tokio::net::TcpListener::bind(t.listen)
@@ -191,6 +231,7 @@ pub async fn run(
     .await
     .map_err(|_| DaemonError::Store(StoreError::BadCursor("watch start task panicked".into())))?;
     let folders = Arc::new(folders);
+    let watches_ms = begun.elapsed().as_millis() as u64 - store_ms;
     let state = api::AppState::new(api::Shared {
         store: Arc::clone(&store),
         config: Arc::clone(&config),
@@ -206,38 +247,65 @@ pub async fn run(
         folders: Arc::clone(&folders),
     });
     let access = Arc::clone(&state.access);
+    let progress_folders = Arc::clone(&folders);
     let app = api::router(state);
-    tracing::info!(socket = %config.socket.display(), database = %config.database.display(), "sheafd listening");
+    tracing::info!(
+        socket = %config.socket.display(),
+        database = %config.database.display(),
+        store_ms,
+        watches_ms,
+        ready_ms = begun.elapsed().as_millis() as u64,
+        "sheafd listening"
+    );
 
-    let stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
-    let unix = axum::serve(
-        listener,
-        app.clone().into_make_service_with_connect_info::<Peer>(),
-    )
-    .with_graceful_shutdown(stopped(stop_rx.clone()));
-    let tcp_task = tcp.map(|l| {
-        let app = app.clone();
-        let rx = stop_rx.clone();
-        tokio::spawn(async move {
-            axum::serve(l, app.into_make_service_with_connect_info::<Peer>())
-                .with_graceful_shutdown(stopped(rx))
-                .await
-        })
-    });
+    // Served with header and body read timeouts (see `connections`).
+    let unix = connections::serve(listener, app.clone(), stop_rx.clone());
+    let tcp_task = tcp.map(|l| tokio::spawn(connections::serve(l, app.clone(), stop_rx.clone())));
+    // The listener is bound and the router built: connections made from now on are
+    // answered, while the watches' start-up scans go on in their own threads.
+    let mut service_tasks = Vec::new();
+    if let Some(n) = &notifier {
+        n.send("READY=1\nSTATUS=serving; starting the folder watches");
+        service_tasks.push(tokio::spawn(service::progress(
+            Arc::clone(n),
+            progress_folders,
+            Arc::clone(&store),
+        )));
+        if let Some(interval) = service::watchdog_interval() {
+            tracing::info!(?interval, "systemd watchdog: pinging at half the interval");
+            service_tasks.push(tokio::spawn(service::watchdog(Arc::clone(n), interval)));
+        }
+    }
+    let stopping_notifier = notifier.clone();
     tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutting down: draining in-flight requests");
+        if let Some(n) = &stopping_notifier {
+            n.send("STOPPING=1\nSTATUS=stopping: draining requests");
+        }
         let _ = stop_tx.send(true);
     });
     let fixed = Arc::clone(&config);
     let reloaded_folders = Arc::clone(&folders);
     tokio::spawn(async move {
         while reload.recv().await.is_some() {
-            if let Some(fresh) = reload_config(&fixed, &access) {
-                let folders = Arc::clone(&reloaded_folders);
-                let _ = tokio::task::spawn_blocking(move || folders.reload(&fresh)).await;
+            if let Some(n) = &notifier {
+                n.reloading();
+            }
+            match reload_config(&fixed, &access) {
+                Ok(fresh) => {
+                    let folders = Arc::clone(&reloaded_folders);
+                    let _ = tokio::task::spawn_blocking(move || folders.reload(&fresh)).await;
+                    if let Some(n) = &notifier {
+                        n.send("READY=1\nSTATUS=config reloaded");
+                    }
+                }
+                Err(e) => {
+                    if let Some(n) = &notifier {
+                        n.send("READY=1");
+                        n.status(&format!("reload refused, the previous config stays: {e}"));
+                    }
+                }
             }
         }
     });
@@ -258,6 +326,9 @@ pub async fn run(
     };
     if let Some(t) = tcp_task {
         let _ = t.await;
+    }
+    for task in service_tasks {
+        task.abort();
     }
     drop(guard);
     served.map_err(|source| DaemonError::Io {

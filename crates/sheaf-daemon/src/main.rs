@@ -8,9 +8,26 @@ use anyhow::Context;
 use clap::Parser;
 use sheaf_daemon::{Config, config};
 
+const AFTER_HELP: &str = "\
+Signals: SIGTERM (or Ctrl-C) drains in-flight requests, commits and exits 0; SIGHUP re-reads \
+the config file (watches added or removed, read-only uids, rate limit, API keys) and keeps \
+the running config if the file is invalid.
+
+systemd: with NOTIFY_SOCKET set, sheafd says READY=1 once the store is open and the socket \
+answers, reports the start-up scan in STATUS= lines, pings WATCHDOG=1 at half of \
+WATCHDOG_USEC and says STOPPING=1 on shutdown. A listening socket passed by socket \
+activation (LISTEN_FDS, LISTEN_PID) is served instead of binding one. `sheaf service \
+install` writes the user units.
+
+Logs go to stderr (journald keeps them under systemd); RUST_LOG filters them, e.g. \
+RUST_LOG=info,sheaf_daemon=debug.
+
+Files: $XDG_CONFIG_HOME/sheaf/config.toml (annotated example: config/sheaf.example.toml), \
+$XDG_DATA_HOME/sheaf/sheaf.redb, $XDG_RUNTIME_DIR/sheaf/sheafd.sock.";
+
 /// sheaf's daemon: keeps collections of files and serves them over a Unix socket.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(name = "sheafd", version, after_long_help = AFTER_HELP)]
 struct Args {
     /// The config file (default: $`XDG_CONFIG_HOME/sheaf/config.toml`).
     #[arg(long, env = "SHEAF_CONFIG")]
@@ -24,6 +41,12 @@ struct Args {
     /// Print the config line for an API key of the TCP listener and exit.
     #[arg(long, value_name = "KEY")]
     hash_key: Option<String>,
+    /// Check the config file and exit: 0 and where it was read from, or 1 and the error.
+    #[arg(long)]
+    check_config: bool,
+    /// Print this manual page (roff) and exit.
+    #[arg(long, hide = true)]
+    man: bool,
 }
 
 async fn terminated() {
@@ -61,6 +84,45 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
+    if args.man {
+        let mut page = Vec::new();
+        return match clap_mangen::Man::new(<Args as clap::CommandFactory>::command())
+            .render(&mut page)
+            .and_then(|()| std::io::Write::write_all(&mut std::io::stdout(), &page))
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("sheafd: cannot write the man page: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if args.check_config {
+        let explicit = args.config.is_some();
+        let path = args.config.clone().or_else(config::default_config);
+        return match Config::load(path.as_deref(), explicit, args.socket, args.database) {
+            Ok(c) => {
+                match &c.source {
+                    Some(p) => println!(
+                        "config {} is valid ({} {})",
+                        p.display(),
+                        c.watches.len(),
+                        if c.watches.len() == 1 {
+                            "watch"
+                        } else {
+                            "watches"
+                        }
+                    ),
+                    None => println!("no config file; the defaults apply"),
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("sheafd: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match start(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -74,6 +136,8 @@ fn start(args: Args) -> anyhow::Result<()> {
     let explicit = args.config.is_some();
     let config_path = args.config.or_else(config::default_config);
     let config = Config::load(config_path.as_deref(), explicit, args.socket, args.database)?;
+    // Before the runtime's threads exist: this clears LISTEN_FDS/LISTEN_PID.
+    let passed = sheaf_daemon::passed_listener()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -93,7 +157,7 @@ fn start(args: Args) -> anyhow::Result<()> {
                 tracing::warn!(error = %e, "cannot listen for SIGHUP; reloads need a restart");
             }
         }
-        sheaf_daemon::run(config, terminated(), reload_rx).await
+        sheaf_daemon::serve(config, terminated(), reload_rx, passed).await
     })?;
     Ok(())
 }

@@ -73,6 +73,18 @@ pub(crate) fn bind(
     Ok((listener, guard))
 }
 
+/// Serves on a listening socket systemd passed (socket activation). Its file, mode and
+/// directory are the socket unit's: nothing is probed, changed or removed.
+pub(crate) fn adopt(
+    listener: std::os::unix::net::UnixListener,
+    path: &Path,
+) -> Result<tokio::net::UnixListener, DaemonError> {
+    listener
+        .set_nonblocking(true)
+        .map_err(io(path, "configuring the passed socket"))?;
+    tokio::net::UnixListener::from_std(listener).map_err(io(path, "registering the passed socket"))
+}
+
 /// Removes the socket file when the daemon stops.
 #[derive(Debug)]
 pub(crate) struct SocketGuard {

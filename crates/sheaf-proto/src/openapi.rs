@@ -41,6 +41,21 @@ fn query_params(q: Query) -> Vec<utoipa::openapi::path::Parameter> {
     }
 }
 
+/// A ULID as the id parsers take it: 26 Crockford base-32 digits, any case, the first at
+/// most 7 (128 bits).
+const ULID: &str = "[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}";
+
+/// The pattern a path parameter must match, so a schema-valid id is a well-formed one.
+fn path_pattern(name: &str) -> Option<String> {
+    match name {
+        "cid" => Some("^[a-z0-9][a-z0-9_.-]{0,127}$".to_owned()),
+        "item_id" => Some(format!("^(doc|img|vid|aud|txt|arc|bin)_{ULID}$")),
+        "op_id" => Some(format!("^op_{ULID}$")),
+        "wid" => Some(format!("^w_{ULID}$")),
+        _ => None,
+    }
+}
+
 fn path_params(path: &str) -> Vec<utoipa::openapi::path::Parameter> {
     path.split('/')
         .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
@@ -49,7 +64,11 @@ fn path_params(path: &str) -> Vec<utoipa::openapi::path::Parameter> {
                 .name(name)
                 .parameter_in(ParameterIn::Path)
                 .required(Required::True)
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(path_pattern(name)),
+                ))
                 .build()
         })
         .collect()

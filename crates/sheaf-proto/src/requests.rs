@@ -149,6 +149,7 @@ pub struct Select {
 pub struct BatchAddBody {
     /// 1 to `max_batch` references; or use `select`.
     #[serde(default)]
+    #[schema(min_items = 1)]
     pub items: Option<Vec<ItemRef>>,
     /// Instead of `items`.
     #[serde(default)]
@@ -318,6 +319,7 @@ impl From<ItemPatchBody> for ItemUpdate {
 #[serde(deny_unknown_fields)]
 pub struct RemoveBody {
     /// Item ids or paths.
+    #[schema(min_items = 1)]
     pub items: Vec<String>,
 }
 
@@ -416,10 +418,25 @@ pub struct CollectionCreateBody {
     pub description: Option<String>,
     /// Kinds or MIME patterns.
     #[serde(default)]
+    #[schema(max_items = 64)]
     pub accept: Option<Vec<String>>,
 }
 
+/// The most rules an `accept` list may hold: a collection is read on every membership
+/// change, so its size must stay small whatever a client sends.
+pub const MAX_ACCEPT_RULES: usize = 64;
+
 fn accept_rules(rules: &[String], loc: &[&str]) -> Result<Vec<AcceptRule>, Refusal> {
+    if rules.len() > MAX_ACCEPT_RULES {
+        return Err(Refusal::field(
+            loc.iter().map(|l| Loc::from(*l)).collect(),
+            format!(
+                "at most {MAX_ACCEPT_RULES} accept rules are allowed, got {}",
+                rules.len()
+            ),
+            "accept",
+        ));
+    }
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for (i, r) in rules.iter().enumerate() {
@@ -476,6 +493,7 @@ pub struct CollectionPatchBody {
         with = "double_option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(max_items = 64)]
     pub accept: Option<Option<Vec<String>>>,
 }
 
@@ -526,6 +544,7 @@ mod double_option {
 #[serde(deny_unknown_fields)]
 pub struct RegisterBody {
     /// Absolute paths of files.
+    #[schema(min_items = 1)]
     pub paths: Vec<String>,
 }
 
@@ -567,6 +586,7 @@ pub struct EntryListParams {
     pub cursor: Option<String>,
     /// 1 to 1000 (default 100).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
     /// Sort order.
     #[serde(default)]
@@ -609,6 +629,7 @@ pub struct ItemListParams {
     pub cursor: Option<String>,
     /// 1 to 1000 (default 100).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -632,6 +653,7 @@ pub struct OpListParams {
     pub cursor: Option<String>,
     /// 1 to 1000 (default 100).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 

@@ -178,8 +178,9 @@ pub struct ErrorBody {
     pub code: String,
     /// What went wrong, in one sentence.
     pub message: String,
-    /// The offending ids (`{"missing": […]}`) or fields (`[{"loc", "msg", "type"}]`).
-    #[schema(value_type = Object)]
+    /// The offending ids (`{"missing": […]}`) or fields (`[{"loc", "msg", "type"}]`), or
+    /// `null`.
+    #[schema(value_type = Value)]
     pub details: serde_json::Value,
     /// This request.
     pub request_id: String,

@@ -3,10 +3,14 @@
 //! inside it, so `exit` can pick the code).
 
 mod collections;
+mod doctor;
 mod listing;
+mod man;
 mod membership;
 mod open;
+mod service;
 mod status;
+mod tui;
 mod undo;
 mod watch;
 
@@ -48,6 +52,22 @@ impl Out {
     }
 }
 
+/// Runs a command that does not use the shared connection (`service`, `doctor`, `man`);
+/// `None` for the others.
+pub(crate) fn local(
+    command: &Command,
+    options: &sheaf_client::ConnectOptions,
+    style: Style,
+    out: &mut Out,
+) -> Option<anyhow::Result<()>> {
+    match command {
+        Command::Service { action } => Some(service::run(action, style, out)),
+        Command::Doctor => Some(doctor::run(options, style, out)),
+        Command::Man { dir } => Some(man::run(dir.as_deref(), out)),
+        _ => None,
+    }
+}
+
 /// Runs a command that needs the daemon.
 pub(crate) async fn run(
     client: &Client,
@@ -65,7 +85,11 @@ pub(crate) async fn run(
         Command::Undo { op } => undo::undo(client, style, out, op).await,
         Command::Watch { action } => watch::run(client, style, out, action).await,
         Command::Open(args) => open::open(client, style, out, args).await,
+        Command::Tui(args) => tui::run(client, args.collection, args.config_file.as_deref()).await,
         // Handled before connecting.
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { .. }
+        | Command::Service { .. }
+        | Command::Doctor
+        | Command::Man { .. } => Ok(()),
     }
 }

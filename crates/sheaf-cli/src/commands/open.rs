@@ -48,6 +48,12 @@ pub(super) async fn open(
             opened.watch.id, opened.watch.state
         );
     }
+    // On a terminal the TUI presents the collection; scripts and `--json` get the text.
+    if !style.json && std::io::stdout().is_terminal() {
+        out.flush()?;
+        let collection = opened.watch.collection.to_string();
+        return super::tui::run(client, Some(collection), args.config_file.as_deref()).await;
+    }
     present(client, style, out, &opened).await
 }
 

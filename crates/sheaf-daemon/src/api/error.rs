@@ -88,6 +88,53 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// How long a client may take to send a request body once its head arrived; a client
+/// that stalls mid-body gets a `VALIDATION_ERROR` and its connection closed (see
+/// `connections` for the head).
+pub(crate) const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Wraps an error response that no handler rendered (an extractor's rejection, e.g. a
+/// path segment that is not UTF-8) in the envelope, so every error is one, with the
+/// rejection's text as the message.
+pub(crate) async fn envelop_bare_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error())
+        || is_json
+        || response.extensions().get::<PendingError>().is_some()
+    {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    let refusal = match status.as_u16() {
+        400 | 422 => Refusal::field(vec![Loc::from("path")], message, "path"),
+        404 => Refusal::new(ErrorCode::NotFound, message),
+        405 => Refusal::new(ErrorCode::MethodNotAllowed, message),
+        413 => Refusal::new(ErrorCode::PayloadTooLarge, message),
+        415 => Refusal::new(ErrorCode::UnsupportedMediaType, message),
+        s if s >= 500 => {
+            tracing::error!(status = s, message, "an unrendered server error");
+            Refusal::new(
+                ErrorCode::Internal,
+                "an internal error occurred; the daemon's log has the details",
+            )
+        }
+        _ => Refusal::new(ErrorCode::ValidationError, message),
+    };
+    ApiError::from(refusal).into_response()
+}
+
 /// A refusal waiting to be rendered.
 #[derive(Clone, Debug)]
 pub(crate) struct PendingError(pub(crate) Refusal);
@@ -143,7 +190,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 "the body must be JSON, sent with Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        let read = tokio::time::timeout(BODY_READ_TIMEOUT, Bytes::from_request(req, state));
+        let bytes = read.await.map_err(|_| {
+            ApiError::new(
+                ErrorCode::ValidationError,
+                format!(
+                    "the body did not arrive within {} s",
+                    BODY_READ_TIMEOUT.as_secs()
+                ),
+            )
+        })?;
+        let bytes = bytes.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
                     ErrorCode::PayloadTooLarge,

@@ -174,6 +174,7 @@ async fn gate(
         Ok(()) => next.run(req).await,
         Err(e) => axum::response::IntoResponse::into_response(e),
     };
+    let response = error::envelop_bare_errors(response).await;
     let mut response = error::render_errors(response, request_id);
     if let Ok(v) = HeaderValue::from_str(&request_id.to_string()) {
         response

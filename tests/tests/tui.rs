@@ -1,0 +1,230 @@
+//! `sheaf tui` end to end, in a real terminal: tmux runs it against a real sheafd on a temp
+//! socket; keys go in with `send-keys`, the screen comes back with `capture-pane`, and what
+//! the keys did is checked through the API. `.ci/run` installs tmux.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use sheaf_e2e::Daemon;
+
+/// How long the screen may take to show what is expected (not a timing assertion: a
+/// generous bound for a loaded CI machine).
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// A tmux server of its own (`-L`), running `sheaf` in one 160 × 48 window; killed on drop,
+/// whatever the test's outcome.
+struct Tmux {
+    server: String,
+    stderr: PathBuf,
+}
+
+impl Tmux {
+    fn tmux(&self) -> Command {
+        let mut cmd = Command::new("tmux");
+        cmd.arg("-L").arg(&self.server);
+        cmd
+    }
+
+    /// Starts `sheaf --socket <daemon's> <args>` with no autostart and an empty config dir.
+    fn start(d: &Daemon, args: &str) -> Self {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        assert!(
+            sheaf_e2e::have("tmux"),
+            "tmux is needed for the TUI tests (.ci/run installs it)"
+        );
+        let server = format!(
+            "sheaf-tui-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let config = d.dir.path().join("xdg-config");
+        std::fs::create_dir_all(&config).unwrap();
+        let stderr = d.dir.path().join(format!("{server}.stderr"));
+        let line = format!(
+            "env SHEAF_NO_AUTOSTART=1 NO_COLOR=1 XDG_CONFIG_HOME={} {} --socket {} {args} 2>{}",
+            config.display(),
+            sheaf_e2e::sheaf().display(),
+            d.socket.display(),
+            stderr.display(),
+        );
+        let t = Self { server, stderr };
+        let status = t
+            .tmux()
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "160",
+                "-y",
+                "48",
+            ])
+            .arg(line)
+            .status()
+            .unwrap();
+        assert!(status.success(), "tmux new-session failed");
+        t
+    }
+
+    fn screen(&self) -> String {
+        let out = self.tmux().args(["capture-pane", "-p"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Sends tmux key names (`Space`, `Enter`, `m`) one by one.
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let status = self.tmux().args(["send-keys", k]).status().unwrap();
+            assert!(status.success(), "send-keys {k}");
+        }
+    }
+
+    /// Sends text as typed characters.
+    fn type_text(&self, text: &str) {
+        let status = self
+            .tmux()
+            .args(["send-keys", "-l", text])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Polls the screen until every one of `texts` is on it; returns that screen.
+    fn wait_for(&self, texts: &[&str]) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if texts.iter().all(|t| screen.contains(t)) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "waited {DEADLINE:?} for {texts:?}; the screen:\n{screen}\nstderr: {}",
+                std::fs::read_to_string(&self.stderr).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Whether the session still runs (it ends when `sheaf` exits).
+    fn running(&self) -> bool {
+        self.tmux()
+            .args(["has-session"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux().arg("kill-server").output();
+    }
+}
+
+/// `inbox` with five notes (`note0.txt`…) and an empty `papers`.
+fn two_collections() -> (Daemon, Vec<String>) {
+    let d = Daemon::start();
+    let ids = d.register_many("note", 5);
+    d.create_collection("inbox");
+    d.create_collection("papers");
+    d.add("inbox", &ids);
+    (d, ids)
+}
+
+fn entry_ids(d: &Daemon, collection: &str) -> Vec<String> {
+    d.all_entries(collection, 100)
+        .iter()
+        .map(|e| e["item_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn marking_two_entries_and_moving_them_to_a_picked_collection_moves_them_in_the_store() {
+    let (d, ids) = two_collections();
+    let t = Tmux::start(&d, "tui inbox");
+    t.wait_for(&["inbox · 5 entries", "note0.txt", "● connected"]);
+
+    t.keys(&["Space", "Space"]);
+    t.wait_for(&["2 marked"]);
+    t.keys(&["m"]);
+    t.wait_for(&["Move 2 marked entries to…"]);
+    t.type_text("pap");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for(&["moved 2 to papers"]);
+    assert!(screen.contains("inbox · 3 entries"), "{screen}");
+
+    let mut moved = entry_ids(&d, "papers");
+    moved.sort();
+    let mut want = vec![ids[0].clone(), ids[1].clone()];
+    want.sort();
+    assert_eq!(moved, want);
+    assert_eq!(entry_ids(&d, "inbox"), ids[2..]);
+
+    // `u` undoes the TUI's own move.
+    t.keys(&["u"]);
+    t.wait_for(&["undid", "inbox · 5 entries"]);
+    assert_eq!(entry_ids(&d, "papers").len(), 0);
+
+    // Live: a change made elsewhere shows without a key.
+    let (s, body) = d.send(
+        "POST",
+        "/v1/collections/inbox/items/remove",
+        &serde_json::json!({"items": [ids[4]]}),
+    );
+    assert_eq!(s, 200, "{body}");
+    t.wait_for(&["inbox · 4 entries"]);
+
+    t.keys(&["q"]);
+    let start = Instant::now();
+    while t.running() {
+        assert!(start.elapsed() < DEADLINE, "q did not end sheaf tui");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_refused_move_shows_the_codes_meaning_and_changes_nothing() {
+    let (d, ids) = two_collections();
+    let (s, body) = d.send(
+        "PATCH",
+        "/v1/collections/papers",
+        &serde_json::json!({"archived": true}),
+    );
+    assert_eq!(s, 200, "{body}");
+    let t = Tmux::start(&d, "tui inbox");
+    t.wait_for(&["note0.txt", "● connected"]);
+    t.keys(&["m"]);
+    t.wait_for(&["Move the entry under the cursor to…"]);
+    t.type_text("papers");
+    t.keys(&["Enter"]);
+    t.wait_for(&["refused: the collection is archived", "nothing changed"]);
+    assert_eq!(entry_ids(&d, "inbox"), ids);
+}
+
+#[test]
+fn when_the_daemon_restarts_the_tui_shows_reconnecting_and_resumes_in_place() {
+    let (mut d, _) = two_collections();
+    let t = Tmux::start(&d, "tui inbox");
+    t.wait_for(&["note0.txt", "● connected"]);
+    t.keys(&["j", "j", "Space"]);
+    t.wait_for(&["1 marked"]);
+    d.stop();
+    t.wait_for(&["reconnecting"]);
+    d.spawn();
+    let screen = t.wait_for(&["● connected", "reconnected"]);
+    assert!(screen.contains("1 marked"), "marks survive: {screen}");
+    assert!(screen.contains("inbox · 5 entries"), "{screen}");
+}
+
+#[test]
+fn sheaf_alone_on_a_terminal_starts_the_tui() {
+    let (d, _) = two_collections();
+    let t = Tmux::start(&d, "");
+    t.wait_for(&["Collections", "inbox", "papers", "● connected"]);
+    t.keys(&["?"]);
+    t.wait_for(&["Keys", "move marked to…"]);
+}
