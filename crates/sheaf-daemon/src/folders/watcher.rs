@@ -20,6 +20,8 @@ use super::{Shared, State, Status};
 const LIVE_CAPACITY: usize = 16_384;
 /// Changes sent to the committer at once by a reconcile.
 const CHUNK: usize = 2_000;
+/// Most notify batches taken from the live channel in one pass of the loop.
+const DRAIN_BOUND: usize = 4096;
 /// The longest the loop sleeps before looking at its flags again.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -122,6 +124,11 @@ impl WatchTask {
         let found = diff(&self.shared.store, &self.scope, &scopes, dir)?;
         let mut summary = SyncSummary::default();
         let mut changes = found.changes;
+        if tracing::enabled!(tracing::Level::TRACE) {
+            for c in &changes {
+                tracing::trace!(watch = %self.scope.watch.id, folder = %dir.display(), change = ?c, "reconcile change");
+            }
+        }
         while !changes.is_empty() {
             if self.stopping() {
                 return Ok(());
@@ -212,38 +219,38 @@ impl WatchTask {
             if let Some((watcher, rx)) = &live {
                 match rx.recv_timeout(wait) {
                     Ok(first) => {
-                        let mut message = Some(first);
-                        // Take what else is waiting, so a burst is coalesced in one pass.
-                        for _ in 0..4096 {
-                            let Some(m) = message.take() else { break };
-                            match m {
-                                Incoming::Events(events) => {
-                                    let seen = Instant::now();
-                                    for (path, event) in events {
-                                        // The kernel's own queue overflowed (a rescan of
-                                        // the whole root): kernel watches may be missing.
-                                        overflowed |=
-                                            event == sheaf_watch::RawEvent::Rescan && path == root;
-                                        coalescer.push(path, event, seen);
-                                    }
-                                }
-                                Incoming::Error(e) => {
-                                    tracing::warn!(watch = %self.scope.watch.id, error = %e, "watcher error; rescanning");
-                                    if matches!(e, WatchError::WatchLimit { .. }) {
-                                        steady = degraded(&e, fallback);
-                                        self.status.set_steady(steady.clone());
-                                        self.status.set_state(steady.clone());
-                                        next_poll.get_or_insert_with(|| Instant::now() + fallback);
-                                        poll.get_or_insert(fallback);
-                                    }
-                                    coalescer.push(
-                                        root.clone(),
-                                        sheaf_watch::RawEvent::Rescan,
-                                        Instant::now(),
-                                    );
+                        let mut limit = None;
+                        // What else is waiting is taken too, so a burst is coalesced in one pass.
+                        drain(rx, first, DRAIN_BOUND, |message| match message {
+                            Incoming::Events(events) => {
+                                let seen = Instant::now();
+                                for (path, event) in events {
+                                    tracing::trace!(path = %path.display(), ?event, "event");
+                                    // The kernel's own queue overflowed (a rescan of the
+                                    // whole root): kernel watches may be missing.
+                                    overflowed |=
+                                        event == sheaf_watch::RawEvent::Rescan && path == root;
+                                    coalescer.push(path, event, seen);
                                 }
                             }
-                            message = rx.try_recv().ok();
+                            Incoming::Error(e) => {
+                                tracing::warn!(watch = %self.scope.watch.id, error = %e, "watcher error; rescanning");
+                                if matches!(e, WatchError::WatchLimit { .. }) {
+                                    limit = Some(e);
+                                }
+                                coalescer.push(
+                                    root.clone(),
+                                    sheaf_watch::RawEvent::Rescan,
+                                    Instant::now(),
+                                );
+                            }
+                        });
+                        if let Some(e) = limit {
+                            steady = degraded(&e, fallback);
+                            self.status.set_steady(steady.clone());
+                            self.status.set_state(steady.clone());
+                            next_poll.get_or_insert_with(|| Instant::now() + fallback);
+                            poll.get_or_insert(fallback);
                         }
                     }
                     Err(RecvTimeoutError::Timeout) => {}
@@ -309,6 +316,7 @@ impl WatchTask {
             was,
         };
         for s in settled {
+            tracing::trace!(watch = %self.scope.watch.id, settled = ?s, "settled");
             // Only a creation adds a file; a modified or replaced path had one already.
             let created = matches!(s, Settled::Created(_));
             match s {
@@ -433,6 +441,19 @@ impl WatchTask {
     }
 }
 
+/// Hands `first`, then what is waiting on `rx`, to `handle`: at most `bound` messages in all,
+/// so that a flood still lets the loop settle and commit. A message taken is always handled.
+fn drain<T>(rx: &Receiver<T>, first: T, bound: usize, mut handle: impl FnMut(T)) -> usize {
+    handle(first);
+    let mut taken = 1;
+    while taken < bound {
+        let Ok(next) = rx.try_recv() else { break };
+        handle(next);
+        taken += 1;
+    }
+    taken
+}
+
 fn degraded(e: &WatchError, fallback: Duration) -> State {
     State::Degraded(format!(
         "{e}; rescanning every {}",
@@ -446,5 +467,25 @@ impl Status {
             .last_reconcile
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draining_a_channel_in_bounded_passes_hands_over_every_message_once() {
+        let (tx, rx) = sync_channel(10_000);
+        for n in 0..9_999_u32 {
+            tx.send(n).unwrap();
+        }
+        let mut seen = Vec::new();
+        let mut passes = Vec::new();
+        while let Ok(first) = rx.try_recv() {
+            passes.push(drain(&rx, first, 4096, |n| seen.push(n)));
+        }
+        assert_eq!(passes, [4096, 4096, 1807]);
+        assert_eq!(seen, (0..9_999).collect::<Vec<_>>());
     }
 }
