@@ -529,7 +529,6 @@ fn a_file_created_modified_renamed_deleted_and_recreated_keeps_its_item_and_entr
 }
 
 #[test]
-#[ignore = "bug: a move between two watches creates a new item (each watch's own inotify instance never pairs the rename)"]
 fn a_move_between_two_watches_keeps_the_item_and_moves_the_entry() {
     let d = Daemon::start();
     let a = folder(&d, "a");

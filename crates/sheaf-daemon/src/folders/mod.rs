@@ -120,6 +120,9 @@ pub(crate) struct Shared {
     settle: Duration,
     fallback_poll_ms: u64,
     clock: sheaf_store::Clock,
+    /// The one inotify instance of every live watch: a rename between two watched folders
+    /// then arrives as a pair, and keeps its item.
+    hub: sheaf_watch::LiveHub,
 }
 
 impl Shared {
@@ -194,6 +197,7 @@ impl Folders {
                 jobs: Mutex::new(Some(tx)),
                 settle: config.settle,
                 fallback_poll_ms: config.fallback_poll_ms,
+                hub: sheaf_watch::LiveHub::default(),
             }),
             running: Mutex::new(BTreeMap::new()),
             committer: Mutex::new(commit_thread),

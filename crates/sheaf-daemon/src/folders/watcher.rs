@@ -178,7 +178,7 @@ impl WatchTask {
             poll = Some(fallback);
         }
         if poll.is_none() {
-            match LiveWatcher::start(&root, LIVE_CAPACITY) {
+            match self.shared.hub.watch(&root, LIVE_CAPACITY) {
                 Ok(pair) => {
                     live = Some(pair);
                     steady = State::Live;
@@ -257,24 +257,23 @@ impl WatchTask {
                     Err(RecvTimeoutError::Disconnected) => lost_live = true,
                 }
                 if watcher.take_overflow() {
+                    // Only this watch's channel was full: notify still added kernel watches
+                    // for new folders, so a rescan is all it takes.
                     tracing::warn!(watch = %self.scope.watch.id, "event queue overflow; rescanning the folder");
                     coalescer.push(root.clone(), sheaf_watch::RawEvent::Rescan, Instant::now());
-                    overflowed = true;
                 }
-            } else {
-                std::thread::sleep(wait);
-            }
-            if overflowed {
-                // Folders created while events were dropped have no kernel watch yet: start
-                // the watch afresh (it adds one for every folder), then the rescan runs.
-                live = None;
-                match LiveWatcher::start(&root, LIVE_CAPACITY) {
-                    Ok(pair) => live = Some(pair),
-                    Err(e) => {
-                        tracing::error!(watch = %self.scope.watch.id, error = %e, "restarting the live watch failed");
+                if overflowed {
+                    // The kernel's queue overflowed: folders created meanwhile have no kernel
+                    // watch. The shared watcher sets up its watches afresh (once, whichever
+                    // watch asks first), then the rescan runs.
+                    tracing::warn!(watch = %self.scope.watch.id, "kernel event queue overflow; rescanning the folder");
+                    if let Err(e) = watcher.renew() {
+                        tracing::error!(watch = %self.scope.watch.id, error = %e, "renewing the live watch failed");
                         lost_live = true;
                     }
                 }
+            } else {
+                std::thread::sleep(wait);
             }
             if lost_live {
                 live = None;
