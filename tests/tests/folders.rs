@@ -1346,3 +1346,106 @@ fn files_deleted_or_renamed_while_a_rescan_commits_are_not_left_behind() {
         converge(&d, "race", &root, &every_file, WAIT);
     }
 }
+
+#[test]
+fn relocate_moves_the_files_on_disk_keeps_the_items_and_undo_moves_them_back() {
+    let d = Daemon::start();
+    let inbox = folder(&d, "inbox");
+    let shelf = folder(&d, "shelf");
+    write(&inbox.join("2024/trip/c.jpg"), b"\xff\xd8\xff jpeg");
+    write(&inbox.join("notes.md"), b"# notes\n");
+    write(&inbox.join("stays.txt"), b"stays\n");
+    let wa = watched(&d, &inbox, "inbox");
+    let wb = watched(&d, &shelf, "shelf");
+    let photo = wait_entry_at(&d, "inbox", &inbox.join("2024/trip/c.jpg"));
+    let notes = wait_entry_at(&d, "inbox", &inbox.join("notes.md"));
+    let ids = [photo["item_id"].clone(), notes["item_id"].clone()];
+
+    let (s, r) = d.send(
+        "POST",
+        "/v1/collections/shelf/items",
+        &json!({"items": ids, "mode": "move", "from": "inbox", "relocate": true}),
+    );
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["summary"]["moved"], 2, "{r}");
+    let op = r["op_id"].as_str().unwrap().to_owned();
+
+    // On disk, at once: the files are in the shelf's folder at their relative paths.
+    assert!(shelf.join("2024/trip/c.jpg").is_file());
+    assert!(shelf.join("notes.md").is_file());
+    assert!(!inbox.join("notes.md").exists());
+    assert!(inbox.join("stays.txt").is_file());
+    // In the store: same items, new paths, entries of the shelf's watch.
+    let moved = item(&d, ids[0].as_str().unwrap());
+    assert_eq!(
+        moved["path"],
+        text(&shelf.join("2024/trip/c.jpg")),
+        "{moved}"
+    );
+    let entry = live_entry_at(&d, "shelf", &shelf.join("notes.md")).expect("moved entry");
+    assert_eq!(entry["item_id"], ids[1], "{entry}");
+    assert_eq!(entry["source"], format!("folder:{wb}"), "{entry}");
+    let left = entry_of(&d, "inbox", ids[1].as_str().unwrap()).unwrap();
+    assert!(left["deleted_at"].is_string(), "{left}");
+    assert_eq!(left["source"], format!("folder:{wa}"), "{left}");
+    // The watches see renames of files already where the store says: nothing else changes.
+    converge(&d, "shelf", &shelf, &every_file, WAIT);
+    converge(&d, "inbox", &inbox, &every_file, WAIT);
+    assert_eq!(
+        live_entry_at(&d, "shelf", &shelf.join("notes.md")).unwrap()["item_id"],
+        ids[1]
+    );
+
+    // Undone, the files go back with their entries.
+    let (status, undone) = d.call("POST", &format!("/v1/ops/{op}/undo"));
+    assert_eq!(status, 200, "{undone}");
+    assert!(inbox.join("2024/trip/c.jpg").is_file());
+    assert!(!shelf.join("notes.md").exists());
+    converge(&d, "inbox", &inbox, &every_file, WAIT);
+    converge(&d, "shelf", &shelf, &every_file, WAIT);
+    let back = live_entry_at(&d, "inbox", &inbox.join("notes.md")).expect("back");
+    assert_eq!(back["item_id"], ids[1], "{back}");
+}
+
+#[test]
+fn a_relocate_that_fails_midway_leaves_disk_and_store_as_they_were() {
+    let d = Daemon::start();
+    let inbox = folder(&d, "inbox");
+    let shelf = folder(&d, "shelf");
+    write(&inbox.join("a.txt"), b"a\n");
+    write(&inbox.join("sub/b.txt"), b"b\n");
+    watched(&d, &inbox, "inbox");
+    watched(&d, &shelf, "shelf");
+    let first = wait_entry_at(&d, "inbox", &inbox.join("a.txt"));
+    let second = wait_entry_at(&d, "inbox", &inbox.join("sub/b.txt"));
+    // `sub` cannot be made in the shelf: an ignored file holds the name (the watch does not
+    // take it, so the store knows of no conflict; the disk move finds it).
+    std::fs::write(shelf.join(".ignore"), "sub\n").unwrap();
+    write(&shelf.join("sub"), b"in the way\n");
+    wait_entry_at(&d, "shelf", &shelf.join(".ignore"));
+    let entries_before = all_entries_with_deleted(&d, "inbox");
+    let shelf_before = all_entries_with_deleted(&d, "shelf");
+
+    let (s, r) = d.send(
+        "POST",
+        "/v1/collections/shelf/items",
+        &json!({"items": [first["item_id"], second["item_id"]], "mode": "move", "from": "inbox", "relocate": true}),
+    );
+    assert_eq!(s, 500, "{r}");
+    assert_eq!(r["error"]["code"], "STORAGE_ERROR", "{r}");
+    let message = r["error"]["message"].as_str().unwrap();
+    assert!(message.contains("sub/b.txt"), "{message}");
+
+    // The first file, moved before the failure, is back; nothing landed in the shelf.
+    assert_eq!(std::fs::read(inbox.join("a.txt")).unwrap(), b"a\n");
+    assert_eq!(std::fs::read(inbox.join("sub/b.txt")).unwrap(), b"b\n");
+    assert!(!shelf.join("a.txt").exists());
+    // The store did not change: same entries, same paths.
+    assert_eq!(all_entries_with_deleted(&d, "inbox"), entries_before);
+    assert_eq!(all_entries_with_deleted(&d, "shelf"), shelf_before);
+    assert_eq!(
+        item(&d, first["item_id"].as_str().unwrap())["path"],
+        text(&inbox.join("a.txt"))
+    );
+    converge(&d, "inbox", &inbox, &every_file, WAIT);
+}

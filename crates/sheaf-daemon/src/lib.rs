@@ -11,6 +11,7 @@ mod access;
 mod api;
 pub mod config;
 mod folders;
+mod relocate;
 mod socket;
 
 use std::future::{Future, IntoFuture};
