@@ -1449,3 +1449,39 @@ fn a_relocate_that_fails_midway_leaves_disk_and_store_as_they_were() {
     );
     converge(&d, "inbox", &inbox, &every_file, WAIT);
 }
+
+/// Waits until the item's `content_hash` is the BLAKE3 of `content`.
+fn wait_hash(d: &Daemon, id: &str, content: &[u8]) {
+    let want = blake3::hash(content).to_hex().to_string();
+    let mut now = Value::Null;
+    assert!(
+        wait_until(WAIT, || {
+            now = item(d, id);
+            now["content_hash"] == want.as_str()
+        }),
+        "content_hash never became {want}: {now}"
+    );
+}
+
+#[test]
+fn content_hashes_are_computed_in_the_background_and_follow_changes() {
+    let d = Daemon::start();
+    let root = folder(&d, "hashed");
+    let big: Vec<u8> = (0..3_000_000_u32).map(|n| (n % 251) as u8).collect();
+    write(&root.join("a.txt"), b"alpha\n");
+    write(&root.join("big.bin"), &big);
+    watched(&d, &root, "hashed");
+    let a = wait_entry_at(&d, "hashed", &root.join("a.txt"));
+    let a = a["item_id"].as_str().unwrap().to_owned();
+    let b = wait_entry_at(&d, "hashed", &root.join("big.bin"));
+    wait_hash(&d, &a, b"alpha\n");
+    wait_hash(&d, b["item_id"].as_str().unwrap(), &big);
+
+    // New content: the old hash goes with the change, the new one follows.
+    write(&root.join("a.txt"), b"beta, longer\n");
+    wait_hash(&d, &a, b"beta, longer\n");
+    // A file created live is hashed too.
+    write(&root.join("c.md"), b"# c\n");
+    let c = wait_entry_at(&d, "hashed", &root.join("c.md"));
+    wait_hash(&d, c["item_id"].as_str().unwrap(), b"# c\n");
+}

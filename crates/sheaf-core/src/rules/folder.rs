@@ -16,6 +16,7 @@ use super::{Appender, PlanResult, UniqueIds};
 use crate::id::{CollectionId, ItemId, WatchId};
 use crate::model::{Collection, Entry, EntrySource, FileFacts, Item, file_name};
 use crate::plan::{Change, Ctx, OrView, Outcome, Plan, SyncSummary};
+use crate::time::Timestamp;
 use crate::view::StateView;
 
 /// A watch that covers a file: the file belongs in `collection` as a `folder:<watch>` entry.
@@ -63,6 +64,19 @@ pub enum FolderChange {
     Gone {
         /// Where it was.
         path: String,
+    },
+    /// The content hash of an item's file, computed in the background for the size and
+    /// mtime it had then: recorded only if the item still has them (else the file changed
+    /// since, and is hashed again).
+    Hashed {
+        /// The item.
+        item: ItemId,
+        /// Its file's size when hashed.
+        size: u64,
+        /// Its file's mtime when hashed.
+        mtime: Timestamp,
+        /// BLAKE3, lower-case hex.
+        hash: String,
     },
 }
 
@@ -131,6 +145,12 @@ pub fn plan_folder_sync<V: StateView + ?Sized>(
                     gone(&mut s, ctx, &item)?;
                 }
             }
+            FolderChange::Hashed {
+                item,
+                size,
+                mtime,
+                hash,
+            } => hashed(&mut s, *item, *size, *mtime, hash)?,
         }
     }
     let summary = std::mem::take(&mut s.summary);
@@ -140,6 +160,29 @@ pub fn plan_folder_sync<V: StateView + ?Sized>(
         undoes: None,
         outcome: Outcome::Synced(summary),
     })
+}
+
+/// Records a background hash when the file is still the one that was hashed. Not a change
+/// of the file, so `updated_at` stays (and with it the stamps undo checks).
+fn hashed<V: StateView + ?Sized>(
+    s: &mut Scratch<'_, V>,
+    item: ItemId,
+    size: u64,
+    mtime: Timestamp,
+    hash: &str,
+) -> PlanResult<(), V> {
+    let Some(before) = s.item(item)? else {
+        return Ok(());
+    };
+    let same_file = before.deleted_at.is_none() && before.size == size && before.mtime == mtime;
+    if !same_file || before.content_hash.as_deref() == Some(hash) {
+        return Ok(());
+    }
+    let mut after = before.clone();
+    after.content_hash = Some(hash.to_owned());
+    s.summary.items_hashed += 1;
+    s.set_item(Some(&before), after);
+    Ok(())
 }
 
 /// The item whose file is at `path` now (not one that was there and is gone).

@@ -4,14 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use sheaf_core::rules::{FolderChange, Was};
 use sheaf_core::{SyncSummary, Timestamp};
 use sheaf_watch::{Coalescer, Filter, Incoming, LiveWatcher, Look, Settled, WatchError, look};
 
-use super::commit::Job;
 use super::reconcile::diff;
 use super::scopes::Scope;
 use super::{Shared, State, Status};
@@ -60,38 +59,15 @@ impl WatchTask {
 
     /// Hands changes to the committer; with `wait`, until they are committed.
     fn send(&self, changes: Vec<FolderChange>, wait: bool) -> Result<SyncSummary, String> {
-        if changes.is_empty() {
-            return Ok(SyncSummary::default());
+        let present = changes
+            .iter()
+            .any(|c| matches!(c, FolderChange::Present { .. }));
+        let summary = self.shared.send(&self.status, changes, wait)?;
+        if present {
+            // New or changed files: the hasher has work once the watches are quiet.
+            self.shared.hasher.poke();
         }
-        let count = changes.len() as u64;
-        self.status.queued.fetch_add(count, Ordering::Relaxed);
-        let (done, reply) = if wait {
-            let (tx, rx) = sync_channel(1);
-            (Some(tx), Some(rx))
-        } else {
-            (None, None)
-        };
-        let job = Job {
-            changes,
-            count,
-            status: Arc::clone(&self.status),
-            done,
-        };
-        let jobs = self
-            .shared
-            .jobs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-            .ok_or("the daemon is stopping")?;
-        jobs.send(job)
-            .map_err(|_| "the committer has stopped".to_owned())?;
-        match reply {
-            Some(rx) => rx
-                .recv()
-                .map_err(|_| "the committer has stopped".to_owned())?,
-            None => Ok(SyncSummary::default()),
-        }
+        Ok(summary)
     }
 
     /// Waits until every change this watch handed to the committer is committed (or the
@@ -117,6 +93,7 @@ impl WatchTask {
             ));
         }
         let started = Instant::now();
+        let _scanning = self.shared.scanning();
         // The diff reads the store: what this watch handed to the committer must be in it
         // first, or a file created and deleted meanwhile would come back as a stale entry.
         self.flush();
@@ -472,6 +449,7 @@ impl Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::mpsc::sync_channel;
 
     #[test]
     fn draining_a_channel_in_bounded_passes_hands_over_every_message_once() {
