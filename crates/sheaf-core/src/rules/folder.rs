@@ -100,7 +100,7 @@ pub fn plan_folder_sync<V: StateView + ?Sized>(
     ctx: &mut Ctx<'_>,
     changes: &[FolderChange],
 ) -> PlanResult<Plan, V> {
-    let mut s = Scratch::new(view);
+    let mut s = Scratch::new(view, changes.len());
     // Moves name their origin as it was before the group: resolve them all first, so that
     // chains and cycles (a→b, b→a) find the files that were there, and a move onto a path
     // whose file is itself moving away is not taken for a rename over it.
@@ -403,15 +403,16 @@ struct Scratch<'v, V: StateView + ?Sized> {
 }
 
 impl<'v, V: StateView + ?Sized> Scratch<'v, V> {
-    fn new(view: &'v V) -> Self {
+    /// A scratch for a group of `changes` changes (most touch one item and one entry).
+    fn new(view: &'v V, changes: usize) -> Self {
         Self {
             view,
-            items: HashMap::new(),
-            item_order: Vec::new(),
-            paths: HashMap::new(),
-            entries: HashMap::new(),
-            entry_order: Vec::new(),
-            touched: HashMap::new(),
+            items: HashMap::with_capacity(changes),
+            item_order: Vec::with_capacity(changes),
+            paths: HashMap::with_capacity(changes),
+            entries: HashMap::with_capacity(changes),
+            entry_order: Vec::with_capacity(changes),
+            touched: HashMap::with_capacity(changes),
             collections: HashMap::new(),
             uniques: HashMap::new(),
             appenders: HashMap::new(),
@@ -508,7 +509,16 @@ impl<'v, V: StateView + ?Sized> Scratch<'v, V> {
 
     /// The collections where the item is live now, sorted.
     fn live_collections(&self, item: ItemId) -> PlanResult<Vec<CollectionId>, V> {
-        let mut live: Vec<CollectionId> = self.view.live_collections(item).or_view()?;
+        // An item this group created has no entries in the store to look up.
+        let created = self
+            .items
+            .get(&item.ulid())
+            .is_some_and(|slot| slot.before.is_none());
+        let mut live: Vec<CollectionId> = if created {
+            Vec::new()
+        } else {
+            self.view.live_collections(item).or_view()?
+        };
         if let Some(touched) = self.touched.get(&item.ulid()) {
             for c in touched {
                 let is_live = self.entries[&(c.clone(), item.ulid())].now.is_live();

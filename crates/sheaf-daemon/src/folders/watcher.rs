@@ -18,7 +18,7 @@ use super::{Shared, State, Status};
 /// Undelivered notify batches a watch holds before it declares an overflow and rescans.
 const LIVE_CAPACITY: usize = 16_384;
 /// Changes sent to the committer at once by a reconcile.
-const CHUNK: usize = 2_000;
+const CHUNK: usize = 5_000;
 /// Most notify batches taken from the live channel in one pass of the loop.
 const DRAIN_BOUND: usize = 4096;
 /// The longest the loop sleeps before looking at its flags again.
