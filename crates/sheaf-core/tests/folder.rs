@@ -165,7 +165,7 @@ fn a_changed_file_updates_its_item_and_drops_the_stale_hash() {
     let change = FolderChange::Present {
         facts: grown,
         was: None,
-        owners: vec![papers.clone()],
+        owners: vec![papers.clone()].into(),
     };
     let (plan, summary) = sync(&mut w, &[change]);
     assert_eq!(summary.items_updated, 1);
@@ -407,7 +407,7 @@ fn a_file_matched_by_identity_after_a_move_nobody_saw_keeps_its_item() {
     let change = FolderChange::Present {
         facts: facts("/home/u/papers/sub/renamed.pdf"),
         was: Some(Was::Item(id)),
-        owners: vec![papers.clone()],
+        owners: vec![papers.clone()].into(),
     };
     let (_, summary) = sync(&mut w, &[change]);
     assert_eq!(summary.items_restored, 1);
@@ -484,7 +484,7 @@ fn facts_carry_the_file_identity_into_the_item() {
         &[FolderChange::Present {
             facts: f,
             was: None,
-            owners: vec![papers],
+            owners: vec![papers].into(),
         }],
     );
     let id = item_at(&w, "/d/a.pdf");

@@ -44,7 +44,7 @@ fn present(path: &str, ino: u64, was: Option<Was>, owner: &Owner) -> FolderChang
     FolderChange::Present {
         facts: facts(path, ino),
         was,
-        owners: vec![owner.clone()],
+        owners: vec![owner.clone()].into(),
     }
 }
 

@@ -8,6 +8,7 @@
 //! record at the end.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use ulid::Ulid;
 
@@ -57,8 +58,8 @@ pub enum FolderChange {
         facts: FileFacts,
         /// What it was, if known.
         was: Option<Was>,
-        /// The watches it belongs to.
-        owners: Vec<Owner>,
+        /// The watches it belongs to (shared: a walk hands the same few sets to every file).
+        owners: Arc<[Owner]>,
     },
     /// The file at `path` is gone.
     Gone {
