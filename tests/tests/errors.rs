@@ -239,12 +239,16 @@ fn folder_owned_entries_and_gone_files_are_refused_with_their_codes() {
         &json!({"items": [a_id], "mode": "move", "from": "papers", "relocate": true}),
     );
     assert_envelope(&r, 409, "NO_TARGET_FOLDER");
-    // Into a collection with one folder the files would have to move on disk, which this
-    // sheafd refuses (docs/decisions.md) — and nothing changes.
+    // Into a collection with one folder the file moves on disk — unless another file is
+    // where it would land: refused, and nothing changes.
     let shelf = d.dir.path().join("shelf");
     std::fs::create_dir_all(&shelf).unwrap();
+    std::fs::write(shelf.join("a.pdf"), b"%PDF-1.4 another\n").unwrap();
     let body = json!({"path": shelf.to_str().unwrap(), "collection": "shelf"});
     assert_eq!(post(&d, "/v1/watches", &body).status, 201);
+    eventually("the shelf's scan", || {
+        d.get("/v1/collections/shelf").1["item_count"] == 1
+    });
     let r = post(
         &d,
         "/v1/collections/shelf/items",
@@ -252,7 +256,9 @@ fn folder_owned_entries_and_gone_files_are_refused_with_their_codes() {
     );
     let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
     assert_eq!(locs(&details), vec![json!(["body", "relocate"])]);
+    assert_eq!(details[0]["type"], "path_taken", "{details}");
     assert_eq!(d.get("/v1/collections/papers").1["item_count"], 2);
+    assert!(folder.join("a.pdf").exists(), "the file did not move");
 
     // The file goes: its item is deleted and cannot be added anywhere.
     std::fs::remove_file(folder.join("a.pdf")).unwrap();

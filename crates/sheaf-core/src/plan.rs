@@ -182,6 +182,8 @@ pub struct SyncSummary {
     /// Files a watch covers that its collection could not take: not accepted by its
     /// `accept` list, or the collection is archived, trashed or gone. They stay items.
     pub entries_refused: u64,
+    /// Content hashes recorded.
+    pub items_hashed: u64,
 }
 
 impl SyncSummary {
@@ -194,6 +196,7 @@ impl SyncSummary {
         self.entries_added += other.entries_added;
         self.entries_removed += other.entries_removed;
         self.entries_refused += other.entries_refused;
+        self.items_hashed += other.items_hashed;
     }
 }
 

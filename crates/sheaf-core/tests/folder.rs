@@ -165,7 +165,7 @@ fn a_changed_file_updates_its_item_and_drops_the_stale_hash() {
     let change = FolderChange::Present {
         facts: grown,
         was: None,
-        owners: vec![papers.clone()],
+        owners: vec![papers.clone()].into(),
     };
     let (plan, summary) = sync(&mut w, &[change]);
     assert_eq!(summary.items_updated, 1);
@@ -407,7 +407,7 @@ fn a_file_matched_by_identity_after_a_move_nobody_saw_keeps_its_item() {
     let change = FolderChange::Present {
         facts: facts("/home/u/papers/sub/renamed.pdf"),
         was: Some(Was::Item(id)),
-        owners: vec![papers.clone()],
+        owners: vec![papers.clone()].into(),
     };
     let (_, summary) = sync(&mut w, &[change]);
     assert_eq!(summary.items_restored, 1);
@@ -484,9 +484,65 @@ fn facts_carry_the_file_identity_into_the_item() {
         &[FolderChange::Present {
             facts: f,
             was: None,
-            owners: vec![papers],
+            owners: vec![papers].into(),
         }],
     );
     let id = item_at(&w, "/d/a.pdf");
     assert_eq!(w.item(id).file_id.map(|f| f.ino), Some(42));
+}
+
+fn hashed(w: &World, id: ItemId, hash: &str) -> FolderChange {
+    let item = w.item(id);
+    FolderChange::Hashed {
+        item: id,
+        size: item.size,
+        mtime: item.mtime,
+        hash: hash.to_owned(),
+    }
+}
+
+#[test]
+fn a_background_hash_is_recorded_for_the_file_it_was_computed_from_without_touching_updated_at() {
+    let mut w = World::new();
+    let papers = add_watch(&mut w, "papers", "/p");
+    sync(&mut w, &[present("/p/a.pdf", &[&papers])]);
+    let id = item_at(&w, "/p/a.pdf");
+    let before = w.item(id);
+
+    let change = hashed(&w, id, "ab12");
+    let (_, summary) = sync(&mut w, std::slice::from_ref(&change));
+    assert_eq!(summary.items_hashed, 1);
+    let after = w.item(id);
+    assert_eq!(after.content_hash.as_deref(), Some("ab12"));
+    assert_eq!(
+        after.updated_at, before.updated_at,
+        "derived data, not a change"
+    );
+
+    // The same hash again is no change at all.
+    let (plan, summary) = sync(&mut w, &[change]);
+    assert_eq!(summary.items_hashed, 0);
+    assert!(plan.changes.is_empty());
+}
+
+#[test]
+fn a_hash_of_a_file_that_changed_or_went_since_is_dropped() {
+    let mut w = World::new();
+    let papers = add_watch(&mut w, "papers", "/p");
+    sync(&mut w, &[present("/p/a.pdf", &[&papers])]);
+    let id = item_at(&w, "/p/a.pdf");
+    let stale = FolderChange::Hashed {
+        item: id,
+        size: w.item(id).size + 1,
+        mtime: w.item(id).mtime,
+        hash: "old".into(),
+    };
+    let (_, summary) = sync(&mut w, &[stale]);
+    assert_eq!(summary.items_hashed, 0);
+    assert_eq!(w.item(id).content_hash, None);
+
+    let late = hashed(&w, id, "late");
+    sync(&mut w, &[gone("/p/a.pdf")]);
+    let (_, summary) = sync(&mut w, &[late]);
+    assert_eq!(summary.items_hashed, 0, "a deleted item gets no hash");
 }

@@ -826,9 +826,8 @@ fn relocating_needs_a_target_with_exactly_one_folder() {
 #[test]
 fn a_relocated_entry_belongs_to_the_target_folder_and_keeps_its_fields() {
     let (mut w, f) = setup(&["photos", "best"]);
-    let (source, target) = (w.watch_id(), w.watch_id());
-    w.bind_folder("photos", source);
-    w.bind_folder("best", target);
+    let source = w.watch_folder("photos", "/home/u/pics");
+    let target = w.watch_folder("best", "/home/u/best");
     w.put_folder_entry("photos", f.photo, source);
     let req = BatchAdd {
         relocate: true,
@@ -843,6 +842,80 @@ fn a_relocated_entry_belongs_to_the_target_folder_and_keeps_its_fields() {
     let left = w.entry("photos", f.photo).expect("kept, soft-deleted");
     assert_eq!(left.deleted_at, Some(plan.op.as_ref().expect("op").at));
     assert_eq!(left.source, EntrySource::Folder(source));
+}
+
+#[test]
+fn a_relocated_item_gets_its_path_in_the_target_folder_relative_to_the_root_it_leaves() {
+    let (mut w, _) = setup(&["photos", "best"]);
+    let ids = w.register(&["/home/u/pics/2024/trip/c.jpg", "/home/u/pics/d.jpg"]);
+    let source = w.watch_folder("photos", "/home/u/pics/");
+    w.watch_folder("best", "/srv/best");
+    for id in &ids {
+        w.put_folder_entry("photos", *id, source);
+    }
+    let before = w.item(ids[0]);
+    let plan = w.batch(&BatchAdd {
+        relocate: true,
+        ..move_to("best", &ids, Some("photos"))
+    });
+    assert_eq!(batch_outcome(&plan).0, counts(2, 2, 2, 0));
+    let moved = w.item(ids[0]);
+    assert_eq!(moved.path.as_deref(), Some("/srv/best/2024/trip/c.jpg"));
+    assert_eq!(moved.id, before.id);
+    assert_eq!(moved.original_filename, "c.jpg");
+    assert_eq!(w.item(ids[1]).path.as_deref(), Some("/srv/best/d.jpg"));
+
+    // Undone, the paths go back too (the daemon moves the files back with them).
+    let op = op_of(&plan);
+    w.commit(|v, c| rules::plan_undo(v, c, op));
+    assert_eq!(w.item(ids[0]).path, before.path);
+}
+
+#[test]
+fn relocating_onto_a_path_another_live_item_holds_is_refused_and_changes_nothing() {
+    let (mut w, _) = setup(&["photos", "best"]);
+    let ids = w.register(&["/home/u/pics/c.jpg", "/srv/best/c.jpg"]);
+    let source = w.watch_folder("photos", "/home/u/pics");
+    w.watch_folder("best", "/srv/best");
+    w.put_folder_entry("photos", ids[0], source);
+    let before = w.state.clone();
+    let r = w.refuse(|v, c| {
+        rules::plan_batch_add(
+            v,
+            c,
+            &BatchAdd {
+                relocate: true,
+                ..move_to("best", &ids[..1], None)
+            },
+        )
+    });
+    assert_eq!(r.code, ErrorCode::ValidationError);
+    assert_eq!(fields(&r)[0].loc, at(&["body", "relocate"]));
+    assert_eq!(fields(&r)[0].kind, "path_taken");
+    assert!(fields(&r)[0].msg.contains("/srv/best/c.jpg"), "{r:?}");
+    assert_eq!(w.state, before);
+}
+
+#[test]
+fn two_items_relocated_onto_one_path_are_refused() {
+    let (mut w, _) = setup(&["photos", "scans", "best"]);
+    let ids = w.register(&["/home/u/pics/c.jpg", "/home/u/scans/c.jpg"]);
+    let pics = w.watch_folder("photos", "/home/u/pics");
+    let scans = w.watch_folder("scans", "/home/u/scans");
+    w.watch_folder("best", "/srv/best");
+    w.put_folder_entry("photos", ids[0], pics);
+    w.put_folder_entry("scans", ids[1], scans);
+    let r = w.refuse(|v, c| {
+        rules::plan_batch_add(
+            v,
+            c,
+            &BatchAdd {
+                relocate: true,
+                ..move_to("best", &ids, None)
+            },
+        )
+    });
+    assert_eq!(fields(&r)[0].kind, "path_taken");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ mod api;
 pub mod config;
 mod connections;
 mod folders;
+mod relocate;
 mod service;
 mod socket;
 

@@ -29,7 +29,48 @@ pub struct KnownFile {
     pub file_id: Option<FileId>,
 }
 
+/// A live item whose content hash is not computed yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unhashed {
+    /// The item.
+    pub item: ItemId,
+    /// Its file.
+    pub path: String,
+    /// Its size as the store knows it.
+    pub size: u64,
+    /// Its mtime as the store knows it.
+    pub mtime: Timestamp,
+}
+
 impl Store {
+    /// Up to `limit` live items without a content hash, in id order after `after`: the
+    /// background hasher's work list, read a page at a time.
+    pub fn unhashed(&self, after: Option<ItemId>, limit: usize) -> Result<Vec<Unhashed>> {
+        let t = self.read()?;
+        let items = t.items()?;
+        let start = after.map_or(0, |id| id.ulid().0.saturating_add(1));
+        let mut out = Vec::new();
+        if after.is_some_and(|id| id.ulid().0 == u128::MAX) {
+            return Ok(out);
+        }
+        for r in items.range(start..).map_err(StoreError::storage)? {
+            let (_, v) = r.map_err(StoreError::storage)?;
+            let item = decode_item(v.value())?;
+            if let (None, Some(path), None) = (&item.content_hash, item.path, item.deleted_at) {
+                out.push(Unhashed {
+                    item: item.id,
+                    path,
+                    size: item.size,
+                    mtime: item.mtime,
+                });
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Every watch, in id order.
     pub fn watches(&self) -> Result<Vec<Watch>> {
         watches(&self.read()?)

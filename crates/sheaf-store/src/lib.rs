@@ -31,7 +31,7 @@ use sheaf_core::{
 };
 
 pub use error::{StoreError, WriteError};
-pub use folder::KnownFile;
+pub use folder::{KnownFile, Unhashed};
 pub use order::Order;
 pub use query::{CollectionQuery, EntryQuery, FeedPage, ItemQuery, Listed, Page, StoredEvent};
 pub use schema::SCHEMA_VERSION;

@@ -44,7 +44,7 @@ fn present(path: &str, ino: u64, was: Option<Was>, owner: &Owner) -> FolderChang
     FolderChange::Present {
         facts: facts(path, ino),
         was,
-        owners: vec![owner.clone()],
+        owners: vec![owner.clone()].into(),
     }
 }
 
@@ -131,4 +131,41 @@ fn folder_changes_apply_with_their_events_and_the_reconcile_reads_see_them() {
     assert_eq!(known[0].item, a);
     assert_eq!(store.live_members(&owner.collection).unwrap().len(), 2);
     assert_eq!(store.item_by_path("/w/a.pdf").unwrap(), None);
+}
+
+#[test]
+fn unhashed_pages_through_live_items_without_a_hash_until_they_have_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb"), Options::default()).unwrap();
+    let owner = watch(&store, "/p");
+    let changes: Vec<FolderChange> = (0..5)
+        .map(|n| present(&format!("/p/{n}.pdf"), n, None, &owner))
+        .collect();
+    store.sync(&changes).unwrap();
+    store
+        .sync(&[FolderChange::Gone {
+            path: "/p/4.pdf".into(),
+        }])
+        .unwrap();
+
+    let first = store.unhashed(None, 3).unwrap();
+    assert_eq!(first.len(), 3);
+    let rest = store.unhashed(Some(first[2].item), 3).unwrap();
+    assert_eq!(rest.len(), 1, "the deleted item is not listed: {rest:?}");
+    let mut all: Vec<String> = first.iter().chain(&rest).map(|u| u.path.clone()).collect();
+    all.sort();
+    assert_eq!(all, ["/p/0.pdf", "/p/1.pdf", "/p/2.pdf", "/p/3.pdf"]);
+
+    let hashes: Vec<FolderChange> = first
+        .iter()
+        .chain(&rest)
+        .map(|u| FolderChange::Hashed {
+            item: u.item,
+            size: u.size,
+            mtime: u.mtime,
+            hash: format!("h{}", u.path.len()),
+        })
+        .collect();
+    store.sync(&hashes).unwrap();
+    assert_eq!(store.unhashed(None, 10).unwrap(), vec![]);
 }

@@ -7,10 +7,12 @@
 //! the problems met on the way (which never abort the walk). [`Coalescer`] is the pure
 //! per-path settling of live filesystem events: callers feed it raw events with the `Instant`
 //! they saw them at and drain net outcomes once a path has been quiet for the settle time.
-//! [`LiveWatcher`] is the live source of those events: a recursive notify watch (inotify on
-//! Linux) whose callback only converts notify's events into [`RawEvent`]s and `try_send`s them
-//! into a bounded channel of [`Incoming`] messages; a full channel sets an overflow flag that
-//! means "rescan the root", and the kernel's watch limit is reported as
+//! [`LiveWatcher`] is the live source of those events: a recursive watch of one root on a
+//! [`LiveHub`], the one notify watcher (one inotify instance on Linux) that every watch of a
+//! process shares so that renames between watched folders arrive paired. Its callback only
+//! converts notify's events into [`RawEvent`]s and `try_send`s them into each covering
+//! watch's bounded channel of [`Incoming`] messages; a full channel sets an overflow flag
+//! that means "rescan the root", and the kernel's watch limit is reported as
 //! [`WatchError::WatchLimit`], naming the sysctl to raise.
 //!
 //! Boundaries: this crate reads the filesystem but never writes it, and knows nothing of the
@@ -26,7 +28,8 @@ mod walk;
 
 pub use coalesce::{Coalescer, RawEvent, Settled};
 pub use filter::Filter;
-pub use live::{Incoming, LiveWatcher, WatchError};
+pub use live::{Incoming, LiveHub, LiveWatcher, WatchError};
 pub use walk::{
-    Look, Problem, ProblemKind, SNIFF_BYTES, Walk, WalkError, WalkOptions, WalkedFile, look, walk,
+    Look, Problem, ProblemKind, SNIFF_BYTES, Walk, WalkError, WalkOptions, WalkedFile, look,
+    mtime_of, walk,
 };

@@ -354,12 +354,18 @@ pub fn look(path: &Path, sniff: bool) -> Look {
     Look::File(walked(text, &meta, content_type))
 }
 
+/// A file's modification time as the store keeps it: to the microsecond.
+#[must_use]
+pub fn mtime_of(meta: &std::fs::Metadata) -> Timestamp {
+    Timestamp::from_micros(meta.mtime() * 1_000_000 + meta.mtime_nsec() / 1_000)
+}
+
 /// The facts of a regular file from its metadata (mtime to the microsecond).
 fn walked(path: &str, meta: &std::fs::Metadata, content_type: Option<String>) -> WalkedFile {
     WalkedFile {
         path: path.to_owned(),
         size: meta.len(),
-        mtime: Timestamp::from_micros(meta.mtime() * 1_000_000 + meta.mtime_nsec() / 1_000),
+        mtime: mtime_of(meta),
         file_id: FileId {
             dev: meta.dev(),
             ino: meta.ino(),

@@ -4,7 +4,7 @@ use std::fs;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use sheaf_watch::{Coalescer, Incoming, LiveWatcher, RawEvent, Settled};
+use sheaf_watch::{Coalescer, Incoming, LiveHub, LiveWatcher, RawEvent, Settled};
 
 const SETTLE: Duration = Duration::from_millis(50);
 const QUIET: Duration = Duration::from_millis(300);
@@ -115,5 +115,50 @@ fn starting_on_a_missing_folder_is_an_error_naming_it() {
     assert!(
         err.to_string().contains(&*missing.to_string_lossy()),
         "{err}"
+    );
+}
+
+#[test]
+fn on_one_hub_a_rename_between_two_roots_settles_as_the_same_move_in_both() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    fs::create_dir(&a).expect("mkdir");
+    fs::create_dir(&b).expect("mkdir");
+    fs::write(a.join("paper.md"), b"# paper").expect("write");
+    let hub = LiveHub::default();
+    let (wa, rxa) = hub.watch(&a, 64).expect("watch a");
+    let (wb, rxb) = hub.watch(&b, 64).expect("watch b");
+
+    fs::rename(a.join("paper.md"), b.join("paper.md")).expect("rename");
+    let moved = vec![Settled::Moved {
+        from: a.join("paper.md"),
+        to: b.join("paper.md"),
+    }];
+    assert_eq!(settle(&wa, &rxa), moved);
+    assert_eq!(settle(&wb, &rxb), moved);
+}
+
+#[test]
+fn on_one_hub_a_root_inside_another_keeps_its_events_when_the_outer_watch_stops() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let outer = dir.path().to_path_buf();
+    let inner = outer.join("in");
+    fs::create_dir_all(inner.join("deep")).expect("mkdir");
+    let hub = LiveHub::default();
+    let (wo, rxo) = hub.watch(&outer, 64).expect("watch outer");
+    let (wi, rxi) = hub.watch(&inner, 64).expect("watch inner");
+
+    fs::write(inner.join("deep/one.txt"), b"1").expect("write");
+    let one = vec![Settled::Created(inner.join("deep/one.txt"))];
+    assert_eq!(settle(&wo, &rxo), one, "both see a file under both roots");
+    assert_eq!(settle(&wi, &rxi), one);
+
+    drop(wo);
+    drop(rxo);
+    fs::write(inner.join("deep/two.txt"), b"2").expect("write");
+    let after = settle(&wi, &rxi);
+    assert!(
+        after.contains(&Settled::Created(inner.join("deep/two.txt"))),
+        "the inner watch still follows its folder: {after:?}"
     );
 }

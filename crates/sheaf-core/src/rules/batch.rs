@@ -252,6 +252,11 @@ pub fn plan_batch_add<V: StateView + ?Sized>(
     if !conflicts.is_empty() {
         return Err(unique_conflict(&req.collection, conflicts).into());
     }
+    if req.relocate
+        && let Some(t) = &target
+    {
+        relocate_files(view, ctx, t, &planned, &mut cs)?;
+    }
     for p in &planned {
         *items_by_type.entry(p.item.kind).or_default() += 1;
         if !p.sources.is_empty() {
@@ -288,6 +293,77 @@ pub fn plan_batch_add<V: StateView + ?Sized>(
             items_by_type,
         },
     ))
+}
+
+/// With `relocate`: every item taken out of a folder-owned entry gets the path its file will
+/// have in the target's folder — the same path relative to the watch root it leaves. The
+/// daemon moves the files on disk before it commits the plan (and moves them back if the
+/// commit fails); the watches then see moves of files that are already where the store says.
+/// Two items landing on one path, or one landing where another live item is, are refused.
+fn relocate_files<V: StateView + ?Sized>(
+    view: &V,
+    ctx: &Ctx<'_>,
+    target: &Collection,
+    planned: &[Planned],
+    cs: &mut ChangeSet,
+) -> PlanResult<(), V> {
+    let Some(&folder) = target.folders.first() else {
+        return Ok(());
+    };
+    let watches = view.watches().or_view()?;
+    let root_of = |w| {
+        watches
+            .iter()
+            .find(|x| x.id == w)
+            .map(|x| x.path.trim_end_matches('/'))
+    };
+    let Some(target_root) = root_of(folder) else {
+        return Err(super::watch_not_found(folder).into());
+    };
+    let mut landing = BTreeMap::new();
+    let mut taken = Vec::new();
+    for p in planned {
+        let leaving = p.sources.iter().find_map(|e| match e.source {
+            EntrySource::Folder(w) => Some(w),
+            EntrySource::Manual => None,
+        });
+        let (Some(root), Some(path)) = (leaving.and_then(root_of), p.item.path.as_deref()) else {
+            continue;
+        };
+        let Some(rel) = path.strip_prefix(root).and_then(|r| r.strip_prefix('/')) else {
+            continue;
+        };
+        let to = format!("{target_root}/{rel}");
+        if to == path {
+            continue;
+        }
+        let held = view
+            .item_by_path(&to)
+            .or_view()?
+            .is_some_and(|i| i.id != p.item.id && i.path.as_deref() == Some(to.as_str()));
+        if held || landing.insert(to.clone(), p.item.id).is_some() {
+            taken.push(to);
+            continue;
+        }
+        let mut after = p.item.clone();
+        after.path = Some(to.clone());
+        after.last_path = Some(to);
+        after.updated_at = ctx.now;
+        cs.item(Some(p.item.clone()), Some(after));
+    }
+    if !taken.is_empty() {
+        return Err(Refusal::field(
+            loc(&["body", "relocate"]),
+            format!(
+                "{} file(s) would land where another file is: {}",
+                taken.len(),
+                taken.join(", ")
+            ),
+            "path_taken",
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn validate_request(req: &BatchAdd, ctx: &Ctx<'_>) -> Result<(), Refusal> {

@@ -8,6 +8,7 @@
 //! record at the end.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use ulid::Ulid;
 
@@ -16,6 +17,7 @@ use super::{Appender, PlanResult, UniqueIds};
 use crate::id::{CollectionId, ItemId, WatchId};
 use crate::model::{Collection, Entry, EntrySource, FileFacts, Item, file_name};
 use crate::plan::{Change, Ctx, OrView, Outcome, Plan, SyncSummary};
+use crate::time::Timestamp;
 use crate::view::StateView;
 
 /// A watch that covers a file: the file belongs in `collection` as a `folder:<watch>` entry.
@@ -56,13 +58,26 @@ pub enum FolderChange {
         facts: FileFacts,
         /// What it was, if known.
         was: Option<Was>,
-        /// The watches it belongs to.
-        owners: Vec<Owner>,
+        /// The watches it belongs to (shared: a walk hands the same few sets to every file).
+        owners: Arc<[Owner]>,
     },
     /// The file at `path` is gone.
     Gone {
         /// Where it was.
         path: String,
+    },
+    /// The content hash of an item's file, computed in the background for the size and
+    /// mtime it had then: recorded only if the item still has them (else the file changed
+    /// since, and is hashed again).
+    Hashed {
+        /// The item.
+        item: ItemId,
+        /// Its file's size when hashed.
+        size: u64,
+        /// Its file's mtime when hashed.
+        mtime: Timestamp,
+        /// BLAKE3, lower-case hex.
+        hash: String,
     },
 }
 
@@ -86,7 +101,7 @@ pub fn plan_folder_sync<V: StateView + ?Sized>(
     ctx: &mut Ctx<'_>,
     changes: &[FolderChange],
 ) -> PlanResult<Plan, V> {
-    let mut s = Scratch::new(view);
+    let mut s = Scratch::new(view, changes.len());
     // Moves name their origin as it was before the group: resolve them all first, so that
     // chains and cycles (a→b, b→a) find the files that were there, and a move onto a path
     // whose file is itself moving away is not taken for a rename over it.
@@ -131,6 +146,12 @@ pub fn plan_folder_sync<V: StateView + ?Sized>(
                     gone(&mut s, ctx, &item)?;
                 }
             }
+            FolderChange::Hashed {
+                item,
+                size,
+                mtime,
+                hash,
+            } => hashed(&mut s, *item, *size, *mtime, hash)?,
         }
     }
     let summary = std::mem::take(&mut s.summary);
@@ -140,6 +161,29 @@ pub fn plan_folder_sync<V: StateView + ?Sized>(
         undoes: None,
         outcome: Outcome::Synced(summary),
     })
+}
+
+/// Records a background hash when the file is still the one that was hashed. Not a change
+/// of the file, so `updated_at` stays (and with it the stamps undo checks).
+fn hashed<V: StateView + ?Sized>(
+    s: &mut Scratch<'_, V>,
+    item: ItemId,
+    size: u64,
+    mtime: Timestamp,
+    hash: &str,
+) -> PlanResult<(), V> {
+    let Some(before) = s.item(item)? else {
+        return Ok(());
+    };
+    let same_file = before.deleted_at.is_none() && before.size == size && before.mtime == mtime;
+    if !same_file || before.content_hash.as_deref() == Some(hash) {
+        return Ok(());
+    }
+    let mut after = before.clone();
+    after.content_hash = Some(hash.to_owned());
+    s.summary.items_hashed += 1;
+    s.set_item(Some(&before), after);
+    Ok(())
 }
 
 /// The item whose file is at `path` now (not one that was there and is gone).
@@ -360,15 +404,16 @@ struct Scratch<'v, V: StateView + ?Sized> {
 }
 
 impl<'v, V: StateView + ?Sized> Scratch<'v, V> {
-    fn new(view: &'v V) -> Self {
+    /// A scratch for a group of `changes` changes (most touch one item and one entry).
+    fn new(view: &'v V, changes: usize) -> Self {
         Self {
             view,
-            items: HashMap::new(),
-            item_order: Vec::new(),
-            paths: HashMap::new(),
-            entries: HashMap::new(),
-            entry_order: Vec::new(),
-            touched: HashMap::new(),
+            items: HashMap::with_capacity(changes),
+            item_order: Vec::with_capacity(changes),
+            paths: HashMap::with_capacity(changes),
+            entries: HashMap::with_capacity(changes),
+            entry_order: Vec::with_capacity(changes),
+            touched: HashMap::with_capacity(changes),
             collections: HashMap::new(),
             uniques: HashMap::new(),
             appenders: HashMap::new(),
@@ -465,7 +510,16 @@ impl<'v, V: StateView + ?Sized> Scratch<'v, V> {
 
     /// The collections where the item is live now, sorted.
     fn live_collections(&self, item: ItemId) -> PlanResult<Vec<CollectionId>, V> {
-        let mut live: Vec<CollectionId> = self.view.live_collections(item).or_view()?;
+        // An item this group created has no entries in the store to look up.
+        let created = self
+            .items
+            .get(&item.ulid())
+            .is_some_and(|slot| slot.before.is_none());
+        let mut live: Vec<CollectionId> = if created {
+            Vec::new()
+        } else {
+            self.view.live_collections(item).or_view()?
+        };
         if let Some(touched) = self.touched.get(&item.ulid()) {
             for c in touched {
                 let is_live = self.entries[&(c.clone(), item.ulid())].now.is_live();

@@ -480,6 +480,29 @@ impl World {
         WatchId::from_ulid(self.ids.next_ulid())
     }
 
+    /// A stored watch of `root` bound to `collection`, as `POST /v1/watches` makes one.
+    pub(crate) fn watch_folder(&mut self, collection: &str, root: &str) -> WatchId {
+        let id = self.watch_id();
+        let now = Timestamp::from_micros(self.clock);
+        self.state.watches.insert(
+            id,
+            Watch {
+                id,
+                path: root.to_owned(),
+                collection_id: cid(collection),
+                recursive: true,
+                include: Vec::new(),
+                exclude: Vec::new(),
+                poll_ms: None,
+                from_config: false,
+                created_at: now,
+                updated_at: now,
+            },
+        );
+        self.bind_folder(collection, id);
+        id
+    }
+
     // --- reading back ---
 
     pub(crate) fn entry(&self, collection: &str, item: ItemId) -> Option<Entry> {

@@ -83,25 +83,6 @@ async fn write(
     Ok(written)
 }
 
-/// A move that would relocate folder-owned entries needs their files moved on disk, which
-/// this sheafd does not do yet: refused before anything changes, rather than moving the
-/// entries in the store only (the folder would take them back at its next rescan).
-fn refuse_disk_moves(plan: &sheaf_core::Plan) -> Result<(), sheaf_core::Refusal> {
-    let relocates = plan.changes.iter().any(|c| {
-        matches!(c, sheaf_core::Change::Entry { after: Some(e), .. }
-            if matches!(e.source, sheaf_core::EntrySource::Folder(_)))
-    });
-    if relocates {
-        return Err(sheaf_core::Refusal::field(
-            vec!["body".into(), "relocate".into()],
-            "moving files on disk (relocate) is not supported by this sheafd yet; move the \
-             files between the folders instead, and the watches move their entries",
-            "unsupported",
-        ));
-    }
-    Ok(())
-}
-
 pub(crate) async fn batch_add(
     State(state): State<AppState>,
     Extension(request_id): Extension<RequestId>,
@@ -109,11 +90,10 @@ pub(crate) async fn batch_add(
     JsonBody(body): JsonBody<BatchAddBody>,
 ) -> Result<Json<BatchResponse>, ApiError> {
     let req = body.into_request(collection_in_path(&cid)?)?;
+    // With `relocate`, the files move on disk with the entries (and back if the commit fails).
     let written = write(&state, move |s| {
-        s.write(|view, ctx| {
-            let plan = sheaf_core::rules::plan_batch_add(view, ctx, &req)?;
-            refuse_disk_moves(&plan)?;
-            Ok(plan)
+        crate::relocate::write_moving_files(s, |view, ctx| {
+            sheaf_core::rules::plan_batch_add(view, ctx, &req)
         })
     })
     .await?;

@@ -60,7 +60,14 @@ pub(crate) async fn undo(
     let op: OpId = op
         .parse()
         .map_err(|e: sheaf_core::IdError| ApiError::from(sheaf_core::Refusal::from(e)))?;
-    let written = state.blocking(move |s| Ok(s.undo(op)?)).await?;
+    // Undoing a `relocate` moves its files back.
+    let written = state
+        .blocking(move |s| {
+            Ok(crate::relocate::write_moving_files(s, |view, ctx| {
+                sheaf_core::rules::plan_undo(view, ctx, op)
+            })?)
+        })
+        .await?;
     state.committed(written.seqs);
     match written.outcome {
         Outcome::Undone {

@@ -17,7 +17,7 @@ use super::Status;
 
 /// Most changes in one transaction: large enough for the store's batch rate, small
 /// enough to keep a transaction's memory and the readers' wait for it modest.
-pub(crate) const MAX_GROUP: usize = 5_000;
+pub(crate) const MAX_GROUP: usize = 10_000;
 
 /// Changes to commit, from one watch.
 pub(crate) struct Job {

@@ -8,6 +8,7 @@
 //! is a rescan. The rules that turn changes into items and entries are `sheaf-core`'s.
 
 mod commit;
+mod hasher;
 mod reconcile;
 mod scopes;
 mod watcher;
@@ -15,13 +16,13 @@ mod watcher;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Sender, channel};
+use std::sync::mpsc::{Sender, channel, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use sheaf_core::rules::{self, NewWatch};
-use sheaf_core::{Outcome, Refusal, Timestamp, Watch, WatchId};
+use sheaf_core::rules::{self, FolderChange, NewWatch};
+use sheaf_core::{Outcome, Refusal, SyncSummary, Timestamp, Watch, WatchId};
 use sheaf_store::Store;
 
 use crate::api::ApiError;
@@ -120,6 +121,13 @@ pub(crate) struct Shared {
     settle: Duration,
     fallback_poll_ms: u64,
     clock: sheaf_store::Clock,
+    /// The one inotify instance of every live watch: a rename between two watched folders
+    /// then arrives as a pair, and keeps its item.
+    hub: sheaf_watch::LiveHub,
+    /// When the watches last handed over changes, and how many are reconciling: the
+    /// hasher works only while they are quiet.
+    activity: hasher::Activity,
+    hasher: hasher::Control,
 }
 
 impl Shared {
@@ -127,9 +135,68 @@ impl Shared {
         Arc::clone(&self.scopes.read().unwrap_or_else(PoisonError::into_inner))
     }
 
+    /// Hands changes to the committer, counted in `status`'s queue depth until committed;
+    /// with `wait`, until they are committed.
+    fn send(
+        &self,
+        status: &Arc<Status>,
+        changes: Vec<FolderChange>,
+        wait: bool,
+    ) -> Result<SyncSummary, String> {
+        if changes.is_empty() {
+            return Ok(SyncSummary::default());
+        }
+        self.activity.touch();
+        let count = changes.len() as u64;
+        status.queued.fetch_add(count, Ordering::Relaxed);
+        let (done, reply) = if wait {
+            let (tx, rx) = sync_channel(1);
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
+        let job = commit::Job {
+            changes,
+            count,
+            status: Arc::clone(status),
+            done,
+        };
+        let sent = self
+            .jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or("the daemon is stopping")
+            .and_then(|jobs| jobs.send(job).map_err(|_| "the committer has stopped"));
+        if let Err(e) = sent {
+            status.queued.fetch_sub(count, Ordering::Relaxed);
+            return Err(e.to_owned());
+        }
+        match reply {
+            Some(rx) => rx
+                .recv()
+                .map_err(|_| "the committer has stopped".to_owned())?,
+            None => Ok(SyncSummary::default()),
+        }
+    }
+
+    /// Marks a reconcile under way until the guard drops.
+    fn scanning(&self) -> hasher::Busy<'_> {
+        self.activity.busy()
+    }
+
     fn now(&self) -> Timestamp {
         (self.clock)()
     }
+}
+
+/// A named thread, or the error logged.
+fn spawn(name: String, f: impl FnOnce() + Send + 'static) -> Option<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(name)
+        .spawn(f)
+        .map_err(|e| tracing::error!(error = %e, "cannot start a thread"))
+        .ok()
 }
 
 struct Running {
@@ -142,6 +209,7 @@ pub(crate) struct Folders {
     shared: Arc<Shared>,
     running: Mutex<BTreeMap<WatchId, Running>>,
     committer: Mutex<Option<JoinHandle<()>>>,
+    hasher: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Folders {
@@ -181,11 +249,9 @@ impl Folders {
     pub(crate) fn start(store: Arc<Store>, config: &Config, committed: Committed) -> Self {
         let (tx, rx) = channel();
         let committer_store = Arc::clone(&store);
-        let commit_thread = std::thread::Builder::new()
-            .name("sheaf-commit".into())
-            .spawn(move || commit::run(&rx, &committer_store, committed.as_ref()))
-            .map_err(|e| tracing::error!(error = %e, "cannot start the committer thread"))
-            .ok();
+        let commit_thread = spawn("sheaf-commit".into(), move || {
+            commit::run(&rx, &committer_store, committed.as_ref());
+        });
         let folders = Self {
             shared: Arc::new(Shared {
                 clock: store.options().clock.clone(),
@@ -194,10 +260,20 @@ impl Folders {
                 jobs: Mutex::new(Some(tx)),
                 settle: config.settle,
                 fallback_poll_ms: config.fallback_poll_ms,
+                hub: sheaf_watch::LiveHub::default(),
+                activity: hasher::Activity::default(),
+                hasher: hasher::Control::default(),
             }),
             running: Mutex::new(BTreeMap::new()),
             committer: Mutex::new(commit_thread),
+            hasher: Mutex::new(None),
         };
+        let shared = Arc::clone(&folders.shared);
+        *folders
+            .hasher
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) =
+            spawn("sheaf-hash".into(), move || hasher::run(&shared));
         folders.adopt_config(&config.watches);
         match folders.shared.store.watches() {
             Ok(watches) => {
@@ -287,11 +363,7 @@ impl Folders {
             status: Arc::clone(&status),
             shared: Arc::clone(&self.shared),
         };
-        let thread = std::thread::Builder::new()
-            .name(format!("sheaf-watch-{}", watch.id))
-            .spawn(move || task.run())
-            .map_err(|e| tracing::error!(error = %e, "cannot start a watch thread"))
-            .ok();
+        let thread = spawn(format!("sheaf-watch-{}", watch.id), move || task.run());
         self.running
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -461,6 +533,15 @@ impl Folders {
         }
         for id in ids {
             self.stop(id);
+        }
+        self.shared.hasher.stop();
+        if let Some(t) = self
+            .hasher
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            let _ = t.join();
         }
         // The committer commits what it holds and ends once its channel is closed.
         self.shared

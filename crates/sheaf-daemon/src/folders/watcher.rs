@@ -4,14 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use sheaf_core::rules::{FolderChange, Was};
 use sheaf_core::{SyncSummary, Timestamp};
 use sheaf_watch::{Coalescer, Filter, Incoming, LiveWatcher, Look, Settled, WatchError, look};
 
-use super::commit::Job;
 use super::reconcile::diff;
 use super::scopes::Scope;
 use super::{Shared, State, Status};
@@ -19,7 +18,9 @@ use super::{Shared, State, Status};
 /// Undelivered notify batches a watch holds before it declares an overflow and rescans.
 const LIVE_CAPACITY: usize = 16_384;
 /// Changes sent to the committer at once by a reconcile.
-const CHUNK: usize = 2_000;
+const CHUNK: usize = 5_000;
+/// Most notify batches taken from the live channel in one pass of the loop.
+const DRAIN_BOUND: usize = 4096;
 /// The longest the loop sleeps before looking at its flags again.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -58,38 +59,15 @@ impl WatchTask {
 
     /// Hands changes to the committer; with `wait`, until they are committed.
     fn send(&self, changes: Vec<FolderChange>, wait: bool) -> Result<SyncSummary, String> {
-        if changes.is_empty() {
-            return Ok(SyncSummary::default());
+        let present = changes
+            .iter()
+            .any(|c| matches!(c, FolderChange::Present { .. }));
+        let summary = self.shared.send(&self.status, changes, wait)?;
+        if present {
+            // New or changed files: the hasher has work once the watches are quiet.
+            self.shared.hasher.poke();
         }
-        let count = changes.len() as u64;
-        self.status.queued.fetch_add(count, Ordering::Relaxed);
-        let (done, reply) = if wait {
-            let (tx, rx) = sync_channel(1);
-            (Some(tx), Some(rx))
-        } else {
-            (None, None)
-        };
-        let job = Job {
-            changes,
-            count,
-            status: Arc::clone(&self.status),
-            done,
-        };
-        let jobs = self
-            .shared
-            .jobs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-            .ok_or("the daemon is stopping")?;
-        jobs.send(job)
-            .map_err(|_| "the committer has stopped".to_owned())?;
-        match reply {
-            Some(rx) => rx
-                .recv()
-                .map_err(|_| "the committer has stopped".to_owned())?,
-            None => Ok(SyncSummary::default()),
-        }
+        Ok(summary)
     }
 
     /// Waits until every change this watch handed to the committer is committed (or the
@@ -115,6 +93,7 @@ impl WatchTask {
             ));
         }
         let started = Instant::now();
+        let _scanning = self.shared.scanning();
         // The diff reads the store: what this watch handed to the committer must be in it
         // first, or a file created and deleted meanwhile would come back as a stale entry.
         self.flush();
@@ -122,6 +101,11 @@ impl WatchTask {
         let found = diff(&self.shared.store, &self.scope, &scopes, dir)?;
         let mut summary = SyncSummary::default();
         let mut changes = found.changes;
+        if tracing::enabled!(tracing::Level::TRACE) {
+            for c in &changes {
+                tracing::trace!(watch = %self.scope.watch.id, folder = %dir.display(), change = ?c, "reconcile change");
+            }
+        }
         while !changes.is_empty() {
             if self.stopping() {
                 return Ok(());
@@ -171,7 +155,7 @@ impl WatchTask {
             poll = Some(fallback);
         }
         if poll.is_none() {
-            match LiveWatcher::start(&root, LIVE_CAPACITY) {
+            match self.shared.hub.watch(&root, LIVE_CAPACITY) {
                 Ok(pair) => {
                     live = Some(pair);
                     steady = State::Live;
@@ -212,62 +196,61 @@ impl WatchTask {
             if let Some((watcher, rx)) = &live {
                 match rx.recv_timeout(wait) {
                     Ok(first) => {
-                        let mut message = Some(first);
-                        // Take what else is waiting, so a burst is coalesced in one pass.
-                        for _ in 0..4096 {
-                            let Some(m) = message.take() else { break };
-                            match m {
-                                Incoming::Events(events) => {
-                                    let seen = Instant::now();
-                                    for (path, event) in events {
-                                        // The kernel's own queue overflowed (a rescan of
-                                        // the whole root): kernel watches may be missing.
-                                        overflowed |=
-                                            event == sheaf_watch::RawEvent::Rescan && path == root;
-                                        coalescer.push(path, event, seen);
-                                    }
-                                }
-                                Incoming::Error(e) => {
-                                    tracing::warn!(watch = %self.scope.watch.id, error = %e, "watcher error; rescanning");
-                                    if matches!(e, WatchError::WatchLimit { .. }) {
-                                        steady = degraded(&e, fallback);
-                                        self.status.set_steady(steady.clone());
-                                        self.status.set_state(steady.clone());
-                                        next_poll.get_or_insert_with(|| Instant::now() + fallback);
-                                        poll.get_or_insert(fallback);
-                                    }
-                                    coalescer.push(
-                                        root.clone(),
-                                        sheaf_watch::RawEvent::Rescan,
-                                        Instant::now(),
-                                    );
+                        let mut limit = None;
+                        // What else is waiting is taken too, so a burst is coalesced in one pass.
+                        drain(rx, first, DRAIN_BOUND, |message| match message {
+                            Incoming::Events(events) => {
+                                let seen = Instant::now();
+                                for (path, event) in events {
+                                    tracing::trace!(path = %path.display(), ?event, "event");
+                                    // The kernel's own queue overflowed (a rescan of the
+                                    // whole root): kernel watches may be missing.
+                                    overflowed |=
+                                        event == sheaf_watch::RawEvent::Rescan && path == root;
+                                    coalescer.push(path, event, seen);
                                 }
                             }
-                            message = rx.try_recv().ok();
+                            Incoming::Error(e) => {
+                                tracing::warn!(watch = %self.scope.watch.id, error = %e, "watcher error; rescanning");
+                                if matches!(e, WatchError::WatchLimit { .. }) {
+                                    limit = Some(e);
+                                }
+                                coalescer.push(
+                                    root.clone(),
+                                    sheaf_watch::RawEvent::Rescan,
+                                    Instant::now(),
+                                );
+                            }
+                        });
+                        if let Some(e) = limit {
+                            steady = degraded(&e, fallback);
+                            self.status.set_steady(steady.clone());
+                            self.status.set_state(steady.clone());
+                            next_poll.get_or_insert_with(|| Instant::now() + fallback);
+                            poll.get_or_insert(fallback);
                         }
                     }
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => lost_live = true,
                 }
                 if watcher.take_overflow() {
+                    // Only this watch's channel was full: notify still added kernel watches
+                    // for new folders, so a rescan is all it takes.
                     tracing::warn!(watch = %self.scope.watch.id, "event queue overflow; rescanning the folder");
                     coalescer.push(root.clone(), sheaf_watch::RawEvent::Rescan, Instant::now());
-                    overflowed = true;
                 }
-            } else {
-                std::thread::sleep(wait);
-            }
-            if overflowed {
-                // Folders created while events were dropped have no kernel watch yet: start
-                // the watch afresh (it adds one for every folder), then the rescan runs.
-                live = None;
-                match LiveWatcher::start(&root, LIVE_CAPACITY) {
-                    Ok(pair) => live = Some(pair),
-                    Err(e) => {
-                        tracing::error!(watch = %self.scope.watch.id, error = %e, "restarting the live watch failed");
+                if overflowed {
+                    // The kernel's queue overflowed: folders created meanwhile have no kernel
+                    // watch. The shared watcher sets up its watches afresh (once, whichever
+                    // watch asks first), then the rescan runs.
+                    tracing::warn!(watch = %self.scope.watch.id, "kernel event queue overflow; rescanning the folder");
+                    if let Err(e) = watcher.renew() {
+                        tracing::error!(watch = %self.scope.watch.id, error = %e, "renewing the live watch failed");
                         lost_live = true;
                     }
                 }
+            } else {
+                std::thread::sleep(wait);
             }
             if lost_live {
                 live = None;
@@ -309,6 +292,7 @@ impl WatchTask {
             was,
         };
         for s in settled {
+            tracing::trace!(watch = %self.scope.watch.id, settled = ?s, "settled");
             // Only a creation adds a file; a modified or replaced path had one already.
             let created = matches!(s, Settled::Created(_));
             match s {
@@ -433,6 +417,19 @@ impl WatchTask {
     }
 }
 
+/// Hands `first`, then what is waiting on `rx`, to `handle`: at most `bound` messages in all,
+/// so that a flood still lets the loop settle and commit. A message taken is always handled.
+fn drain<T>(rx: &Receiver<T>, first: T, bound: usize, mut handle: impl FnMut(T)) -> usize {
+    handle(first);
+    let mut taken = 1;
+    while taken < bound {
+        let Ok(next) = rx.try_recv() else { break };
+        handle(next);
+        taken += 1;
+    }
+    taken
+}
+
 fn degraded(e: &WatchError, fallback: Duration) -> State {
     State::Degraded(format!(
         "{e}; rescanning every {}",
@@ -446,5 +443,26 @@ impl Status {
             .last_reconcile
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::sync_channel;
+
+    #[test]
+    fn draining_a_channel_in_bounded_passes_hands_over_every_message_once() {
+        let (tx, rx) = sync_channel(10_000);
+        for n in 0..9_999_u32 {
+            tx.send(n).unwrap();
+        }
+        let mut seen = Vec::new();
+        let mut passes = Vec::new();
+        while let Ok(first) = rx.try_recv() {
+            passes.push(drain(&rx, first, 4096, |n| seen.push(n)));
+        }
+        assert_eq!(passes, [4096, 4096, 1807]);
+        assert_eq!(seen, (0..9_999).collect::<Vec<_>>());
     }
 }
