@@ -1485,3 +1485,45 @@ fn content_hashes_are_computed_in_the_background_and_follow_changes() {
     let c = wait_entry_at(&d, "hashed", &root.join("c.md"));
     wait_hash(&d, c["item_id"].as_str().unwrap(), b"# c\n");
 }
+
+#[test]
+fn sheaf_add_with_relocate_moves_the_file_and_without_it_names_the_code() {
+    let d = Daemon::start();
+    let inbox = folder(&d, "inbox");
+    let shelf = folder(&d, "shelf");
+    write(&inbox.join("book.epub"), b"PK epub\n");
+    watched(&d, &inbox, "inbox");
+    watched(&d, &shelf, "shelf");
+    let id = wait_entry_at(&d, "inbox", &inbox.join("book.epub"))["item_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let add_to_shelf = |extra: &[&str]| {
+        std::process::Command::new(sheaf_e2e::sheaf())
+            .env("SHEAF_NO_AUTOSTART", "1")
+            .env("NO_COLOR", "1")
+            .arg("--socket")
+            .arg(&d.socket)
+            .args(["add", "shelf", &id, "--move", "--from", "inbox"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+
+    let refused = add_to_shelf(&[]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("ENTRY_MANAGED_BY_FOLDER"), "{err}");
+    assert!(inbox.join("book.epub").exists());
+
+    let moved = add_to_shelf(&["--relocate"]);
+    assert!(
+        moved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
+    assert!(shelf.join("book.epub").is_file());
+    assert!(!inbox.join("book.epub").exists());
+    let entry = live_entry_at(&d, "shelf", &shelf.join("book.epub")).expect("moved");
+    assert_eq!(entry["item_id"], id.as_str());
+}

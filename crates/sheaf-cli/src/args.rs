@@ -332,6 +332,9 @@ pub(crate) struct AddArgs {
     /// With --move: the source collection
     #[arg(long, requires = "move_items", value_name = "COLLECTION")]
     pub(crate) from: Option<String>,
+    /// With --move: move folder-owned items' files on disk into the target's folder
+    #[arg(long, requires = "move_items")]
+    pub(crate) relocate: bool,
     /// Create the collection if it does not exist
     #[arg(long)]
     pub(crate) create: bool,

@@ -161,6 +161,7 @@ pub(super) async fn add(
             },
             from: args.from.clone(),
             create: args.create,
+            relocate: args.relocate,
             ..BatchAddBody::default()
         };
         match client.batch_add(&args.collection, &body).await {
