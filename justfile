@@ -51,8 +51,9 @@ bench-daemon:
 bench-tui:
     cargo bench -p sheaf-tui --bench tui
 
-# Every benchmark.
+# Every benchmark, then one report of them all: docs/benchmarks.md (machine, date, tables).
 bench: bench-store bench-daemon bench-tui
+    bash scripts/benchmarks.sh
 
 # Reliability (issue 7) -------------------------------------------------------------------
 

@@ -29,6 +29,8 @@ use sheaf_tui::effects::Runner;
 use sheaf_tui::{App, Config, update};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
+use std::fmt::Write as _;
+
 type Result<T, E = Box<dyn Error + Send + Sync>> = std::result::Result<T, E>;
 
 const BIG: &str = "big";
@@ -438,18 +440,24 @@ fn main() -> Result<()> {
             met: "—",
         },
     ];
-    println!("\n## sheaf-tui benchmark ({label} entries; seeded in {seeded:.1?})\n");
-    println!("| benchmark | median | p99 (max for RSS/walk) | goal | met |");
-    println!("|---|---|---|---|---|");
+    let mut md = format!(
+        "# sheaf-tui benchmarks\n\n{label} entries, seeded in {seeded:.1?}; sheafd in release.\n\n\
+         | benchmark | median | p99 (max for RSS/walk) | goal | met |\n|---|---|---|---|---|\n"
+    );
     for r in rows {
-        println!(
+        writeln!(
+            md,
             "| {} | {} | {} | {} | {} |",
             r.name, r.median, r.p99, r.goal, r.met
-        );
+        )?;
     }
-    println!(
-        "\n{runs} first-frame runs, {frames} frames, {child_runs} memory run(s); \
-         2-core machine, sheafd in release."
-    );
+    writeln!(
+        md,
+        "\n{runs} first-frame runs, {frames} frames, {child_runs} memory run(s)."
+    )?;
+    println!("\n{md}");
+    let out = target_dir().join("bench-tui.md");
+    std::fs::write(&out, &md)?;
+    eprintln!("wrote {}", out.display());
     Ok(())
 }
