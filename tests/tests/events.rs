@@ -10,6 +10,10 @@ use sheaf_e2e::{Daemon, EventStream};
 
 const WAIT: Duration = Duration::from_secs(10);
 
+/// These tests read the feed event by event: no background hashing adds `item.updated`
+/// lines at moments they cannot know.
+const NO_HASHES: &str = "content_hashes = false\n";
+
 fn kinds(events: &[Value]) -> Vec<&str> {
     events.iter().map(|e| e["kind"].as_str().unwrap()).collect()
 }
@@ -32,7 +36,7 @@ fn read_to(stream: &EventStream, last_seq: u64) -> Vec<Value> {
 
 #[test]
 fn events_arrive_live_on_an_open_stream() {
-    let d = Daemon::start();
+    let d = Daemon::start_with_config(NO_HASHES);
     d.register(&[("old.txt", b"old")]);
     let opened_at = d.last_seq();
     let stream = d.events("");
@@ -108,7 +112,7 @@ fn events_arrive_live_on_an_open_stream() {
 
 #[test]
 fn resuming_with_since_misses_nothing_across_a_daemon_restart() {
-    let mut d = Daemon::start();
+    let mut d = Daemon::start_with_config(NO_HASHES);
     let live = d.events("?since=0");
     let ids = d.register_many("f", 20);
     d.create_collection("inbox");
@@ -158,7 +162,7 @@ fn resuming_with_since_misses_nothing_across_a_daemon_restart() {
 
 #[test]
 fn a_since_older_than_the_retained_feed_gets_reset_first() {
-    let d = Daemon::start_with_config("feed_retention = 5\n");
+    let d = Daemon::start_with_config(&format!("feed_retention = 5\n{NO_HASHES}"));
     let ids = d.register_many("f", 4);
     d.create_collection("a");
     d.add("a", &ids);

@@ -132,6 +132,7 @@ struct FileConfig {
     tcp: Option<Tcp>,
     settle_ms: Option<u64>,
     fallback_poll: Option<String>,
+    content_hashes: Option<bool>,
     watch: Option<Vec<WatchConfig>>,
     /// The terminal UI's settings (`sheaf tui` reads them); the daemon accepts and ignores them.
     #[serde(rename = "tui", default)]
@@ -166,6 +167,8 @@ pub struct Config {
     /// The rescan interval of watches that cannot follow live events (network filesystems,
     /// the inotify watch limit reached) and do not name their own `poll`.
     pub fallback_poll_ms: u64,
+    /// Whether live items get their BLAKE3 `content_hash` computed in the background.
+    pub content_hashes: bool,
     /// The watches declared in the file.
     pub watches: Vec<WatchConfig>,
     /// Where the configuration came from, for messages.
@@ -189,6 +192,7 @@ impl Config {
             tcp: None,
             settle: std::time::Duration::from_millis(20),
             fallback_poll_ms: 30_000,
+            content_hashes: true,
             watches: Vec::new(),
             source: None,
         }
@@ -275,6 +279,9 @@ impl Config {
         if let Some(p) = &f.fallback_poll {
             c.fallback_poll_ms = sheaf_proto::requests::parse_interval(p)
                 .map_err(|m| bad(&[Seg::Key("fallback_poll")], m))?;
+        }
+        if let Some(on) = f.content_hashes {
+            c.content_hashes = on;
         }
         for (i, w) in f.watch.unwrap_or_default().into_iter().enumerate() {
             let mut w = w;

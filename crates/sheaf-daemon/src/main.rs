@@ -67,7 +67,45 @@ async fn terminated() {
     }
 }
 
+/// glibc's malloc, tuned for a long-running service, set before the process starts (glibc
+/// reads these once): at most two arenas instead of up to eight per core — each thread
+/// that allocates would otherwise keep its own, and memory freed in one arena is not
+/// reused by another — and free memory at the top of a heap returned to the system above
+/// 1 MiB. Together they cut sheafd's resident set after a 100 000-file reconcile from
+/// about 143 MiB to 78 MiB (docs/decisions.md). Values the caller set are kept.
+const MALLOC_TUNING: [(&str, &str); 2] = [
+    ("MALLOC_ARENA_MAX", "2"),
+    ("MALLOC_TRIM_THRESHOLD_", "1048576"),
+];
+
+/// Starts this same program again with [`MALLOC_TUNING`] in its environment, unless it is
+/// there already: `exec` keeps the pid, the arguments and the open descriptors (a socket
+/// systemd passed, `NOTIFY_SOCKET`), so nobody outside can tell. If it cannot, sheafd goes
+/// on with glibc's defaults.
+fn with_malloc_tuning() {
+    use std::os::unix::process::CommandExt;
+    if MALLOC_TUNING
+        .iter()
+        .any(|(name, _)| std::env::var_os(name).is_some())
+    {
+        return;
+    }
+    // The binary's own path, so that the process keeps its name (`ps`, `systemctl status`).
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut args = std::env::args_os();
+    let mut again = std::process::Command::new(exe);
+    if let Some(arg0) = args.next() {
+        again.arg0(arg0);
+    }
+    again.args(args).envs(MALLOC_TUNING);
+    let error = again.exec();
+    eprintln!("sheafd: running with glibc's default malloc settings ({error})");
+}
+
 fn main() -> ExitCode {
+    with_malloc_tuning();
     let args = Args::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -268,12 +268,14 @@ impl Folders {
             committer: Mutex::new(commit_thread),
             hasher: Mutex::new(None),
         };
-        let shared = Arc::clone(&folders.shared);
-        *folders
-            .hasher
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) =
-            spawn("sheaf-hash".into(), move || hasher::run(&shared));
+        if config.content_hashes {
+            let shared = Arc::clone(&folders.shared);
+            *folders
+                .hasher
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) =
+                spawn("sheaf-hash".into(), move || hasher::run(&shared));
+        }
         folders.adopt_config(&config.watches);
         match folders.shared.store.watches() {
             Ok(watches) => {
