@@ -36,6 +36,8 @@ mod procs;
 mod reads;
 #[path = "daemon/report.rs"]
 mod report;
+#[path = "daemon/watchman.rs"]
+mod watchman;
 
 use std::error::Error;
 use std::path::{Path, PathBuf};

@@ -7,7 +7,8 @@
 //!   one file at a time;
 //! - burst convergence: the tree extracted from a tar into the watch, until the collection
 //!   counts every file, against the extraction alone;
-//! - `sheafd`'s resident memory afterwards.
+//! - `sheafd`'s resident memory afterwards;
+//! - when `watchman` is installed, its crawl and latency on the same tree, side by side.
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -193,6 +194,16 @@ pub(crate) fn bench_folders(
         )?;
     }
     let [walks, finds, reconciles] = samples;
+    // watchman, when installed: the same crawl, as many rounds, right after.
+    let watchman = crate::watchman::installed();
+    let mut crawls = Vec::new();
+    if watchman {
+        for round in 0..scale.tree_rounds {
+            progress(report, &format!("4: watchman crawl round {}", round + 1));
+            let state = dir.join("watchman-crawl");
+            crawls.push(crate::watchman::crawl_once(&state, &tree, files)?);
+        }
+    }
     report.timing(
         "4a",
         format!("walk of the tree ({files} files), `sheaf_watch::walk`, stat only"),
@@ -216,6 +227,14 @@ pub(crate) fn bench_folders(
         "≤ 1.5× the walk",
         s.p50.as_secs_f64() <= 1.5 * floor.as_secs_f64(),
     );
+    if watchman {
+        report.timing(
+            "4i",
+            format!("watchman 4.9: a fresh server's crawl of the tree until a query lists all {files} files"),
+            &crawls,
+            Some("4a"),
+        );
+    }
 
     let Some((server, _home)) = last.take() else {
         return Err("no daemon left running".into());
@@ -255,6 +274,32 @@ pub(crate) fn bench_folders(
         "p50 ≤ 25 ms, p99 ≤ 60 ms",
         s.p50 <= Duration::from_millis(25) && s.p99 <= Duration::from_millis(60),
     );
+    if watchman {
+        // The same measurement against watchman, on a folder of its own.
+        let folder = dir.join("watchman-latency");
+        std::fs::create_dir_all(&folder)?;
+        let wm = crate::watchman::Server::new(dir.join("watchman-sub"))?;
+        let mut sub = wm.subscribe(&folder)?;
+        let mut wm_latencies = Vec::with_capacity(scale.latency_files);
+        for i in 0..scale.latency_files {
+            let name = format!("w{i:05}.txt");
+            let t = Instant::now();
+            let mut f = std::fs::File::create(folder.join(&name))?;
+            f.write_all(b"latency")?;
+            drop(f);
+            sub.until(&name)?;
+            wm_latencies.push(t.elapsed());
+        }
+        report.timing(
+            "4j",
+            format!(
+                "watchman 4.9: a file closed → its subscription notification ({} files, one at a time, default settle 20 ms)",
+                scale.latency_files
+            ),
+            &wm_latencies,
+            None,
+        );
+    }
 
     // Burst: the tree extracted from a tar into the watch.
     let tarball = dir.join("tree.tar");
