@@ -632,3 +632,49 @@ pub fn have(program: &str) -> bool {
 pub fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }
+
+/// A tmpfs mounted for a test (root only), lazily unmounted on drop, even when the test
+/// fails. `None`, with the reason printed, where it cannot be mounted.
+#[derive(Debug)]
+pub struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (as `mount -o size=` takes it) at `at`, made if missing.
+    pub fn mount(at: &Path, size: &str) -> Option<Self> {
+        std::fs::create_dir_all(at).unwrap();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .output()
+            .ok()?;
+        if out.status.success() {
+            Some(Self(at.to_path_buf()))
+        } else {
+            eprintln!(
+                "SKIPPED: mount -t tmpfs failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            None
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Polls `condition` every 20 ms until it holds (true) or `timeout` has passed (false).
+pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -9,12 +9,11 @@
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sheaf_e2e::{Daemon, Reply, assert_envelope, free_port, is_root, request_with, sheafd};
+use sheaf_e2e::{Daemon, Reply, Tmpfs, assert_envelope, free_port, is_root, request_with, sheafd};
 
 const PDF: &[u8] = b"%PDF-1.4\n% a small pdf\n";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
@@ -1085,35 +1084,6 @@ fn a_request_arriving_while_the_daemon_drains_is_shutting_down() {
 }
 
 // ---- 500 ------------------------------------------------------------------------------
-
-/// A tmpfs mounted for the test, lazily unmounted on drop (even when the test fails).
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(at: &Path, size: &str) -> Option<Self> {
-        std::fs::create_dir_all(at).unwrap();
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .output()
-            .ok()?;
-        if out.status.success() {
-            Some(Self(at.to_path_buf()))
-        } else {
-            eprintln!(
-                "SKIPPED: mount -t tmpfs failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-            None
-        }
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
 
 /// A daemon whose database sits on a 2 MiB tmpfs, one registered item, and the first
 /// write that failed because the filesystem is full. `None` (skipped) unless root.

@@ -9,10 +9,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
-use sheaf_e2e::{Daemon, assert_envelope, is_root};
+use sheaf_e2e::{Daemon, assert_envelope, is_root, wait_until};
 
 /// How long a small change may take to show (a guard: the machine is slow and loaded).
 const WAIT: Duration = Duration::from_secs(30);
@@ -21,20 +21,6 @@ const BULK_WAIT: Duration = Duration::from_secs(150);
 
 // ---------------------------------------------------------------------------------------
 // Helpers.
-
-/// Polls `condition` every 20 ms until it holds (true) or `timeout` has passed (false).
-fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// A new folder `name` under the daemon's directory; answers its canonical path.
 fn folder(d: &Daemon, name: &str) -> PathBuf {

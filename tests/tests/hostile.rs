@@ -11,12 +11,10 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sheaf_e2e::{Daemon, Reply, assert_envelope, is_root};
+use sheaf_e2e::{Daemon, Reply, Tmpfs, assert_envelope, is_root};
 
 /// Growth of the daemon's resident memory that a barrage may cause, at most.
 const RSS_GROWTH_LIMIT_KIB: u64 = 200 * 1024;
@@ -711,35 +709,6 @@ fn clients_that_never_finish_their_request_are_dropped_and_others_are_served() {
 }
 
 // ---- a full disk ------------------------------------------------------------------------
-
-/// A tmpfs mounted for the test, lazily unmounted on drop (even when the test fails).
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(at: &Path, size: &str) -> Option<Self> {
-        std::fs::create_dir_all(at).unwrap();
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .output()
-            .ok()?;
-        if out.status.success() {
-            Some(Self(at.to_path_buf()))
-        } else {
-            eprintln!(
-                "SKIPPED: mount -t tmpfs failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-            None
-        }
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
 
 /// Live members of `ok`, checked against its `item_count`.
 fn members(d: &Daemon) -> BTreeSet<String> {

@@ -15,7 +15,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use sheaf_e2e::{Daemon, have, sheaf, sheafd};
+use sheaf_e2e::{Daemon, have, sheaf, sheafd, wait_until};
 
 /// How long a small change may take to show.
 const WAIT: Duration = Duration::from_secs(30);
@@ -24,20 +24,6 @@ const BULK_WAIT: Duration = Duration::from_secs(300);
 
 // ---------------------------------------------------------------------------------------
 // Helpers.
-
-/// Polls `condition` every 20 ms until it holds (true) or `timeout` has passed (false).
-fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// A tool the test drives: present, or the test is skipped — except in CI, which installs
 /// them (`.ci/run`), where a missing tool fails the test.
