@@ -127,24 +127,8 @@ pub(crate) fn table(
     lines
 }
 
-/// `512 B`, `1.5 KiB`, `12 MiB`.
-pub(crate) fn size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if value < 10.0 {
-        format!("{value:.1} {}", UNITS[unit])
-    } else {
-        format!("{value:.0} {}", UNITS[unit])
-    }
-}
+/// `512 B`, `1.5 KiB`, `12 MiB`: the same units as the TUI's.
+pub(crate) use sheaf_tui::plain::size;
 
 /// `2026-11-23 01:21` (UTC), from the RFC 3339 form.
 pub(crate) fn short_time(t: Timestamp) -> String {
