@@ -18,8 +18,8 @@ use crate::requests::{
     ReorderBody, Select, WatchCreateBody, WatchDeleteParams,
 };
 use crate::resources::{
-    BatchSummary, Collection, Entry, Event, Item, ItemBrief, KindSchema, MetaValueSchema, Op,
-    RemoveSummary, Watch,
+    BatchSummary, Collection, Entry, Event, Item, ItemBrief, KindSchema, MetaPatchValueSchema,
+    MetaValueSchema, Op, RemoveSummary, Watch,
 };
 use crate::responses::{
     BatchResponse, CollectionList, EntryPage, ErrorBody, ErrorEnvelope, Health, HealthLimits,
@@ -170,6 +170,7 @@ pub fn document() -> OpenApi {
         .schema_from::<ItemBrief>()
         .schema_from::<KindSchema>()
         .schema_from::<MetaValueSchema>()
+        .schema_from::<MetaPatchValueSchema>()
         .schema_from::<BatchSummary>()
         .schema_from::<RemoveSummary>()
         .schema_from::<Op>()

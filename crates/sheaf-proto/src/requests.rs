@@ -13,7 +13,7 @@ use sheaf_core::{
 };
 use utoipa::{IntoParams, ToSchema};
 
-use crate::resources::{KindSchema, MetaValueSchema};
+use crate::resources::{KindSchema, MetaPatchValueSchema, MetaValueSchema};
 
 /// Parses a collection id from the URL.
 pub fn collection_in_path(text: &str) -> Result<CollectionId, Refusal> {
@@ -282,7 +282,7 @@ pub struct EntryPatchBody {
     pub unique_id: Option<String>,
     /// Keys to set; `null` deletes a key.
     #[serde(default)]
-    #[schema(value_type = Option<std::collections::BTreeMap<String, MetaValueSchema>>)]
+    #[schema(value_type = Option<std::collections::BTreeMap<String, MetaPatchValueSchema>>)]
     pub metadata: Option<MetadataPatch>,
 }
 
@@ -302,7 +302,7 @@ impl From<EntryPatchBody> for EntryUpdate {
 pub struct ItemPatchBody {
     /// Keys to set; `null` deletes a key.
     #[serde(default)]
-    #[schema(value_type = Option<std::collections::BTreeMap<String, MetaValueSchema>>)]
+    #[schema(value_type = Option<std::collections::BTreeMap<String, MetaPatchValueSchema>>)]
     pub metadata: Option<MetadataPatch>,
 }
 

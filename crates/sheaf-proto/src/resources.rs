@@ -19,6 +19,34 @@ pub enum MetaValueSchema {
     Bool(bool),
 }
 
+/// A metadata value in a PATCH, as the schema describes it: a value to set, or `null` to
+/// delete the key. Written by hand: the derive has no way to say `{"type": "null"}`.
+#[derive(Clone, Copy, Debug)]
+pub struct MetaPatchValueSchema;
+
+impl utoipa::PartialSchema for MetaPatchValueSchema {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+        };
+        let of = |t: Type, what: &str| ObjectBuilder::new().schema_type(t).description(Some(what));
+        OneOfBuilder::new()
+            .description(Some(
+                "A metadata value to set (string, finite number, boolean), or null to delete the key.",
+            ))
+            .item(of(Type::String, "Text up to 4 KiB."))
+            .item(
+                of(Type::Number, "A finite number.")
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Double))),
+            )
+            .item(of(Type::Boolean, "A boolean."))
+            .item(of(Type::Null, "Deletes the key."))
+            .into()
+    }
+}
+
+impl ToSchema for MetaPatchValueSchema {}
+
 /// Item kinds, as the schema lists them.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
