@@ -14,29 +14,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sheaf_e2e::{Daemon, assert_error};
+use sheaf_e2e::{Daemon, Rng, assert_error};
 
 const COLLECTIONS: [&str; 4] = ["k0", "k1", "k2", "k3"];
 const CLIENTS: usize = 16;
 /// Items every client draws its sets from: small, so sets overlap all the time.
 const POOL: usize = 120;
-
-/// xorshift64*, seeded from the printed seed.
-#[derive(Debug, Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// One request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,9 +285,16 @@ fn sixteen_clients_moving_overlapping_sets_end_in_a_serial_order_of_their_acknow
 
     let ids = Arc::new(ids);
     let stop = Arc::new(AtomicBool::new(false));
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let clients: Vec<_> = (0..CLIENTS)
-        .map(|_| client(&d, Arc::clone(&ids), Rng(rng.next() | 1), Arc::clone(&stop)))
+        .map(|_| {
+            client(
+                &d,
+                Arc::clone(&ids),
+                Rng::new(rng.bits()),
+                Arc::clone(&stop),
+            )
+        })
         .collect();
     std::thread::sleep(Duration::from_secs(secs));
     stop.store(true, Ordering::Relaxed);

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sheaf_e2e::Daemon;
+use sheaf_e2e::{Daemon, Rng};
 
 /// Collections the clients move groups between.
 const COLLECTIONS: [&str; 4] = ["c0", "c1", "c2", "c3"];
@@ -39,28 +39,6 @@ const GROUP: usize = 25;
 const WATCHED: &str = "watched";
 /// How long convergence may take on a loaded machine (a guard, not a timing assertion).
 const WAIT: Duration = Duration::from_secs(120);
-
-/// xorshift64*: deterministic from the printed seed, no dependency.
-#[derive(Debug, Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self(seed | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in `0..n`.
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// The collections (indices into [`COLLECTIONS`]) a group is live in.
 type Members = BTreeSet<usize>;
@@ -254,7 +232,7 @@ fn churn_once(root: &Path, rng: &mut Rng) {
         }
         _ => {
             if let Some(f) = pick(rng) {
-                std::fs::write(f, format!("edit {}\n", rng.next())).ok();
+                std::fs::write(f, format!("edit {}\n", rng.bits())).ok();
             }
         }
     }
@@ -545,13 +523,13 @@ fn sigkill_at_random_moments_loses_no_acknowledged_batch_and_half_applies_none()
                 client(
                     &d,
                     run.groups,
-                    Rng::new(rng.next()),
+                    Rng::new(rng.bits()),
                     Arc::clone(&acks),
                     Arc::clone(&stop),
                 )
             })
             .collect();
-        let churning = churn(root.clone(), Rng::new(rng.next()), Arc::clone(&stop));
+        let churning = churn(root.clone(), Rng::new(rng.bits()), Arc::clone(&stop));
         // A random moment: after some acknowledged batches, plus a random delay.
         let want = 1 + rng.below(30);
         let deadline = Instant::now() + WAIT;
