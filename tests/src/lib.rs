@@ -558,22 +558,33 @@ impl Daemon {
 
     /// Every live entry of a collection, following cursors with this page size.
     pub fn all_entries(&self, collection: &str, limit: usize) -> Vec<Value> {
+        let pages = self.pages(&format!("/v1/collections/{collection}/items?limit={limit}"));
         let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut path = format!("/v1/collections/{collection}/items?limit={limit}");
-            if let Some(c) = &cursor {
-                path.push_str("&cursor=");
-                path.push_str(c);
-            }
-            let (s, page) = self.get(&path);
-            assert_eq!(s, 200, "{page}");
+        for page in pages {
             let entries = page["entries"].as_array().unwrap();
             assert!(entries.len() <= limit, "a page holds at most limit entries");
             out.extend(entries.iter().cloned());
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => return out,
+        }
+        out
+    }
+
+    /// Every page of a cursor-paged listing: `path` (with its query), then with each
+    /// `next_cursor` appended until there is none.
+    pub fn pages(&self, path: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut at = path.to_owned();
+            if let Some(c) = &cursor {
+                at.push_str("&cursor=");
+                at.push_str(c);
+            }
+            let (s, page) = self.get(&at);
+            assert_eq!(s, 200, "{page}");
+            cursor = page["next_cursor"].as_str().map(str::to_owned);
+            out.push(page);
+            if cursor.is_none() {
+                return out;
             }
         }
     }

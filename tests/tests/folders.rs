@@ -85,22 +85,12 @@ fn watched(d: &Daemon, root: &Path, collection: &str) -> String {
 
 /// Every entry of a collection, soft-deleted ones included.
 fn all_entries_with_deleted(d: &Daemon, collection: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut path = format!("/v1/collections/{collection}/items?limit=1000&deleted=true");
-        if let Some(c) = &cursor {
-            path.push_str("&cursor=");
-            path.push_str(c);
-        }
-        let (s, page) = d.get(&path);
-        assert_eq!(s, 200, "{page}");
-        out.extend(page["entries"].as_array().unwrap().iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => return out,
-        }
-    }
+    d.pages(&format!(
+        "/v1/collections/{collection}/items?limit=1000&deleted=true"
+    ))
+    .iter()
+    .flat_map(|page| page["entries"].as_array().unwrap().clone())
+    .collect()
 }
 
 /// The collection's entry (live or soft-deleted) of `item`, if any.
@@ -156,22 +146,10 @@ fn encode(value: &str) -> String {
 /// Every live item whose path is under `root`.
 fn live_items_under(d: &Daemon, root: &Path) -> Vec<Value> {
     let prefix = encode(&format!("{}/", text(root)));
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut path = format!("/v1/items?limit=1000&path_prefix={prefix}");
-        if let Some(c) = &cursor {
-            path.push_str("&cursor=");
-            path.push_str(c);
-        }
-        let (s, page) = d.get(&path);
-        assert_eq!(s, 200, "{page}");
-        out.extend(page["items"].as_array().unwrap().iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => return out,
-        }
-    }
+    d.pages(&format!("/v1/items?limit=1000&path_prefix={prefix}"))
+        .iter()
+        .flat_map(|page| page["items"].as_array().unwrap().clone())
+        .collect()
 }
 
 /// The fixed rules of SPEC §3: version-control folders and temporary files are left out.
