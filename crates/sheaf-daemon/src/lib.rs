@@ -142,6 +142,8 @@ pub async fn run(
 /// instead of binding one. Under systemd (`NOTIFY_SOCKET`) it says `READY=1` once the
 /// store is open and the socket answers, keeps `STATUS=` current while watches scan,
 /// pings the watchdog when `WATCHDOG_USEC` asks for it, and says `STOPPING=1` on shutdown.
+/// `shutdown` is first polled after `READY=1`: whatever it waits for (a signal) must be
+/// listened for already when it is passed in, or what comes in between is missed.
 pub async fn serve(
     mut config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use sheaf_daemon::{Config, config};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 const AFTER_HELP: &str = "\
 Signals: SIGTERM (or Ctrl-C) drains in-flight requests, commits and exits 0; SIGHUP re-reads \
@@ -49,21 +50,72 @@ struct Args {
     man: bool,
 }
 
-async fn terminated() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
+/// Listens for `kind` from now on; a signal that cannot be listened for is logged and
+/// never arrives.
+fn listen(kind: SignalKind, name: &str) -> Option<Signal> {
+    match signal(kind) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for {name}");
+            None
         }
-    };
-    tokio::select! {
-        () = term => {},
-        r = tokio::signal::ctrl_c() => if let Err(e) = r { tracing::warn!(error = %e, "cannot listen for Ctrl-C"); },
+    }
+}
+
+/// The next delivery of a signal [`listen`] installed, or never.
+async fn received(signal: Option<Signal>) {
+    match signal {
+        Some(mut s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// The signals sheafd handles, listened for from the moment this is built: a signal that
+/// comes before the daemon polls for it (say right after `READY=1`) waits in its listener
+/// instead of taking the default action, which would kill the process. Build it before
+/// the store opens.
+struct Signals {
+    term: Option<Signal>,
+    int: Option<Signal>,
+    hup: Option<Signal>,
+}
+
+impl Signals {
+    /// Installs the listeners; needs the runtime.
+    fn install() -> Self {
+        Self {
+            term: listen(SignalKind::terminate(), "SIGTERM"),
+            int: listen(SignalKind::interrupt(), "SIGINT (Ctrl-C)"),
+            hup: listen(SignalKind::hangup(), "SIGHUP; reloads need a restart"),
+        }
+    }
+
+    /// What the daemon is given: the shutdown (the first SIGTERM or SIGINT) and the
+    /// reloads (a message per SIGHUP; one already queued covers those that come meanwhile).
+    fn into_parts(
+        self,
+    ) -> (
+        impl Future<Output = ()> + Send + 'static,
+        tokio::sync::mpsc::Receiver<()>,
+    ) {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        if let Some(mut hup) = self.hup {
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    let _ = tx.try_send(());
+                }
+            });
+        }
+        let (term, int) = (self.term, self.int);
+        let shutdown = async move {
+            tokio::select! {
+                () = received(term) => {},
+                () = received(int) => {},
+            }
+        };
+        (shutdown, rx)
     }
 }
 
@@ -181,21 +233,8 @@ fn start(args: Args) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(1);
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-            Ok(mut hup) => {
-                tokio::spawn(async move {
-                    while hup.recv().await.is_some() {
-                        // A reload already queued covers this one too.
-                        let _ = reload_tx.try_send(());
-                    }
-                });
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGHUP; reloads need a restart");
-            }
-        }
-        sheaf_daemon::serve(config, terminated(), reload_rx, passed).await
+        let (shutdown, reload) = Signals::install().into_parts();
+        sheaf_daemon::serve(config, shutdown, reload, passed).await
     })?;
     Ok(())
 }
