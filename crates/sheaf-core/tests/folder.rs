@@ -546,3 +546,72 @@ fn a_hash_of_a_file_that_changed_or_went_since_is_dropped() {
     let (_, summary) = sync(&mut w, &[late]);
     assert_eq!(summary.items_hashed, 0, "a deleted item gets no hash");
 }
+
+fn sync_groups(w: &mut World, groups: &[&[FolderChange]]) -> SyncSummary {
+    let plan = w.commit(|v, c| rules::plan_folder_sync_groups(v, c, groups));
+    let Outcome::Synced(summary) = plan.outcome else {
+        panic!("sync answered {:?}", plan.outcome)
+    };
+    summary
+}
+
+#[test]
+fn a_file_created_in_one_group_and_renamed_in_the_next_of_the_same_commit_leaves_no_ghost() {
+    let mut w = World::new();
+    let notes = add_watch(&mut w, "notes", "/n");
+    // Two settled batches committed together: `a` appeared, then (a later drain) it was
+    // renamed to `b`. The move names `a` as the earlier batch left it, not as the store had it.
+    sync_groups(
+        &mut w,
+        &[
+            &[present("/n/a.md", &[&notes])],
+            &[moved("/n/a.md", "/n/b.md", &[&notes])],
+        ],
+    );
+    let b = item_at(&w, "/n/b.md");
+    assert!(
+        w.state
+            .items
+            .values()
+            .all(|i| i.path.as_deref() != Some("/n/a.md")),
+        "a ghost is left at the name the file was renamed out of"
+    );
+    assert_eq!(w.members("notes"), vec![b]);
+    assert_eq!(w.live_entry("notes", b).unique_id, "b.md");
+}
+
+#[test]
+fn a_file_revived_in_one_group_and_renamed_in_the_next_of_the_same_commit_keeps_its_item() {
+    let mut w = World::new();
+    let notes = add_watch(&mut w, "notes", "/n");
+    sync(&mut w, &[present("/n/a.md", &[&notes])]);
+    let a = item_at(&w, "/n/a.md");
+    sync(&mut w, &[gone("/n/a.md")]);
+    sync_groups(
+        &mut w,
+        &[
+            &[present("/n/a.md", &[&notes])],
+            &[moved("/n/a.md", "/n/b.md", &[&notes])],
+        ],
+    );
+    assert_eq!(item_at(&w, "/n/b.md"), a);
+    assert_eq!(w.members("notes"), vec![a]);
+}
+
+#[test]
+fn within_one_group_a_move_still_names_its_origin_as_it_was_before_the_group() {
+    let mut w = World::new();
+    let notes = add_watch(&mut w, "notes", "/n");
+    sync(&mut w, &[present("/n/a.md", &[&notes])]);
+    let a = item_at(&w, "/n/a.md");
+    // One drain: the old `a` moved to `b` and a new file took its name.
+    sync_groups(
+        &mut w,
+        &[&[
+            present("/n/a.md", &[&notes]),
+            moved("/n/a.md", "/n/b.md", &[&notes]),
+        ]],
+    );
+    assert_eq!(item_at(&w, "/n/b.md"), a);
+    assert_ne!(item_at(&w, "/n/a.md"), a);
+}

@@ -456,9 +456,15 @@ impl Store {
         self.write(|v, ctx| rules::plan_remove_watch(v, ctx, id, keep_entries))
     }
 
-    /// Applies folder changes (SPEC §3) in one transaction.
+    /// Applies one group of folder changes (SPEC §3) in one transaction.
     pub fn sync(&self, changes: &[FolderChange]) -> Result<Written, WriteError> {
-        self.write(|v, ctx| rules::plan_folder_sync(v, ctx, changes))
+        self.sync_groups(&[changes])
+    }
+
+    /// Applies several groups of folder changes, one after the other, in one transaction
+    /// (see [`rules::plan_folder_sync_groups`]).
+    pub fn sync_groups(&self, groups: &[&[FolderChange]]) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_folder_sync_groups(v, ctx, groups))
     }
 
     /// A write transaction with the store's durability.

@@ -96,12 +96,45 @@ pub enum FolderChange {
 ///   where they still had the defaults.
 /// - A gone file's item loses its path (soft delete, `last_path` kept) and its folder entries
 ///   are soft-deleted; manual entries stay.
+///
+/// The changes of one group happened together (one settled drain of events, one chunk of a
+/// walk): a move names its origin as it was before the group.
 pub fn plan_folder_sync<V: StateView + ?Sized>(
     view: &V,
     ctx: &mut Ctx<'_>,
     changes: &[FolderChange],
 ) -> PlanResult<Plan, V> {
-    let mut s = Scratch::new(view, changes.len());
+    plan_folder_sync_groups(view, ctx, &[changes])
+}
+
+/// Plans several groups of folder changes, one after the other, as one transaction (the
+/// committer's group commit): each group is planned as [`plan_folder_sync`] plans one, on the
+/// state the groups before it left, so a move in a later group finds a file that an earlier
+/// group created, revived or moved.
+pub fn plan_folder_sync_groups<V: StateView + ?Sized>(
+    view: &V,
+    ctx: &mut Ctx<'_>,
+    groups: &[&[FolderChange]],
+) -> PlanResult<Plan, V> {
+    let mut s = Scratch::new(view, groups.iter().map(|g| g.len()).sum());
+    for changes in groups {
+        plan_group(&mut s, ctx, changes)?;
+    }
+    let summary = std::mem::take(&mut s.summary);
+    Ok(Plan {
+        changes: s.finish(),
+        op: None,
+        undoes: None,
+        outcome: Outcome::Synced(summary),
+    })
+}
+
+/// One group of changes that happened together, on top of what the scratch holds.
+fn plan_group<V: StateView + ?Sized>(
+    s: &mut Scratch<'_, V>,
+    ctx: &mut Ctx<'_>,
+    changes: &[FolderChange],
+) -> PlanResult<(), V> {
     // Moves name their origin as it was before the group: resolve them all first, so that
     // chains and cycles (a→b, b→a) find the files that were there, and a move onto a path
     // whose file is itself moving away is not taken for a rename over it.
@@ -114,7 +147,7 @@ pub fn plan_folder_sync<V: StateView + ?Sized>(
                 was: Some(Was::Path(from)),
                 ..
             } if *from != facts.path => {
-                let item = live_at(&s, from)?;
+                let item = live_at(s, from)?;
                 if item.is_some() {
                     departing.insert(from.as_str());
                 }
@@ -139,11 +172,11 @@ pub fn plan_folder_sync<V: StateView + ?Sized>(
                     _ => origin,
                 };
                 let leaving = departing.contains(facts.path.as_str());
-                present(&mut s, ctx, facts, moved, leaving, owners)?;
+                present(s, ctx, facts, moved, leaving, owners)?;
             }
             FolderChange::Gone { path } => {
-                if let Some(item) = live_at(&s, path)? {
-                    gone(&mut s, ctx, &item)?;
+                if let Some(item) = live_at(s, path)? {
+                    gone(s, ctx, &item)?;
                 }
             }
             FolderChange::Hashed {
@@ -151,16 +184,10 @@ pub fn plan_folder_sync<V: StateView + ?Sized>(
                 size,
                 mtime,
                 hash,
-            } => hashed(&mut s, *item, *size, *mtime, hash)?,
+            } => hashed(s, *item, *size, *mtime, hash)?,
         }
     }
-    let summary = std::mem::take(&mut s.summary);
-    Ok(Plan {
-        changes: s.finish(),
-        op: None,
-        undoes: None,
-        outcome: Outcome::Synced(summary),
-    })
+    Ok(())
 }
 
 /// Records a background hash when the file is still the one that was hashed. Not a change
@@ -578,8 +605,8 @@ impl<'v, V: StateView + ?Sized> Scratch<'v, V> {
         let Some(old_path) = item.path.as_deref() else {
             return Ok(());
         };
-        for collection in self.view.live_collections(item.id).or_view()? {
-            let Some(entry) = self.view.entry(&collection, item.id).or_view()? else {
+        for collection in self.live_collections(item.id)? {
+            let Some(entry) = self.entry(&collection, item.id)? else {
                 continue;
             };
             let EntrySource::Folder(w) = entry.source else {

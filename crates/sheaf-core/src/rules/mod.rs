@@ -18,7 +18,7 @@ pub use collection::{
     plan_update_collection,
 };
 pub use entry::{EntryUpdate, NewEntry, plan_add_one, plan_update_entry};
-pub use folder::{FolderChange, Owner, Was, plan_folder_sync};
+pub use folder::{FolderChange, Owner, Was, plan_folder_sync, plan_folder_sync_groups};
 pub use item::{ItemUpdate, plan_register, plan_update_item};
 pub use remove::{Remove, plan_remove};
 pub use reorder::{Placement, Reorder, plan_reorder};

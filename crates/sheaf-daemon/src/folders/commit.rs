@@ -49,13 +49,12 @@ pub(crate) fn run(
                 Err(_) => break,
             }
         }
-        let mut changes = Vec::with_capacity(size);
-        for job in &mut jobs {
-            changes.append(&mut job.changes);
-        }
-        let outcome = store.sync(&changes);
-        let n = changes.len();
-        drop(changes);
+        // Each job is one group of changes that happened together; a later job's moves name
+        // their origins as the earlier jobs left them.
+        let groups: Vec<&[FolderChange]> = jobs.iter().map(|j| j.changes.as_slice()).collect();
+        let outcome = store.sync_groups(&groups);
+        drop(groups);
+        let n = size;
         let result = match outcome {
             Ok(written) => {
                 committed(written.seqs);
