@@ -239,6 +239,18 @@ impl Hub {
         }
     }
 
+    /// One round trip through the notify event loop (see [`LiveWatcher::sync`]).
+    fn sync(&self, root: &Path) -> Result<(), WatchError> {
+        let mut kernel = lock(&self.kernel);
+        let Some(watcher) = kernel.watcher.as_mut() else {
+            return Ok(());
+        };
+        watcher
+            .configure(notify::Config::default())
+            .map(drop)
+            .map_err(|e| WatchError::from_notify(&e, root))
+    }
+
     /// After a kernel queue overflow: a new inotify instance watching every root afresh.
     fn renew(&self) -> Result<(), WatchError> {
         let mut kernel = lock(&self.kernel);
@@ -298,6 +310,20 @@ impl LiveWatcher {
     #[must_use]
     pub fn take_overflow(&self) -> bool {
         self.overflowed.swap(false, Ordering::AcqRel)
+    }
+
+    /// Waits until the watcher has finished with every kernel event it had read when this was
+    /// called, new folders' kernel watches included.
+    ///
+    /// notify reports a folder's creation (a [`RawEvent::Rescan`] of it) before it adds the
+    /// folder's kernel watch: it reads the whole kernel queue first and adds watches for the
+    /// folders it saw created afterwards. A walk of a new folder must wait for that watch, or
+    /// a file written into it between the walk and the watch is in neither. notify handles
+    /// requests between two reads of the queue, so one round trip through its event loop (a
+    /// `configure` that changes nothing) is that barrier: anything created after the watch
+    /// arrives as an event, anything before it is found by the walk.
+    pub fn sync(&self) -> Result<(), WatchError> {
+        self.hub.sync(&self.root)
     }
 
     /// After the kernel's event queue overflowed (a [`RawEvent::Rescan`] of the root): folders

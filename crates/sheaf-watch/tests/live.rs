@@ -162,3 +162,56 @@ fn on_one_hub_a_root_inside_another_keeps_its_events_when_the_outer_watch_stops(
         "the inner watch still follows its folder: {after:?}"
     );
 }
+
+/// Waits for a message about `path` (bounded by [`BOUND`]); answers its event.
+fn wait_for(rx: &Receiver<Incoming>, path: &std::path::Path) -> RawEvent {
+    let start = Instant::now();
+    while start.elapsed() < BOUND {
+        if let Ok(Incoming::Events(events)) = rx.recv_timeout(Duration::from_millis(10))
+            && let Some((_, e)) = events.into_iter().find(|(p, _)| p == path)
+        {
+            return e;
+        }
+    }
+    panic!("no event for {} within {BOUND:?}", path.display());
+}
+
+#[test]
+fn after_sync_a_new_folder_is_watched_so_a_walk_then_misses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = fs::canonicalize(dir.path()).unwrap();
+    let (watcher, rx) = LiveWatcher::start(&root, 1 << 20).unwrap();
+    // A flood elsewhere in the root keeps notify reading the kernel queue, which is when it
+    // has reported a new folder and not yet watched it.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flood = {
+        let (stop, at) = (stop.clone(), root.join("flood"));
+        fs::create_dir(&at).unwrap();
+        std::thread::spawn(move || {
+            let mut n = 0_u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let f = at.join((n % 64).to_string());
+                fs::write(&f, b"x").unwrap();
+                n += 1;
+            }
+        })
+    };
+    for n in 0..50 {
+        let folder = root.join(format!("d{n}"));
+        fs::create_dir(&folder).unwrap();
+        assert_eq!(wait_for(&rx, &folder), RawEvent::Rescan);
+        // The consumer's walk of the folder would start here: anything written from now on
+        // must arrive as an event.
+        watcher.sync().unwrap();
+        let file = folder.join("f");
+        fs::write(&file, b"x").unwrap();
+        assert_eq!(
+            wait_for(&rx, &file),
+            RawEvent::Created,
+            "{}",
+            file.display()
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    flood.join().unwrap();
+}

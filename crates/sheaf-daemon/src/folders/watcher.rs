@@ -1,6 +1,7 @@
 //! One watch's thread: the start-up reconcile, then live events (coalesced, turned into
 //! folder changes, handed to the committer) or polling, rescans on demand and on overflow.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -177,7 +178,7 @@ impl WatchTask {
             if self.stopping() {
                 // What has not settled yet is committed now; the next start reconciles anyway.
                 let rest = coalescer.drain_settled(Instant::now() + Duration::from_secs(3600));
-                self.apply(rest);
+                self.apply(rest, live.as_ref().map(|(w, _)| w));
                 break;
             }
             if self.status.rescan.swap(false, Ordering::AcqRel) {
@@ -264,7 +265,7 @@ impl WatchTask {
                 .pending
                 .store(coalescer.len() as u64, Ordering::Relaxed);
             let settled = coalescer.drain_settled(Instant::now());
-            self.apply(settled);
+            self.apply(settled, live.as_ref().map(|(w, _)| w));
             if let (Some(due), Some(every)) = (next_poll, poll)
                 && Instant::now() >= due
             {
@@ -277,10 +278,17 @@ impl WatchTask {
     }
 
     /// Turns settled outcomes into folder changes and hands them to the committer.
-    fn apply(&self, settled: Vec<Settled>) {
+    ///
+    /// Every walk it makes (a new or moved-in folder, a rescan) first waits for `live` to
+    /// have set up the kernel watches of the folders it reported ([`LiveWatcher::sync`]).
+    fn apply(&self, settled: Vec<Settled>, live: Option<&LiveWatcher>) {
         if settled.is_empty() {
             return;
         }
+        let mut walks = Walks {
+            live,
+            synced: false,
+        };
         let scopes = self.shared.scopes();
         let filter = &self.scope.filter;
         let mut changes = Vec::new();
@@ -291,6 +299,17 @@ impl WatchTask {
             facts: f.into_facts(),
             was,
         };
+        // Paths that hold a file again by the end of this drain (see the move onto an ignored
+        // name below).
+        let refilled: HashSet<PathBuf> = settled
+            .iter()
+            .filter_map(|s| match s {
+                Settled::Created(p) | Settled::Modified(p) | Settled::Replaced(p) => {
+                    Some(p.clone())
+                }
+                _ => None,
+            })
+            .collect();
         for s in settled {
             tracing::trace!(watch = %self.scope.watch.id, settled = ?s, "settled");
             // Only a creation adds a file; a modified or replaced path had one already.
@@ -324,8 +343,20 @@ impl WatchTask {
                 Settled::Moved { from, to } => {
                     files += i64::from(filter.admits(&to)) - i64::from(filter.admits(&from));
                     match look(&to, true) {
-                        Look::Folder => self.moved_folder(&from, &to, &mut changes),
+                        Look::Folder => {
+                            walks.prepare();
+                            self.moved_folder(&from, &to, &mut changes);
+                        }
                         Look::Missing => self.gone(&from, &mut changes),
+                        Look::File(_) if scopes.owners(&to).is_empty() => {
+                            // Moved onto a name no watch admits (an editor's backup `f~`):
+                            // as far as the watches see, the file left. Its item stays at its
+                            // path, gone until a file comes back there (a save through a
+                            // backup name) — at once, when that happened in this same drain.
+                            if !refilled.contains(&from) {
+                                self.gone(&from, &mut changes);
+                            }
+                        }
                         Look::File(f) => {
                             let was = from.to_str().map(|f| Was::Path(f.to_owned()));
                             changes.push(present(f, was));
@@ -345,6 +376,9 @@ impl WatchTask {
             self.status.rescan.store(true, Ordering::Release);
         }
         let root = self.root();
+        if !rescans.is_empty() {
+            walks.prepare();
+        }
         for dir in rescans {
             let result = if dir == root {
                 self.reconcile_root();
@@ -413,6 +447,28 @@ impl WatchTask {
                     .filter(|k| k.present && !arrived.contains(&k.path))
                     .map(|k| FolderChange::Gone { path: k.path }),
             );
+        }
+    }
+}
+
+/// The walks of one drain, which must not start before the live watcher has set up the
+/// kernel watches of the folders it reported: waited for once, before the first walk.
+struct Walks<'a> {
+    live: Option<&'a LiveWatcher>,
+    synced: bool,
+}
+
+impl Walks<'_> {
+    fn prepare(&mut self) {
+        if self.synced {
+            return;
+        }
+        self.synced = true;
+        if let Some(live) = self.live
+            && let Err(e) = live.sync()
+        {
+            // The walk goes ahead: it is still right about what it finds.
+            tracing::warn!(error = %e, "waiting for the live watcher failed");
         }
     }
 }
