@@ -270,6 +270,8 @@ mod tests {
             files,
             last_reconcile_at: None,
             queue_depth: 0,
+            overflows: 0,
+            last_overflow_at: None,
             created_at: sheaf_core::Timestamp::EPOCH,
         }
     }

@@ -502,6 +502,14 @@ pub struct Watch {
     pub last_reconcile_at: Option<Timestamp>,
     /// Settled changes waiting to be committed, plus events not yet settled.
     pub queue_depth: u64,
+    /// Times events were lost since the daemon started (the kernel's event queue or the
+    /// watch's own overflowed), each recovered by a rescan of the root (SPEC §3).
+    #[serde(default)]
+    pub overflows: u64,
+    /// When that last happened.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_overflow_at: Option<Timestamp>,
     /// When it was added.
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,

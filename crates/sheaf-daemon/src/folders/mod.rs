@@ -66,6 +66,9 @@ pub(crate) struct Status {
     queued: AtomicU64,
     /// Paths with events not yet settled.
     pending: AtomicU64,
+    /// Times events were lost (a queue overflowed) and the root rescanned.
+    overflows: AtomicU64,
+    last_overflow: Mutex<Option<Timestamp>>,
     /// Set to ask the thread for a full reconcile.
     rescan: AtomicBool,
     /// Set to stop the thread.
@@ -81,6 +84,8 @@ impl Status {
             last_reconcile: Mutex::new(None),
             queued: AtomicU64::new(0),
             pending: AtomicU64::new(0),
+            overflows: AtomicU64::new(0),
+            last_overflow: Mutex::new(None),
             rescan: AtomicBool::new(false),
             stop: AtomicBool::new(false),
         }
@@ -238,6 +243,12 @@ pub(crate) fn resource(watch: &Watch, status: Option<&Status>) -> sheaf_proto::r
         }),
         queue_depth: status.map_or(0, |s| {
             s.queued.load(Ordering::Relaxed) + s.pending.load(Ordering::Relaxed)
+        }),
+        overflows: status.map_or(0, |s| s.overflows.load(Ordering::Relaxed)),
+        last_overflow_at: status.and_then(|s| {
+            *s.last_overflow
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
         }),
         created_at: watch.created_at,
     }

@@ -238,9 +238,11 @@ impl WatchTask {
                     // Only this watch's channel was full: notify still added kernel watches
                     // for new folders, so a rescan is all it takes.
                     tracing::warn!(watch = %self.scope.watch.id, "event queue overflow; rescanning the folder");
+                    self.status.overflowed(self.shared.now());
                     coalescer.push(root.clone(), sheaf_watch::RawEvent::Rescan, Instant::now());
                 }
                 if overflowed {
+                    self.status.overflowed(self.shared.now());
                     // The kernel's queue overflowed: folders created meanwhile have no kernel
                     // watch. The shared watcher sets up its watches afresh (once, whichever
                     // watch asks first), then the rescan runs.
@@ -494,6 +496,14 @@ fn degraded(e: &WatchError, fallback: Duration) -> State {
 }
 
 impl Status {
+    fn overflowed(&self, at: Timestamp) {
+        self.overflows.fetch_add(1, Ordering::Relaxed);
+        *self
+            .last_overflow
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(at);
+    }
+
     fn set_reconciled(&self, at: Timestamp) {
         *self
             .last_reconcile
