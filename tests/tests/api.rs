@@ -84,7 +84,16 @@ fn assert_collection(c: &Value, id: &str) {
     }
     assert!(c["archived"].is_boolean(), "{c}");
     assert!(c["item_count"].is_u64(), "{c}");
-    assert!(c["folders"].is_array(), "{c}");
+    for f in c["folders"].as_array().expect("folders is a list") {
+        assert!(
+            f["watch_id"].as_str().is_some_and(|w| w.starts_with("w_")),
+            "{c}"
+        );
+        assert!(
+            f["path"].as_str().is_some_and(|p| p.starts_with('/')),
+            "{c}"
+        );
+    }
     assert!(
         c["created_at"].is_string() && c["updated_at"].is_string(),
         "{c}"
@@ -510,6 +519,40 @@ fn the_openapi_document_lists_every_route_of_the_table() {
         );
         assert_eq!(op["operationId"], route.operation_id);
     }
+}
+
+#[test]
+fn a_watched_collection_lists_its_folders_as_watch_id_and_root_path() {
+    let d = Daemon::start();
+    let mut roots = Vec::new();
+    for name in ["one", "two"] {
+        let folder = d.dir.path().join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        let body = json!({"path": folder.to_str().unwrap(), "collection": "watched"});
+        let (s, w) = d.send("POST", "/v1/watches", &body);
+        assert_eq!(s, 201, "{w}");
+        let root = std::fs::canonicalize(&folder).unwrap();
+        assert_eq!(w["path"], root.to_str().unwrap(), "{w}");
+        roots.push(json!({"watch_id": w["id"], "path": w["path"]}));
+    }
+
+    let (s, c) = d.get("/v1/collections/watched");
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(c["folders"], json!(roots), "{c}");
+    let (_, list) = d.get("/v1/collections");
+    let listed = list["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "watched")
+        .unwrap();
+    assert_eq!(listed["folders"], json!(roots), "{list}");
+
+    let first = roots[0]["watch_id"].as_str().unwrap();
+    let (s, _) = d.call("DELETE", &format!("/v1/watches/{first}"));
+    assert_eq!(s, 200);
+    let (_, c) = d.get("/v1/collections/watched");
+    assert_eq!(c["folders"], json!(roots[1..]), "{c}");
 }
 
 #[test]

@@ -1145,6 +1145,10 @@ fn open_watches_a_folder_into_a_collection_named_after_it_and_lists_it() {
     );
     assert!(out.contains("\nid       my_papers_2024\n"), "{out}");
     assert!(out.contains("\nitems    3\n"), "{out}");
+    assert!(
+        out.contains(&format!("\nfolders  {} ({wid})\n", root.display())),
+        "the folder is named by its path: {out}"
+    );
     let header = out
         .lines()
         .find(|l| l.starts_with("ITEM "))
@@ -1180,6 +1184,16 @@ fn open_watches_a_folder_into_a_collection_named_after_it_and_lists_it() {
     assert_eq!(other["collection"]["item_count"], 3);
     let (_, list) = d.get("/v1/watches");
     assert_eq!(list["watches"].as_array().unwrap().len(), 2, "{list}");
+    let listed = sheaf(&d, &["collections"]);
+    let row = listed
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("reading "))
+        .unwrap_or_else(|| panic!("no row for reading: {listed:?}"));
+    assert!(
+        row.ends_with(&format!(" {}", root.display())),
+        "collections ls names the folder by its path: {listed:?}"
+    );
 }
 
 #[test]

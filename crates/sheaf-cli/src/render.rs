@@ -77,8 +77,9 @@ pub(crate) fn width(text: &str) -> usize {
     n
 }
 
-/// One row, each cell padded to its width; two spaces between columns; the last cell is not
-/// padded on the right (no trailing spaces). A cell wider than its column pushes the rest.
+/// One row, each cell padded to its width; two spaces between columns; no trailing spaces
+/// (the last cell is not padded, and empty cells at the end leave nothing). A cell wider
+/// than its column pushes the rest.
 pub(crate) fn row<S: AsRef<str>>(cells: &[S], widths: &[usize], aligns: &[Align]) -> String {
     let mut out = String::new();
     for (i, cell) in cells.iter().enumerate() {
@@ -102,6 +103,7 @@ pub(crate) fn row<S: AsRef<str>>(cells: &[S], widths: &[usize], aligns: &[Align]
             }
         }
     }
+    out.truncate(out.trim_end_matches(' ').len());
     out
 }
 
@@ -195,6 +197,27 @@ mod tests {
                 "ID               ITEMS  NAME",
                 "default              3  Unfiled",
                 "research_papers   1200  R",
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_last_cells_leave_no_trailing_spaces() {
+        let rows = vec![
+            vec![
+                "papers".to_owned(),
+                "Papers".to_owned(),
+                "/home/me/p".to_owned(),
+            ],
+            vec!["default".to_owned(), "Unfiled".to_owned(), String::new()],
+        ];
+        let lines = table(PLAIN, &["ID", "NAME", "FOLDERS"], &[Align::Left; 3], &rows);
+        assert_eq!(
+            lines,
+            vec![
+                "ID       NAME     FOLDERS",
+                "papers   Papers   /home/me/p",
+                "default  Unfiled",
             ]
         );
     }

@@ -18,8 +18,8 @@ use crate::requests::{
     ReorderBody, Select, WatchCreateBody, WatchDeleteParams,
 };
 use crate::resources::{
-    BatchSummary, Collection, Entry, Event, Item, ItemBrief, KindSchema, MetaPatchValueSchema,
-    MetaValueSchema, Op, RemoveSummary, Watch,
+    BatchSummary, Collection, Entry, Event, Folder, Item, ItemBrief, KindSchema,
+    MetaPatchValueSchema, MetaValueSchema, Op, RemoveSummary, Watch,
 };
 use crate::responses::{
     BatchResponse, CollectionList, EntryPage, ErrorBody, ErrorEnvelope, Health, HealthLimits,
@@ -166,6 +166,7 @@ pub fn document() -> OpenApi {
         )
         .schema_from::<Item>()
         .schema_from::<Collection>()
+        .schema_from::<Folder>()
         .schema_from::<Entry>()
         .schema_from::<ItemBrief>()
         .schema_from::<KindSchema>()

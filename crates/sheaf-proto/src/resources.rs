@@ -150,9 +150,8 @@ pub struct Collection {
     pub trashed_at: Option<Timestamp>,
     /// Live entries.
     pub item_count: u64,
-    /// Watch ids bound to it.
-    #[schema(value_type = Vec<String>)]
-    pub folders: Vec<core::WatchId>,
+    /// The watches bound to it (SPEC §3), in the order they were bound.
+    pub folders: Vec<Folder>,
     /// Creation time.
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -161,8 +160,10 @@ pub struct Collection {
     pub updated_at: Timestamp,
 }
 
-impl From<core::Collection> for Collection {
-    fn from(c: core::Collection) -> Self {
+impl Collection {
+    /// The collection as the API shows it, each watch bound to it named with its root by
+    /// `root`; a watch `root` does not know is left out (it was removed meanwhile).
+    pub fn with_roots(c: core::Collection, root: impl Fn(core::WatchId) -> Option<String>) -> Self {
         Self {
             id: c.id,
             name: c.name,
@@ -171,11 +172,26 @@ impl From<core::Collection> for Collection {
             accept: c.accept,
             trashed_at: c.trashed_at,
             item_count: c.item_count,
-            folders: c.folders,
+            folders: c
+                .folders
+                .into_iter()
+                .filter_map(|watch_id| root(watch_id).map(|path| Folder { watch_id, path }))
+                .collect(),
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
     }
+}
+
+/// A watched folder bound to a collection, as the collection's `folders` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Folder {
+    /// The watch (`/v1/watches/{wid}`).
+    #[schema(value_type = String, example = "w_01JD3Q2X9K8M7N6P5R4S3T2V1W")]
+    pub watch_id: core::WatchId,
+    /// The watch's root, an absolute path.
+    #[schema(example = "/home/me/Papers")]
+    pub path: String,
 }
 
 /// The short item embedded in entry listings.

@@ -232,3 +232,32 @@ fn a_patch_without_accept_serialises_without_it() {
             .contains_key("accept")
     );
 }
+
+#[test]
+fn a_collections_folders_are_watch_id_and_path_on_the_wire_and_in_the_document() {
+    let folder = sheaf_proto::resources::Folder {
+        watch_id: "w_01JD3Q2X9K8M7N6P5R4S3T2V1W".parse().unwrap(),
+        path: "/home/me/Papers".to_owned(),
+    };
+    let wire = json!({"watch_id": "w_01JD3Q2X9K8M7N6P5R4S3T2V1W", "path": "/home/me/Papers"});
+    assert_eq!(serde_json::to_value(&folder).unwrap(), wire);
+    assert_eq!(
+        serde_json::from_value::<sheaf_proto::resources::Folder>(wire).unwrap(),
+        folder
+    );
+
+    let doc = serde_json::to_value(sheaf_proto::document()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["Collection"]["properties"]["folders"]["items"]["$ref"],
+        "#/components/schemas/Folder"
+    );
+    let mut required: Vec<&str> = schemas["Folder"]["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    required.sort_unstable();
+    assert_eq!(required, ["path", "watch_id"], "{}", schemas["Folder"]);
+}

@@ -109,28 +109,25 @@ fn ls(style: Style, out: &mut Out, collections: &[Collection]) -> anyhow::Result
     let rows: Vec<Vec<String>> = collections
         .iter()
         .map(|c| {
+            let roots: Vec<&str> = c.folders.iter().map(|f| f.path.as_str()).collect();
             vec![
                 c.id.to_string(),
                 c.item_count.to_string(),
                 state(style, c),
-                if c.folders.is_empty() {
-                    String::new()
-                } else {
-                    c.folders.len().to_string()
-                },
                 render::short_time(c.updated_at),
                 c.name.clone(),
+                render::list(&roots, 3),
             ]
         })
         .collect();
     for line in render::table(
         style,
-        &["ID", "ITEMS", "STATE", "FOLDERS", "UPDATED", "NAME"],
+        &["ID", "ITEMS", "STATE", "UPDATED", "NAME", "FOLDERS"],
         &[
             Align::Left,
             Align::Right,
             Align::Left,
-            Align::Right,
+            Align::Left,
             Align::Left,
             Align::Left,
         ],
@@ -159,14 +156,16 @@ pub(super) fn show(style: Style, out: &mut Out, c: &Collection) -> anyhow::Resul
                 .join(", ")
         },
     );
+    // A line per folder, under one another: its root, then the watch id `sheaf watch`
+    // takes.
     let folders = if c.folders.is_empty() {
         none()
     } else {
         c.folders
             .iter()
-            .map(ToString::to_string)
+            .map(|f| format!("{} {}", f.path, style.dim(&format!("({})", f.watch_id))))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(&format!("\n{:9}", ""))
     };
     let fields = [
         ("id", c.id.to_string()),

@@ -1,9 +1,11 @@
 //! `/v1/collections` and `/v1/collections/{cid}`.
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use sheaf_core::{CollectionId, ErrorCode};
+use sheaf_core::{CollectionId, ErrorCode, WatchId};
 use sheaf_proto::requests::{
     CollectionCreateBody, CollectionListParams, CollectionPatchBody, DeleteParams,
     collection_in_path,
@@ -23,16 +25,40 @@ pub(crate) async fn list(
         archived: params.archived,
         trashed: params.trashed.unwrap_or(false),
     };
-    let collections = state.blocking(move |s| Ok(s.collections(&query)?)).await?;
-    Ok(Json(CollectionList {
-        collections: collections.into_iter().map(Into::into).collect(),
-    }))
+    let collections = state
+        .blocking(move |s| Ok(shown(s, s.collections(&query)?)?))
+        .await?;
+    Ok(Json(CollectionList { collections }))
+}
+
+/// Collections as the API shows them: each bound watch named with its root, from the
+/// store's watch records (read only when one of them has a watch). A watch removed
+/// between the two reads is left out.
+fn shown(
+    s: &sheaf_store::Store,
+    collections: impl IntoIterator<Item = sheaf_core::Collection>,
+) -> Result<Vec<Collection>, sheaf_store::StoreError> {
+    let collections: Vec<_> = collections.into_iter().collect();
+    let roots: HashMap<WatchId, String> = if collections.iter().any(|c| !c.folders.is_empty()) {
+        s.watches()?.into_iter().map(|w| (w.id, w.path)).collect()
+    } else {
+        HashMap::new()
+    };
+    Ok(collections
+        .into_iter()
+        .map(|c| Collection::with_roots(c, |w| roots.get(&w).cloned()))
+        .collect())
+}
+
+/// One collection as the API shows it, `None` when it does not exist.
+fn read(s: &sheaf_store::Store, id: &CollectionId) -> Result<Option<Collection>, ApiError> {
+    Ok(shown(s, s.collection(id)?)?.pop())
 }
 
 /// Reads a collection back after a write (for its live count).
 pub(crate) fn read_back(state: &AppState, id: CollectionId) -> Result<Collection, ApiError> {
-    let found = state.point_read(move |s| Ok(s.collection(&id)?))?;
-    found.map(Into::into).ok_or_else(|| {
+    let found = state.point_read(move |s| read(s, &id))?;
+    found.ok_or_else(|| {
         ApiError::new(
             ErrorCode::CollectionNotFound,
             "the collection vanished while it was read",
@@ -69,8 +95,8 @@ pub(crate) async fn get(
 ) -> Result<Json<Collection>, ApiError> {
     let id = collection_in_path(&cid)?;
     let shown = id.to_string();
-    let found = state.point_read(move |s| Ok(s.collection(&id)?))?;
-    found.map(|c| Json(c.into())).ok_or_else(|| {
+    let found = state.point_read(move |s| read(s, &id))?;
+    found.map(Json).ok_or_else(|| {
         ApiError::new(
             ErrorCode::CollectionNotFound,
             format!("collection {shown} does not exist"),

@@ -1,12 +1,13 @@
-//! The details pane: the entry under the cursor — its paths, merged metadata (the item's
-//! overlaid by the entry's) and the other collections the item is in.
+//! The details pane: the entry under the cursor — its paths, the folder it mirrors, merged
+//! metadata (the item's overlaid by the entry's) and the other collections the item is in.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
-use sheaf_core::MetaValue;
+use sheaf_core::{EntrySource, MetaValue};
+use sheaf_proto::resources::Entry;
 
 use super::{focused, pane};
 use crate::app::{App, Pane};
@@ -32,6 +33,19 @@ fn meta(value: &MetaValue) -> String {
 fn second(ts: sheaf_core::Timestamp) -> String {
     let text = ts.to_string();
     text.get(..19).unwrap_or(&text).replace('T', " ")
+}
+
+/// `manual`, or `folder /home/me/Papers` for a folder entry: the root of its watch, as its
+/// collection lists it (`folder:w_…` while the list does not have it yet).
+fn source_text(app: &App, e: &Entry, source: &EntrySource) -> String {
+    let EntrySource::Folder(watch) = source else {
+        return source.to_string();
+    };
+    app.collections
+        .iter()
+        .find(|c| c.id == e.collection_id)
+        .and_then(|c| c.folders.iter().find(|f| f.watch_id == *watch))
+        .map_or_else(|| source.to_string(), |f| format!("folder {}", f.path))
 }
 
 /// Draws the pane into `area`.
@@ -73,7 +87,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         lines.push(field("type", item.content_type.clone()));
     }
     if let Some(source) = &e.source {
-        lines.push(field("source", source.to_string()));
+        lines.push(field("source", source_text(app, e, source)));
     }
     lines.push(field("unique", e.unique_id.clone()));
     lines.push(field("added", second(e.created_at)));

@@ -1,5 +1,6 @@
 //! The status line: the daemon connection, then what is running or the last summary or
-//! error, and the help key on the right.
+//! error (or, on the collections pane, the folders of the collection under the cursor),
+//! and the help key on the right.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -7,8 +8,27 @@ use ratatui::style::{Color, Style};
 
 use super::put;
 use crate::action::Command;
-use crate::app::{App, Connection, Message};
+use crate::app::{App, Connection, Message, Pane};
 use crate::plain::count;
+
+/// What the `F` badge of the collection under the cursor stands for, while the
+/// collections pane has the focus: `folder /home/me/Papers`, or `folders a, b`.
+fn folders_under_cursor(app: &App) -> Option<String> {
+    if app.focus != Pane::Collections {
+        return None;
+    }
+    let paths: Vec<&str> = app
+        .collection_under_cursor()?
+        .folders
+        .iter()
+        .map(|f| f.path.as_str())
+        .collect();
+    match paths.as_slice() {
+        [] => None,
+        [one] => Some(format!("folder {one}")),
+        many => Some(format!("folders {}", many.join(", "))),
+    }
+}
 
 /// Draws the line into `area`.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
@@ -47,6 +67,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             ),
             _ => ("loading…".to_owned(), Style::new().fg(Color::DarkGray)),
         }
+    } else if let Some(folders) = folders_under_cursor(app) {
+        (folders, Style::new().fg(Color::DarkGray))
     } else {
         (String::new(), Style::new())
     };
@@ -97,6 +119,27 @@ mod tests {
             .map(|x| expected[(x, 0)].symbol().to_owned())
             .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_folder_bound_collection_under_the_cursor_shows_its_folder_paths() {
+        let mut app = testdata::app_with_entries(3, 3);
+        app.focus = crate::app::Pane::Collections;
+        assert!(!line(&app).contains("folder"), "{}", line(&app));
+        app.collections[1].folders = ["/srv/a", "/srv/b"]
+            .into_iter()
+            .map(|path| sheaf_proto::resources::Folder {
+                watch_id: "w_01JD3Q2X9K8M7N6P5R4S3T2V1W".parse().unwrap(),
+                path: path.to_owned(),
+            })
+            .collect();
+        assert!(
+            line(&app).starts_with("● connected folders /srv/a, /srv/b "),
+            "{}",
+            line(&app)
+        );
+        app.focus = crate::app::Pane::Entries;
+        assert!(!line(&app).contains("/srv/a"), "{}", line(&app));
     }
 
     #[test]

@@ -138,3 +138,27 @@ fn rows_not_loaded_yet_and_a_narrow_terminal() {
     );
     insta::assert_snapshot!(screen(&app));
 }
+
+#[test]
+fn a_folder_entry_names_its_folder_by_path() {
+    let mut app = testdata::app_with_entries(3, 3);
+    app.height = 18;
+    let watch_id: sheaf_core::WatchId = "w_01JD3Q2X9K8M7N6P5R4S3T2V1W".parse().unwrap();
+    app.collections[1].folders = vec![sheaf_proto::resources::Folder {
+        watch_id,
+        path: "/srv/inbox".to_owned(),
+    }];
+    let rows = (0..3)
+        .map(|i| sheaf_proto::resources::Entry {
+            source: Some(sheaf_core::EntrySource::Folder(watch_id)),
+            ..testdata::entry(i)
+        })
+        .collect();
+    app.pages.fill(&cid("inbox"), 3, 0, rows);
+    let drawn = screen(&app);
+    assert!(
+        drawn.to_string().contains("│source   folder /srv/inbox"),
+        "{drawn}"
+    );
+    insta::assert_snapshot!(drawn);
+}
