@@ -383,6 +383,11 @@ fn bad_metadata_is_a_validation_error_located_at_the_item_and_key() {
         loc[..4],
         [json!("body"), json!("items"), json!(0), json!("metadata")]
     );
+    let msg = details[0]["msg"].as_str().unwrap();
+    assert!(
+        msg.starts_with("at most 64 metadata keys are allowed"),
+        "{details}"
+    );
     // Item metadata is checked the same way.
     let r = d.json(
         "PATCH",
@@ -400,6 +405,10 @@ fn more_references_than_max_batch_is_batch_size_exceeded() {
     let ids = d.register_many("f", 6);
     let r = post(&d, "/v1/collections/inbox/items", &json!({ "items": ids }));
     assert_envelope(&r, 400, "BATCH_SIZE_EXCEEDED");
+    assert_eq!(
+        r.body["error"]["message"],
+        "more than 5 items in one batch; the limit is 5"
+    );
     // Exactly max_batch is fine.
     assert_eq!(d.add("inbox", &ids[..5])["summary"]["added"], 5);
     let r = post(

@@ -5,6 +5,7 @@
 //!
 //! serde and OpenAPI derives only: no HTTP server or client, no database.
 
+pub mod bounded;
 mod openapi;
 pub mod requests;
 pub mod resources;

@@ -13,6 +13,7 @@ use sheaf_core::{
 };
 use utoipa::{IntoParams, ToSchema};
 
+use crate::bounded;
 use crate::resources::{KindSchema, MetaPatchValueSchema, MetaValueSchema};
 
 /// Parses a collection id from the URL.
@@ -112,7 +113,7 @@ pub struct ItemRefFields {
     #[serde(default)]
     pub unique_id: Option<String>,
     /// Entry metadata.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounded::metadata")]
     #[schema(value_type = Option<std::collections::BTreeMap<String, MetaValueSchema>>)]
     pub metadata: Option<Metadata>,
 }
@@ -148,7 +149,7 @@ pub struct Select {
 #[serde(deny_unknown_fields)]
 pub struct BatchAddBody {
     /// 1 to `max_batch` references; or use `select`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounded::batch_opt")]
     #[schema(min_items = 1)]
     pub items: Option<Vec<ItemRef>>,
     /// Instead of `items`.
@@ -245,7 +246,7 @@ pub struct EntryCreateBody {
     #[serde(default)]
     pub unique_id: Option<String>,
     /// Entry metadata.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounded::metadata")]
     #[schema(value_type = Option<std::collections::BTreeMap<String, MetaValueSchema>>)]
     pub metadata: Option<Metadata>,
 }
@@ -281,7 +282,7 @@ pub struct EntryPatchBody {
     #[serde(default)]
     pub unique_id: Option<String>,
     /// Keys to set; `null` deletes a key.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounded::metadata_patch")]
     #[schema(value_type = Option<std::collections::BTreeMap<String, MetaPatchValueSchema>>)]
     pub metadata: Option<MetadataPatch>,
 }
@@ -301,7 +302,7 @@ impl From<EntryPatchBody> for EntryUpdate {
 #[serde(deny_unknown_fields)]
 pub struct ItemPatchBody {
     /// Keys to set; `null` deletes a key.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounded::metadata_patch")]
     #[schema(value_type = Option<std::collections::BTreeMap<String, MetaPatchValueSchema>>)]
     pub metadata: Option<MetadataPatch>,
 }
@@ -319,6 +320,7 @@ impl From<ItemPatchBody> for ItemUpdate {
 #[serde(deny_unknown_fields)]
 pub struct RemoveBody {
     /// Item ids or paths.
+    #[serde(deserialize_with = "bounded::batch")]
     #[schema(min_items = 1)]
     pub items: Vec<String>,
 }
@@ -342,7 +344,7 @@ impl RemoveBody {
 #[serde(deny_unknown_fields)]
 pub struct ReorderBody {
     /// Items to put first, in this order.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounded::batch_opt")]
     pub items: Option<Vec<String>>,
     /// The item to place next to another.
     #[serde(default)]
@@ -417,7 +419,7 @@ pub struct CollectionCreateBody {
     #[serde(default)]
     pub description: Option<String>,
     /// Kinds or MIME patterns.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounded::accept")]
     #[schema(max_items = 64)]
     pub accept: Option<Vec<String>>,
 }
@@ -490,7 +492,8 @@ pub struct CollectionPatchBody {
     /// New accept list; `null` accepts everything, absent leaves it.
     #[serde(
         default,
-        with = "double_option",
+        deserialize_with = "bounded::accept_patch",
+        serialize_with = "double_option",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(max_items = 64)]
@@ -513,29 +516,16 @@ impl CollectionPatchBody {
     }
 }
 
-/// Tells a present `null` from an absent field: that is what `Option<Option<_>>` means here.
-#[allow(clippy::option_option)]
-mod double_option {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub(super) fn deserialize<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de>,
-    {
-        Option::<T>::deserialize(d).map(Some)
-    }
-
-    #[allow(clippy::ref_option)] // serde's `with` passes a reference to the field
-    pub(super) fn serialize<S, T>(v: &Option<Option<T>>, s: S) -> Result<S::Ok, S::Error>
-    where
-        S: Serializer,
-        T: Serialize,
-    {
-        match v {
-            Some(inner) => inner.serialize(s),
-            None => s.serialize_none(),
-        }
+/// Writes an `Option<Option<_>>` field: `null` for `Some(None)`; `None` is skipped.
+#[allow(clippy::ref_option, clippy::option_option)] // serde's `serialize_with` passes a reference
+fn double_option<S, T>(v: &Option<Option<T>>, s: S) -> Result<S::Ok, S::Error>
+where
+    S: serde::Serializer,
+    T: Serialize,
+{
+    match v {
+        Some(inner) => inner.serialize(s),
+        None => s.serialize_none(),
     }
 }
 
@@ -544,6 +534,7 @@ mod double_option {
 #[serde(deny_unknown_fields)]
 pub struct RegisterBody {
     /// Absolute paths of files.
+    #[serde(deserialize_with = "bounded::batch")]
     #[schema(min_items = 1)]
     pub paths: Vec<String>,
 }
@@ -682,10 +673,12 @@ pub struct WatchCreateBody {
     #[serde(default)]
     pub recursive: Option<bool>,
     /// Globs a file must match (any), relative to the folder; `*.pdf` matches at any depth.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounded::globs")]
+    #[schema(max_items = 1024)]
     pub include: Vec<String>,
     /// Globs that leave files and folders out.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounded::globs")]
+    #[schema(max_items = 1024)]
     pub exclude: Vec<String>,
     /// Poll at this interval (`"30s"`, `"5m"`) instead of following live events.
     #[serde(default)]

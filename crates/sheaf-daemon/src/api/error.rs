@@ -9,7 +9,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use sheaf_core::{ErrorCode, FieldError, Loc, Refusal};
+use sheaf_proto::bounded;
 use sheaf_store::{StoreError, WriteError};
+
+use super::AppState;
 
 /// A failed request: the refusal to render, and for 429 when to retry.
 #[derive(Debug)]
@@ -169,14 +172,16 @@ fn path_locs(root: &str, path: &serde_path_to_error::Path) -> Vec<Loc> {
 }
 
 /// A JSON body: `415` unless the content type is JSON, `413` past the size limit, `400`
-/// with the offending field's location when it does not parse.
+/// with the offending field's location when it does not parse, `BATCH_SIZE_EXCEEDED` as
+/// soon as a batch list goes past `max_batch` (its lists and maps are bounded while they
+/// are parsed: `sheaf_proto::bounded`).
 #[derive(Debug)]
 pub(crate) struct JsonBody<T>(pub(crate) T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -214,8 +219,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             }
         })?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let max_batch = state.config.limits.max_batch;
+        let parsed =
+            bounded::with_max_batch(max_batch, || serde_path_to_error::deserialize(&mut de));
+        let value = parsed.map_err(|e| {
             let loc = path_locs("body", e.path());
+            if let Some(refusal) = bounded::batch_size_exceeded(&loc, max_batch) {
+                return ApiError::from(refusal);
+            }
             let inner = e.into_inner();
             let kind = if inner.is_syntax() || inner.is_eof() {
                 "json_invalid"
@@ -264,10 +275,10 @@ fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
 }
 
 /// An optional JSON body: absent when the request has no body at all.
-impl<T: DeserializeOwned, S: Send + Sync> axum::extract::OptionalFromRequest<S> for JsonBody<T> {
+impl<T: DeserializeOwned> axum::extract::OptionalFromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, ApiError> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Option<Self>, ApiError> {
         let headers = req.headers();
         let empty = headers.get(header::CONTENT_TYPE).is_none()
             && headers
@@ -277,7 +288,7 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::OptionalFromRequest<S> 
         if empty {
             return Ok(None);
         }
-        <Self as FromRequest<S>>::from_request(req, state)
+        <Self as FromRequest<AppState>>::from_request(req, state)
             .await
             .map(Some)
     }
