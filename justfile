@@ -73,3 +73,33 @@ fuzz-smoke seconds="60":
     cd fuzz && for t in requests store_ops; do \
         RUSTC_BOOTSTRAP=1 cargo fuzz run "$t" "corpus/$t" -- -max_total_time={{seconds}} || exit 1; \
     done
+
+# Real tools and real bursts (issue 12) ---------------------------------------------------
+
+# The real-tools suite (git, tar, cp/mv/rm, vim, sed, Python, four writers…) `runs` times in
+# a row, each run in a fresh folder, at full size (CI runs each scenario once); per run the
+# time to converge, then one SUMMARY line per scenario: runs, losses, worst convergence.
+# SHEAF_TORTURE_SEED=N replays the seeded scenarios.
+torture runs="20":
+    #!/usr/bin/env bash
+    set -uo pipefail
+    log="$(mktemp)"
+    SHEAF_TORTURE_RUNS={{runs}} cargo test -p sheaf-e2e --test real_tools -- --nocapture 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    echo "== summary"
+    grep -h '^SUMMARY' "$log"
+    rm -f "$log"
+    exit "$status"
+
+# The soak: three writers mixing every operation for `secs` seconds, compared every minute
+# (writers paused, converged, compared); SHEAF_SOAK_SEED=N replays. Ends with its SUMMARY.
+soak secs="1800":
+    #!/usr/bin/env bash
+    set -uo pipefail
+    log="$(mktemp)"
+    SHEAF_SOAK_SECS={{secs}} cargo test -p sheaf-e2e --test real_tools -- --ignored --nocapture soak 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    echo "== summary"
+    grep -h '^SUMMARY' "$log"
+    rm -f "$log"
+    exit "$status"
