@@ -84,12 +84,8 @@ impl Watched {
 /// then the sizes — and still does a moment after the watch's queue is empty (a match
 /// reached before the last events were read must last); answers the files and the time to
 /// that match, or, after [`GUARD`], the differences.
-fn mirror(
-    d: &Daemon,
-    wid: &str,
-    collection: &str,
-    root: &Path,
-) -> Result<(BTreeSet<String>, Duration), String> {
+fn mirror(d: &Daemon, w: &Watched) -> Result<(BTreeSet<String>, Duration), String> {
+    let (wid, collection, root) = (&w.wid, &w.collection, &w.root);
     let start = Instant::now();
     let left = || GUARD.saturating_sub(start.elapsed());
     loop {
@@ -121,7 +117,7 @@ fn mirror(
 /// `files` is not the number of files mirrored then is a loss too, reported at the end of
 /// the run (so that what the entries say is checked first).
 fn settle(d: &Daemon, run: &mut Run, what: &str, w: &Watched) -> BTreeSet<String> {
-    let (disk, took) = mirror(d, &w.wid, &w.collection, &w.root).unwrap_or_else(|e| {
+    let (disk, took) = mirror(d, w).unwrap_or_else(|e| {
         panic!(
             "after {what}, in {}: {e}\nthe watch: {}",
             w.collection,
@@ -925,7 +921,7 @@ fn soak_of_random_mixed_operations_compared_every_minute() {
         segment += 1;
         // The writers are done: converge and compare.
         checkpoints += 1;
-        let mirrored = mirror(&d, &w.wid, &w.collection, &w.root);
+        let mirrored = mirror(&d, &w);
         let took = mirrored.as_ref().map_or(GUARD, |(_, took)| *took);
         worst = worst.max(took);
         let identity = identity_diff(&d, &w.collection, &w.root, &expected(&before, &reports));
