@@ -744,7 +744,11 @@ fn watches_persist_across_a_restart_and_keep_following_their_folder() {
     write(&root.join("two.txt"), b"2\n");
     converge(&d, "kept", &root, &every_file, WAIT);
     let (_, c) = d.get("/v1/collections/kept");
-    assert_eq!(c["folders"], json!([wid]), "{c}");
+    assert_eq!(
+        c["folders"],
+        json!([{ "watch_id": wid, "path": text(&root) }]),
+        "{c}"
+    );
 }
 
 #[test]

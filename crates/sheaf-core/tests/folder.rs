@@ -615,3 +615,55 @@ fn within_one_group_a_move_still_names_its_origin_as_it_was_before_the_group() {
     assert_eq!(item_at(&w, "/n/b.md"), a);
     assert_ne!(item_at(&w, "/n/a.md"), a);
 }
+
+fn renamed(from: &str, to: &str, owners: &[&Owner]) -> FolderChange {
+    FolderChange::Renamed {
+        from: from.to_owned(),
+        to: to.to_owned(),
+        owners: owners.iter().map(|o| (*o).clone()).collect(),
+    }
+}
+
+#[test]
+fn a_rename_whose_target_had_moved_on_before_it_was_seen_keeps_the_item_along_the_chain() {
+    let mut w = World::new();
+    let notes = add_watch(&mut w, "notes", "/n");
+    sync(&mut w, &[present("/n/a.md", &[&notes])]);
+    let a = item_at(&w, "/n/a.md");
+    let size = w.item(a).size;
+    // a → b settled, but b had already moved on to c when the daemon looked: the item
+    // takes the name b with the facts it had, and the move b → c that follows finds it.
+    sync(&mut w, &[renamed("/n/a.md", "/n/b.md", &[&notes])]);
+    assert_eq!(item_at(&w, "/n/b.md"), a);
+    assert_eq!(w.item(a).size, size);
+    assert_eq!(w.live_entry("notes", a).unique_id, "b.md");
+    sync(&mut w, &[moved("/n/b.md", "/n/c.md", &[&notes])]);
+    assert_eq!(item_at(&w, "/n/c.md"), a);
+    assert_eq!(w.members("notes"), vec![a]);
+    assert!(w.state.items.values().all(|i| i.deleted_at.is_none()));
+}
+
+#[test]
+fn a_rename_chain_inside_one_commit_keeps_the_item() {
+    let mut w = World::new();
+    let notes = add_watch(&mut w, "notes", "/n");
+    sync(&mut w, &[present("/n/a.md", &[&notes])]);
+    let a = item_at(&w, "/n/a.md");
+    sync_groups(
+        &mut w,
+        &[
+            &[renamed("/n/a.md", "/n/b.md", &[&notes])],
+            &[moved("/n/b.md", "/n/c.md", &[&notes])],
+        ],
+    );
+    assert_eq!(item_at(&w, "/n/c.md"), a);
+    assert_eq!(w.members("notes"), vec![a]);
+}
+
+#[test]
+fn a_rename_of_a_file_nobody_knew_changes_nothing() {
+    let mut w = World::new();
+    let notes = add_watch(&mut w, "notes", "/n");
+    let (plan, _) = sync(&mut w, &[renamed("/n/x.md", "/n/y.md", &[&notes])]);
+    assert!(plan.changes.is_empty());
+}

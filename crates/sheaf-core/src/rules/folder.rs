@@ -61,6 +61,18 @@ pub enum FolderChange {
         /// The watches it belongs to (shared: a walk hands the same few sets to every file).
         owners: Arc<[Owner]>,
     },
+    /// The file at `from` was renamed to `to` and has already moved on (or gone) from
+    /// there, so its facts at `to` were never seen: the item keeps its facts and takes the
+    /// path, so that the rename that follows finds it (a quick rename chain keeps its
+    /// item). `owners` are the watches that cover `to`.
+    Renamed {
+        /// Where the file was.
+        from: String,
+        /// Where it went.
+        to: String,
+        /// The watches `to` belongs to.
+        owners: Arc<[Owner]>,
+    },
     /// The file at `path` is gone.
     Gone {
         /// Where it was.
@@ -141,12 +153,17 @@ fn plan_group<V: StateView + ?Sized>(
     let mut origins = Vec::with_capacity(changes.len());
     let mut departing = HashSet::new();
     for change in changes {
-        let origin = match change {
+        let from_to = match change {
             FolderChange::Present {
                 facts,
                 was: Some(Was::Path(from)),
                 ..
-            } if *from != facts.path => {
+            } => Some((from, &facts.path)),
+            FolderChange::Renamed { from, to, .. } => Some((from, to)),
+            _ => None,
+        };
+        let origin = match from_to {
+            Some((from, to)) if from != to => {
                 let item = live_at(s, from)?;
                 if item.is_some() {
                     departing.insert(from.as_str());
@@ -173,6 +190,21 @@ fn plan_group<V: StateView + ?Sized>(
                 };
                 let leaving = departing.contains(facts.path.as_str());
                 present(s, ctx, facts, moved, leaving, owners)?;
+            }
+            FolderChange::Renamed { to, owners, .. } => {
+                // The item as the group has left it so far, with its facts at the new path.
+                let Some(moved) = origin.map(|o| s.item(o.id)).transpose()?.flatten() else {
+                    continue;
+                };
+                let facts = FileFacts {
+                    path: to.clone(),
+                    size: moved.size,
+                    mtime: moved.mtime,
+                    content_type: moved.content_type.clone(),
+                    file_id: moved.file_id,
+                };
+                let leaving = departing.contains(to.as_str());
+                present(s, ctx, &facts, Some(moved), leaving, owners)?;
             }
             FolderChange::Gone { path } => {
                 if let Some(item) = live_at(s, path)? {

@@ -52,6 +52,13 @@ pub(crate) fn run(
         // Each job is one group of changes that happened together; a later job's moves name
         // their origins as the earlier jobs left them.
         let groups: Vec<&[FolderChange]> = jobs.iter().map(|j| j.changes.as_slice()).collect();
+        if tracing::enabled!(tracing::Level::TRACE) {
+            for (g, changes) in groups.iter().enumerate() {
+                for c in *changes {
+                    tracing::trace!(group = g, change = ?brief(c), "to commit");
+                }
+            }
+        }
         let outcome = store.sync_groups(&groups);
         drop(groups);
         let n = size;
@@ -85,5 +92,15 @@ pub(crate) fn run(
                 let _ = done.send(result.clone());
             }
         }
+    }
+}
+
+/// A change in one short line, for trace logs.
+fn brief(change: &FolderChange) -> String {
+    match change {
+        FolderChange::Present { facts, was, .. } => format!("present {} was {was:?}", facts.path),
+        FolderChange::Renamed { from, to, .. } => format!("renamed {from} to {to}"),
+        FolderChange::Gone { path } => format!("gone {path}"),
+        FolderChange::Hashed { item, .. } => format!("hashed {item}"),
     }
 }

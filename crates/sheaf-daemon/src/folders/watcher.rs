@@ -334,8 +334,10 @@ impl WatchTask {
                             changes.push(present(f, None));
                         }
                         Look::Folder => rescans.push(p),
-                        Look::Missing => self.gone(&p, &mut changes),
-                        Look::Other => {}
+                        // Deleted or renamed away since it settled: that event is on its
+                        // way and settles on its own (a rename must find the item where it
+                        // was, not gone).
+                        Look::Missing | Look::Other => {}
                     }
                 }
                 Settled::Removed(p) => {
@@ -344,13 +346,13 @@ impl WatchTask {
                 }
                 Settled::Moved { from, to } => {
                     files += i64::from(filter.admits(&to)) - i64::from(filter.admits(&from));
+                    let owners = scopes.owners(&to);
                     match look(&to, true) {
                         Look::Folder => {
                             walks.prepare();
                             self.moved_folder(&from, &to, &mut changes);
                         }
-                        Look::Missing => self.gone(&from, &mut changes),
-                        Look::File(_) if scopes.owners(&to).is_empty() => {
+                        Look::File(_) | Look::Missing if owners.is_empty() => {
                             // Moved onto a name no watch admits (an editor's backup `f~`):
                             // as far as the watches see, the file left. Its item stays at its
                             // path, gone until a file comes back there (a save through a
@@ -363,6 +365,7 @@ impl WatchTask {
                             let was = from.to_str().map(|f| Was::Path(f.to_owned()));
                             changes.push(present(f, was));
                         }
+                        Look::Missing => self.moved_on(&from, &to, owners, &mut changes),
                         Look::Other => {}
                     }
                 }
@@ -412,6 +415,32 @@ impl WatchTask {
                 tracing::warn!(error = %e, "reading the store failed; rescanning");
                 self.status.rescan.store(true, Ordering::Release);
             }
+        }
+    }
+
+    /// The file or folder at `from` moved to `to` and is no longer there either: it moved on
+    /// (a quick rename chain: the next move names `to` as its origin, so the item follows
+    /// it there now, facts unchanged) or was deleted (its removal at `to` follows). A
+    /// folder's files are gone: where it went is not known any more.
+    fn moved_on(
+        &self,
+        from: &Path,
+        to: &Path,
+        owners: Arc<[sheaf_core::rules::Owner]>,
+        changes: &mut Vec<FolderChange>,
+    ) {
+        let (Some(from_text), Some(to_text)) = (from.to_str(), to.to_str()) else {
+            return;
+        };
+        match self.shared.store.known_under(from_text) {
+            Ok(known) if known.iter().all(|k| !k.present) => {
+                changes.push(FolderChange::Renamed {
+                    from: from_text.to_owned(),
+                    to: to_text.to_owned(),
+                    owners,
+                });
+            }
+            _ => self.gone(from, changes),
         }
     }
 
