@@ -184,6 +184,9 @@ pub struct SyncSummary {
     pub entries_refused: u64,
     /// Content hashes recorded.
     pub items_hashed: u64,
+    /// The net change of each watch's live folder entries (watches whose count did not
+    /// change are left out): what keeps a watch's `files` exact between two full reconciles.
+    pub folder_entries: BTreeMap<WatchId, i64>,
 }
 
 impl SyncSummary {
@@ -197,6 +200,10 @@ impl SyncSummary {
         self.entries_removed += other.entries_removed;
         self.entries_refused += other.entries_refused;
         self.items_hashed += other.items_hashed;
+        for (watch, delta) in &other.folder_entries {
+            *self.folder_entries.entry(*watch).or_default() += delta;
+        }
+        self.folder_entries.retain(|_, delta| *delta != 0);
     }
 }
 

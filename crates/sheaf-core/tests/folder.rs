@@ -667,3 +667,37 @@ fn a_rename_of_a_file_nobody_knew_changes_nothing() {
     let (plan, _) = sync(&mut w, &[renamed("/n/x.md", "/n/y.md", &[&notes])]);
     assert!(plan.changes.is_empty());
 }
+
+#[test]
+fn a_sync_reports_the_net_change_of_each_watchs_live_folder_entries() {
+    let mut w = World::new();
+    let a = add_watch(&mut w, "a", "/a");
+    let b = add_watch(&mut w, "b", "/b");
+    let (_, summary) = sync(
+        &mut w,
+        &[
+            present("/a/1", &[&a]),
+            present("/a/2", &[&a]),
+            present("/b/1", &[&b]),
+        ],
+    );
+    assert_eq!(
+        summary.folder_entries,
+        std::collections::BTreeMap::from([(a.watch, 2), (b.watch, 1)])
+    );
+    // A move from one watch to the other, a rename inside one, a file gone: net changes only.
+    let (_, summary) = sync(
+        &mut w,
+        &[
+            moved("/a/1", "/b/moved", &[&b]),
+            moved("/a/2", "/a/renamed", &[&a]),
+            gone("/b/1"),
+        ],
+    );
+    assert_eq!(summary.folder_entries.get(&a.watch), Some(&-1));
+    assert_eq!(
+        summary.folder_entries.get(&b.watch),
+        None,
+        "one in, one out"
+    );
+}

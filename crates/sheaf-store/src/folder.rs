@@ -3,11 +3,11 @@
 
 use std::collections::HashSet;
 
-use sheaf_core::{CollectionId, FileId, ItemId, Timestamp, Watch, WatchId};
+use sheaf_core::{CollectionId, EntrySource, FileId, ItemId, Timestamp, Watch, WatchId};
 
 use crate::Store;
 use crate::error::StoreError;
-use crate::schema::{Tabs, decode_item};
+use crate::schema::{EntryRecord, Tabs, decode, decode_item};
 use crate::view::{handle_of, watches};
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -109,6 +109,27 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// How many live entries of `collection` the watch owns (`source: folder:<watch>`): the
+    /// files it mirrors there. Reads every entry of the collection.
+    pub fn count_folder_entries(&self, collection: &CollectionId, watch: WatchId) -> Result<u64> {
+        let t = self.read()?;
+        let Some(handle) = handle_of(&t, collection)? else {
+            return Ok(0);
+        };
+        let mut n = 0;
+        for r in t
+            .entries()?
+            .range((handle, 0)..=(handle, u128::MAX))
+            .map_err(StoreError::storage)?
+        {
+            let (k, v) = r.map_err(StoreError::storage)?;
+            let record: EntryRecord = decode(v.value(), "entry")?;
+            let entry = record.into_entry(collection.clone(), k.value().1);
+            n += u64::from(entry.is_live() && entry.source == EntrySource::Folder(watch));
+        }
+        Ok(n)
     }
 
     /// The ULIDs of the items with a live entry in the collection.

@@ -129,6 +129,27 @@ impl Coalescer {
         !self.rescans.is_empty()
     }
 
+    /// Whether a drain at `now` would settle a rename's departure whose arrival has not been
+    /// seen: a move out of the watched folders, or one whose other half is still on its way.
+    /// A caller that can should first take everything its watcher has delivered.
+    #[must_use]
+    pub fn lone_departure_due(&self, now: Instant) -> bool {
+        self.renames.values().any(|(from, _)| {
+            self.records
+                .get(from)
+                .is_some_and(|r| now.saturating_duration_since(r.last) >= self.settle)
+        })
+    }
+
+    /// The paths renamed away whose arrival has not been seen (pending, not settled).
+    #[must_use]
+    pub fn pending_departures(&self) -> Vec<PathBuf> {
+        self.renames
+            .values()
+            .map(|(from, _)| from.clone())
+            .collect()
+    }
+
     /// Record an event for `path` seen at `now`.
     pub fn push(&mut self, path: PathBuf, event: RawEvent, now: Instant) {
         if event == RawEvent::Rescan {
@@ -297,6 +318,25 @@ mod tests {
         }
         let out = c.drain_settled(t0 + Duration::from_millis(drain_ms));
         (c, out, t0)
+    }
+
+    #[test]
+    fn a_lone_departure_is_due_once_quiet_and_not_once_its_arrival_is_seen() {
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        let mut c = Coalescer::new(SETTLE);
+        c.push(p("/a"), RawEvent::RenamedFrom(7), at(0));
+        assert!(!c.lone_departure_due(at(10)));
+        assert!(c.lone_departure_due(at(20)));
+        c.push(p("/b"), RawEvent::RenamedTo(7), at(30));
+        assert!(!c.lone_departure_due(at(60)));
+        assert_eq!(
+            c.drain_settled(at(60)),
+            vec![Settled::Moved {
+                from: p("/a"),
+                to: p("/b")
+            }]
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! scratch overlay that holds what the group has changed so far and emits one change per
 //! record at the end.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use ulid::Ulid;
@@ -132,7 +132,8 @@ pub fn plan_folder_sync_groups<V: StateView + ?Sized>(
     for changes in groups {
         plan_group(&mut s, ctx, changes)?;
     }
-    let summary = std::mem::take(&mut s.summary);
+    let mut summary = std::mem::take(&mut s.summary);
+    summary.folder_entries = s.folder_entry_deltas();
     Ok(Plan {
         changes: s.finish(),
         op: None,
@@ -661,6 +662,34 @@ impl<'v, V: StateView + ?Sized> Scratch<'v, V> {
             self.appenders.insert(collection.clone(), appender);
         }
         Ok(self.appenders.get_mut(collection).map_or(0, Appender::take))
+    }
+
+    /// The net change of each watch's live folder entries.
+    fn folder_entry_deltas(&self) -> BTreeMap<WatchId, i64> {
+        let live_folder = |e: Option<&Entry>| match e {
+            Some(e) if e.is_live() => match e.source {
+                EntrySource::Folder(w) => Some(w),
+                EntrySource::Manual => None,
+            },
+            _ => None,
+        };
+        let mut deltas = BTreeMap::new();
+        for slot in self.entries.values() {
+            let (before, after) = (
+                live_folder(slot.before.as_ref()),
+                live_folder(Some(&slot.now)),
+            );
+            if before != after {
+                if let Some(w) = before {
+                    *deltas.entry(w).or_default() -= 1;
+                }
+                if let Some(w) = after {
+                    *deltas.entry(w).or_default() += 1;
+                }
+            }
+        }
+        deltas.retain(|_, d: &mut i64| *d != 0);
+        deltas
     }
 
     /// One change per record the group changed (records it changed back are left out).

@@ -90,6 +90,7 @@ pub(crate) async fn batch_add(
     JsonBody(body): JsonBody<BatchAddBody>,
 ) -> Result<Json<BatchResponse>, ApiError> {
     let req = body.into_request(collection_in_path(&cid)?)?;
+    let relocate = req.relocate;
     // With `relocate`, the files move on disk with the entries (and back if the commit fails).
     let written = write(&state, move |s| {
         crate::relocate::write_moving_files(s, |view, ctx| {
@@ -97,6 +98,10 @@ pub(crate) async fn batch_add(
         })
     })
     .await?;
+    if relocate {
+        // Folder entries moved between watches: their file counts follow.
+        state.folders.recount();
+    }
     match written.outcome {
         Outcome::Batch {
             op_id,

@@ -69,6 +69,8 @@ pub(crate) async fn undo(
         })
         .await?;
     state.committed(written.seqs);
+    // An undone relocating move hands folder entries back between watches.
+    state.folders.recount();
     match written.outcome {
         Outcome::Undone {
             op_id,

@@ -5,12 +5,13 @@
 //! committed as soon as it settles while a burst of events becomes a few large
 //! transactions: ingest runs at the store's batch rate, not its fsync rate.
 
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::{Arc, PoisonError, RwLock};
 
-use sheaf_core::SyncSummary;
 use sheaf_core::rules::FolderChange;
+use sheaf_core::{CollectionId, SyncSummary, WatchId};
 use sheaf_store::Store;
 
 use super::Status;
@@ -29,6 +30,39 @@ pub(crate) struct Job {
     pub(crate) status: Arc<Status>,
     /// Told the outcome, for a caller that waits (a reconcile applying its chunks).
     pub(crate) done: Option<SyncSender<Result<SyncSummary, String>>>,
+    /// After the commit, count this watch's live folder entries in this collection afresh
+    /// into `status` (the end of a full reconcile).
+    pub(crate) recount: Option<(CollectionId, WatchId)>,
+}
+
+/// The running watches' statuses by id: each commit's net change of live folder entries
+/// goes to the watch it belongs to.
+#[derive(Clone, Default)]
+pub(crate) struct Statuses(Arc<RwLock<HashMap<WatchId, Arc<Status>>>>);
+
+impl Statuses {
+    pub(crate) fn insert(&self, id: WatchId, status: Arc<Status>) {
+        self.0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, status);
+    }
+
+    pub(crate) fn remove(&self, id: WatchId) {
+        self.0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
+    }
+
+    fn count(&self, deltas: &BTreeMap<WatchId, i64>) {
+        let statuses = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        for (id, delta) in deltas {
+            if let Some(status) = statuses.get(id) {
+                status.add_files(*delta);
+            }
+        }
+    }
 }
 
 /// Runs until every sender is gone, then returns (after committing what was sent).
@@ -36,6 +70,7 @@ pub(crate) fn run(
     rx: &Receiver<Job>,
     store: &Store,
     committed: &(dyn Fn(Option<(u64, u64)>) + Send + Sync),
+    statuses: &Statuses,
 ) {
     while let Ok(first) = rx.recv() {
         let mut size = first.changes.len();
@@ -59,14 +94,20 @@ pub(crate) fn run(
                 }
             }
         }
-        let outcome = store.sync_groups(&groups);
+        let outcome = if size == 0 {
+            Ok(None)
+        } else {
+            store.sync_groups(&groups).map(Some)
+        };
         drop(groups);
         let n = size;
         let result = match outcome {
-            Ok(written) => {
+            Ok(None) => Ok(SyncSummary::default()),
+            Ok(Some(written)) => {
                 committed(written.seqs);
                 match written.outcome {
                     sheaf_core::Outcome::Synced(summary) => {
+                        statuses.count(&summary.folder_entries);
                         tracing::debug!(
                             changes = n,
                             jobs = jobs.len(),
@@ -84,6 +125,14 @@ pub(crate) fn run(
             tracing::error!(error = %e, changes = n, "folder changes could not be committed; the watches rescan");
         }
         for job in jobs {
+            if let Some((collection, watch)) = &job.recount {
+                match store.count_folder_entries(collection, *watch) {
+                    Ok(n) => job.status.files.store(n, Ordering::Relaxed),
+                    Err(e) => {
+                        tracing::warn!(watch = %watch, error = %anyhow::Error::new(e), "counting a watch's files failed");
+                    }
+                }
+            }
             job.status.queued.fetch_sub(job.count, Ordering::Relaxed);
             if result.is_err() {
                 job.status.rescan.store(true, Ordering::Release);

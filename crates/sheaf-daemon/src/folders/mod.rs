@@ -133,6 +133,8 @@ pub(crate) struct Shared {
     /// hasher works only while they are quiet.
     activity: hasher::Activity,
     hasher: hasher::Control,
+    /// The running watches' statuses, for the committer to count their files.
+    statuses: commit::Statuses,
 }
 
 impl Shared {
@@ -165,15 +167,9 @@ impl Shared {
             count,
             status: Arc::clone(status),
             done,
+            recount: None,
         };
-        let sent = self
-            .jobs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .ok_or("the daemon is stopping")
-            .and_then(|jobs| jobs.send(job).map_err(|_| "the committer has stopped"));
-        if let Err(e) = sent {
+        if let Err(e) = self.submit(job) {
             status.queued.fetch_sub(count, Ordering::Relaxed);
             return Err(e.to_owned());
         }
@@ -182,6 +178,30 @@ impl Shared {
                 .recv()
                 .map_err(|_| "the committer has stopped".to_owned())?,
             None => Ok(SyncSummary::default()),
+        }
+    }
+
+    fn submit(&self, job: commit::Job) -> Result<(), &'static str> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or("the daemon is stopping")
+            .and_then(|jobs| jobs.send(job).map_err(|_| "the committer has stopped"))
+    }
+
+    /// Has the committer count the watch's live folder entries afresh, after what was handed
+    /// to it so far is committed (commits in between keep the count by their net changes).
+    fn recount(&self, status: &Arc<Status>, watch: &Watch) {
+        let job = commit::Job {
+            changes: Vec::new(),
+            count: 0,
+            status: Arc::clone(status),
+            done: None,
+            recount: Some((watch.collection_id.clone(), watch.id)),
+        };
+        if let Err(e) = self.submit(job) {
+            tracing::debug!(watch = %watch.id, error = e, "files not recounted");
         }
     }
 
@@ -260,8 +280,15 @@ impl Folders {
     pub(crate) fn start(store: Arc<Store>, config: &Config, committed: Committed) -> Self {
         let (tx, rx) = channel();
         let committer_store = Arc::clone(&store);
+        let statuses = commit::Statuses::default();
+        let committer_statuses = statuses.clone();
         let commit_thread = spawn("sheaf-commit".into(), move || {
-            commit::run(&rx, &committer_store, committed.as_ref());
+            commit::run(
+                &rx,
+                &committer_store,
+                committed.as_ref(),
+                &committer_statuses,
+            );
         });
         let folders = Self {
             shared: Arc::new(Shared {
@@ -274,6 +301,7 @@ impl Folders {
                 hub: sheaf_watch::LiveHub::default(),
                 activity: hasher::Activity::default(),
                 hasher: hasher::Control::default(),
+                statuses,
             }),
             running: Mutex::new(BTreeMap::new()),
             committer: Mutex::new(commit_thread),
@@ -375,7 +403,9 @@ impl Folders {
             scope,
             status: Arc::clone(&status),
             shared: Arc::clone(&self.shared),
+            departed: std::cell::RefCell::default(),
         };
+        self.shared.statuses.insert(watch.id, Arc::clone(&status));
         let thread = spawn(format!("sheaf-watch-{}", watch.id), move || task.run());
         self.running
             .lock()
@@ -405,10 +435,29 @@ impl Folders {
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&id);
         self.rescope(id, None);
+        self.shared.statuses.remove(id);
         if let Some(mut r) = running {
             r.status.stop.store(true, Ordering::Release);
             if let Some(t) = r.thread.take() {
                 let _ = t.join();
+            }
+        }
+    }
+
+    /// Counts every running watch's files afresh: after a write that moved folder entries
+    /// between watches (a relocating move, or its undo).
+    pub(crate) fn recount(&self) {
+        let running: Vec<(WatchId, Arc<Status>)> = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(id, r)| (*id, Arc::clone(&r.status)))
+            .collect();
+        let scopes = self.shared.scopes();
+        for (id, status) in running {
+            if let Some(scope) = scopes.0.iter().find(|s| s.watch.id == id) {
+                self.shared.recount(&status, &scope.watch);
             }
         }
     }

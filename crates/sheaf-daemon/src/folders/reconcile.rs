@@ -18,21 +18,22 @@ pub(crate) struct Diff {
     pub(crate) changes: Vec<FolderChange>,
     /// Files of the watch found by the walk.
     pub(crate) files: u64,
-    /// Files the store did not know as present here (new, moved in, back).
-    pub(crate) appeared: u64,
-    /// Files the store knew here that are gone.
-    pub(crate) vanished: u64,
 }
 
 /// Walks `dir` (the watch root, or a folder under it) and diffs it against the store:
 /// new files, changed files, files that lost their membership, gone files, and moves nobody
 /// saw (a new path whose device, inode, size and mtime are those of a gone file keeps that
 /// file's item).
+///
+/// `elsewhere` are files known outside `dir` that may have moved into it unseen (a folder
+/// moved into a folder the kernel did not watch yet reports only its departure): a new file
+/// with the identity of one of them keeps its item; they are not reported gone here.
 pub(crate) fn diff(
     store: &Store,
     scope: &Scope,
     scopes: &Scopes,
     dir: &Path,
+    elsewhere: &[KnownFile],
 ) -> Result<Diff, String> {
     let root = Path::new(&scope.watch.path);
     let subtree = dir != root;
@@ -80,10 +81,7 @@ pub(crate) fn diff(
             (Some(f), Some(kf)) => f.path.as_str().cmp(kf.path.as_str()),
         };
         match order {
-            std::cmp::Ordering::Less => {
-                out.appeared += 1;
-                new.extend(d.next());
-            }
+            std::cmp::Ordering::Less => new.extend(d.next()),
             std::cmp::Ordering::Greater => {
                 let Some(kf) = k.next() else { break };
                 // Not walked: gone, or still there but no longer admitted by the filters.
@@ -115,22 +113,31 @@ pub(crate) fn diff(
             by_identity.insert((id, m.size, m.mtime), i);
         }
     }
+    let mut moved_in: HashMap<(FileId, u64, Timestamp), &KnownFile> = elsewhere
+        .iter()
+        .filter_map(|k| Some(((k.file_id?, k.size, k.mtime), k)))
+        .collect();
+    let was_of = |m: &KnownFile| {
+        if m.present {
+            Was::Path(m.path.clone())
+        } else {
+            Was::Item(m.item)
+        }
+    };
     let mut matched = HashSet::new();
     for f in new {
-        let was = by_identity.remove(&(f.file_id, f.size, f.mtime)).map(|i| {
-            matched.insert(i);
-            let m = &missing[i];
-            if m.present {
-                Was::Path(m.path.clone())
-            } else {
-                Was::Item(m.item)
+        let key = (f.file_id, f.size, f.mtime);
+        let was = match by_identity.remove(&key) {
+            Some(i) => {
+                matched.insert(i);
+                Some(was_of(&missing[i]))
             }
-        });
+            None => moved_in.remove(&key).map(was_of),
+        };
         out.changes.push(present(f.into_facts(), was));
     }
     for (i, m) in missing.into_iter().enumerate() {
         if m.present && !matched.contains(&i) {
-            out.vanished += 1;
             out.changes.push(FolderChange::Gone { path: m.path });
         }
     }

@@ -1,6 +1,7 @@
 //! One watch's thread: the start-up reconcile, then live events (coalesced, turned into
 //! folder changes, handed to the committer) or polling, rescans on demand and on overflow.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use sheaf_core::rules::{FolderChange, Was};
 use sheaf_core::{SyncSummary, Timestamp};
+use sheaf_store::KnownFile;
 use sheaf_watch::{Coalescer, Filter, Incoming, LiveWatcher, Look, Settled, WatchError, look};
 
 use super::reconcile::diff;
@@ -22,6 +24,8 @@ const LIVE_CAPACITY: usize = 16_384;
 const CHUNK: usize = 5_000;
 /// Most notify batches taken from the live channel in one pass of the loop.
 const DRAIN_BOUND: usize = 4096;
+/// How long the files of a folder that left are looked for in the folders walked after.
+const DEPARTED_FOR: Duration = Duration::from_secs(5);
 /// The longest the loop sleeps before looking at its flags again.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -47,6 +51,9 @@ pub(crate) struct WatchTask {
     pub(crate) scope: Scope,
     pub(crate) status: Arc<Status>,
     pub(crate) shared: Arc<Shared>,
+    /// Files of folders that left lately, with when: a walk soon after may find them moved
+    /// in unseen (see [`WatchTask::moved_away`]).
+    pub(crate) departed: RefCell<Vec<(Instant, Vec<KnownFile>)>>,
 }
 
 impl WatchTask {
@@ -83,8 +90,9 @@ impl WatchTask {
         }
     }
 
-    /// Reconciles `dir` (the root or a folder under it) and commits the difference.
-    fn reconcile(&self, dir: &Path) -> Result<(), String> {
+    /// Reconciles `dir` (the root or a folder under it) and commits the difference; a new
+    /// file with the identity of one in `elsewhere` keeps its item (see [`diff`]).
+    fn reconcile(&self, dir: &Path, elsewhere: &[KnownFile]) -> Result<(), String> {
         let whole = dir == self.root();
         if whole && !dir.is_dir() {
             // An unmounted disk must not look like every file deleted.
@@ -99,7 +107,7 @@ impl WatchTask {
         // first, or a file created and deleted meanwhile would come back as a stale entry.
         self.flush();
         let scopes = self.shared.scopes();
-        let found = diff(&self.shared.store, &self.scope, &scopes, dir)?;
+        let found = diff(&self.shared.store, &self.scope, &scopes, dir, elsewhere)?;
         let mut summary = SyncSummary::default();
         let mut changes = found.changes;
         if tracing::enabled!(tracing::Level::TRACE) {
@@ -116,12 +124,9 @@ impl WatchTask {
             changes = rest;
         }
         if whole {
-            self.status.files.store(found.files, Ordering::Relaxed);
+            // Commits keep `files` by their net changes; a full reconcile counts it afresh.
+            self.shared.recount(&self.status, &self.scope.watch);
             self.status.set_reconciled(self.shared.now());
-        } else {
-            let current = self.status.files.load(Ordering::Relaxed);
-            let next = (current + found.appeared).saturating_sub(found.vanished);
-            self.status.files.store(next, Ordering::Relaxed);
         }
         tracing::info!(
             watch = %self.scope.watch.id,
@@ -136,7 +141,7 @@ impl WatchTask {
 
     fn reconcile_root(&self) {
         self.status.set_state(State::Scanning);
-        match self.reconcile(&self.root()) {
+        match self.reconcile(&self.root(), &[]) {
             Ok(()) => self.status.set_state(self.status.steady()),
             Err(e) => {
                 tracing::error!(watch = %self.scope.watch.id, error = %e, "reconcile failed; retrying at the next poll");
@@ -178,7 +183,7 @@ impl WatchTask {
             if self.stopping() {
                 // What has not settled yet is committed now; the next start reconciles anyway.
                 let rest = coalescer.drain_settled(Instant::now() + Duration::from_secs(3600));
-                self.apply(rest, live.as_ref().map(|(w, _)| w));
+                self.apply(rest, live.as_ref().map(|(w, _)| w), &[]);
                 break;
             }
             if self.status.rescan.swap(false, Ordering::AcqRel) {
@@ -195,44 +200,40 @@ impl WatchTask {
             let mut lost_live = false;
             let mut overflowed = false;
             if let Some((watcher, rx)) = &live {
+                let mut limit = None;
                 match rx.recv_timeout(wait) {
+                    // What else is waiting is taken too, so a burst is coalesced in one pass.
                     Ok(first) => {
-                        let mut limit = None;
-                        // What else is waiting is taken too, so a burst is coalesced in one pass.
-                        drain(rx, first, DRAIN_BOUND, |message| match message {
-                            Incoming::Events(events) => {
-                                let seen = Instant::now();
-                                for (path, event) in events {
-                                    tracing::trace!(path = %path.display(), ?event, "event");
-                                    // The kernel's own queue overflowed (a rescan of the
-                                    // whole root): kernel watches may be missing.
-                                    overflowed |=
-                                        event == sheaf_watch::RawEvent::Rescan && path == root;
-                                    coalescer.push(path, event, seen);
-                                }
-                            }
-                            Incoming::Error(e) => {
-                                tracing::warn!(watch = %self.scope.watch.id, error = %e, "watcher error; rescanning");
-                                if matches!(e, WatchError::WatchLimit { .. }) {
-                                    limit = Some(e);
-                                }
-                                coalescer.push(
-                                    root.clone(),
-                                    sheaf_watch::RawEvent::Rescan,
-                                    Instant::now(),
-                                );
-                            }
+                        drain(rx, first, DRAIN_BOUND, |message| {
+                            self.take(message, &mut coalescer, &mut overflowed, &mut limit);
                         });
-                        if let Some(e) = limit {
-                            steady = degraded(&e, fallback);
-                            self.status.set_steady(steady.clone());
-                            self.status.set_state(steady.clone());
-                            next_poll.get_or_insert_with(|| Instant::now() + fallback);
-                            poll.get_or_insert(fallback);
-                        }
                     }
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => lost_live = true,
+                }
+                if coalescer.lone_departure_due(Instant::now()) || coalescer.rescan_pending() {
+                    // Before a rename's departure whose arrival has not come settles as a
+                    // removal, and before a folder is walked, take everything notify has
+                    // read so far: under load its thread can stall between handing on the
+                    // two halves of one rename, and a folder moved into a new folder that
+                    // was not watched yet reports only its departure, which the walk of the
+                    // new folder must know of to keep the moved files' items.
+                    match watcher.sync() {
+                        Ok(()) => {
+                            // What was waiting then, at most: a flood must not hold the loop.
+                            for message in rx.try_iter().take(LIVE_CAPACITY) {
+                                self.take(message, &mut coalescer, &mut overflowed, &mut limit);
+                            }
+                        }
+                        Err(e) => tracing::warn!(error = %e, "waiting for the live watcher failed"),
+                    }
+                }
+                if let Some(e) = limit {
+                    steady = degraded(&e, fallback);
+                    self.status.set_steady(steady.clone());
+                    self.status.set_state(steady.clone());
+                    next_poll.get_or_insert_with(|| Instant::now() + fallback);
+                    poll.get_or_insert(fallback);
                 }
                 if watcher.take_overflow() {
                     // Only this watch's channel was full: notify still added kernel watches
@@ -267,7 +268,8 @@ impl WatchTask {
                 .pending
                 .store(coalescer.len() as u64, Ordering::Relaxed);
             let settled = coalescer.drain_settled(Instant::now());
-            self.apply(settled, live.as_ref().map(|(w, _)| w));
+            let pending = coalescer.pending_departures();
+            self.apply(settled, live.as_ref().map(|(w, _)| w), &pending);
             if let (Some(due), Some(every)) = (next_poll, poll)
                 && Instant::now() >= due
             {
@@ -279,11 +281,45 @@ impl WatchTask {
         }
     }
 
+    /// Feeds one message of the live watcher into the coalescer. `overflowed` is set when the
+    /// kernel's own queue overflowed (a rescan of the whole root: kernel watches may be
+    /// missing); `limit` when the kernel's watch limit was reached.
+    fn take(
+        &self,
+        message: Incoming,
+        coalescer: &mut Coalescer,
+        overflowed: &mut bool,
+        limit: &mut Option<WatchError>,
+    ) {
+        let root = Path::new(&self.scope.watch.path);
+        match message {
+            Incoming::Events(events) => {
+                let seen = Instant::now();
+                for (path, event) in events {
+                    tracing::trace!(path = %path.display(), ?event, "event");
+                    *overflowed |= event == sheaf_watch::RawEvent::Rescan && path == root;
+                    coalescer.push(path, event, seen);
+                }
+            }
+            Incoming::Error(e) => {
+                tracing::warn!(watch = %self.scope.watch.id, error = %e, "watcher error; rescanning");
+                if matches!(e, WatchError::WatchLimit { .. }) {
+                    *limit = Some(e);
+                }
+                coalescer.push(
+                    root.to_path_buf(),
+                    sheaf_watch::RawEvent::Rescan,
+                    Instant::now(),
+                );
+            }
+        }
+    }
+
     /// Turns settled outcomes into folder changes and hands them to the committer.
     ///
     /// Every walk it makes (a new or moved-in folder, a rescan) first waits for `live` to
     /// have set up the kernel watches of the folders it reported ([`LiveWatcher::sync`]).
-    fn apply(&self, settled: Vec<Settled>, live: Option<&LiveWatcher>) {
+    fn apply(&self, settled: Vec<Settled>, live: Option<&LiveWatcher>, pending: &[PathBuf]) {
         if settled.is_empty() {
             return;
         }
@@ -292,10 +328,8 @@ impl WatchTask {
             synced: false,
         };
         let scopes = self.shared.scopes();
-        let filter = &self.scope.filter;
         let mut changes = Vec::new();
         let mut rescans = Vec::new();
-        let mut files: i64 = 0;
         let present = |f: sheaf_watch::WalkedFile, was: Option<Was>| FolderChange::Present {
             owners: scopes.owners(Path::new(&f.path)),
             facts: f.into_facts(),
@@ -314,8 +348,6 @@ impl WatchTask {
             .collect();
         for s in settled {
             tracing::trace!(watch = %self.scope.watch.id, settled = ?s, "settled");
-            // Only a creation adds a file; a modified or replaced path had one already.
-            let created = matches!(s, Settled::Created(_));
             match s {
                 Settled::Created(p) | Settled::Modified(p) | Settled::Replaced(p) => {
                     if Filter::is_ignore_file(&p) {
@@ -327,12 +359,7 @@ impl WatchTask {
                     }
                     // One look per path: the facts of a file, sniffed.
                     match look(&p, true) {
-                        Look::File(f) => {
-                            if created {
-                                files += i64::from(filter.admits(&p));
-                            }
-                            changes.push(present(f, None));
-                        }
+                        Look::File(f) => changes.push(present(f, None)),
                         Look::Folder => rescans.push(p),
                         // Deleted or renamed away since it settled: that event is on its
                         // way and settles on its own (a rename must find the item where it
@@ -340,12 +367,8 @@ impl WatchTask {
                         Look::Missing | Look::Other => {}
                     }
                 }
-                Settled::Removed(p) => {
-                    files -= i64::from(filter.admits(&p));
-                    self.gone(&p, &mut changes);
-                }
+                Settled::Removed(p) => self.gone(&p, &mut changes),
                 Settled::Moved { from, to } => {
-                    files += i64::from(filter.admits(&to)) - i64::from(filter.admits(&from));
                     let owners = scopes.owners(&to);
                     match look(&to, true) {
                         Look::Folder => {
@@ -372,10 +395,6 @@ impl WatchTask {
                 Settled::Rescan(p) => rescans.push(p),
             }
         }
-        let current = self.status.files.load(Ordering::Relaxed) as i64;
-        self.status
-            .files
-            .store((current + files).max(0) as u64, Ordering::Relaxed);
         if let Err(e) = self.send(changes, false) {
             tracing::error!(watch = %self.scope.watch.id, error = %e, "folder changes dropped; rescanning");
             self.status.rescan.store(true, Ordering::Release);
@@ -384,18 +403,41 @@ impl WatchTask {
         if !rescans.is_empty() {
             walks.prepare();
         }
+        // What may have moved into the folders walked below without a rename event: the
+        // folders whose departure settled lately, and those whose departure is pending.
+        let elsewhere = if rescans.iter().any(|d| *d != root) {
+            self.moved_away(pending)
+        } else {
+            Vec::new()
+        };
         for dir in rescans {
             let result = if dir == root {
                 self.reconcile_root();
                 Ok(())
             } else {
-                self.reconcile(&dir)
+                self.reconcile(&dir, &elsewhere)
             };
             if let Err(e) = result {
                 tracing::warn!(watch = %self.scope.watch.id, folder = %dir.display(), error = %e, "rescan failed; rescanning the watch");
                 self.status.rescan.store(true, Ordering::Release);
             }
         }
+    }
+
+    /// The files known under the folders that left lately (gone, as far as the store will
+    /// know once their changes are committed) and under `pending` (departures not settled
+    /// yet, still where they were).
+    fn moved_away(&self, pending: &[PathBuf]) -> Vec<KnownFile> {
+        let mut departed = self.departed.borrow_mut();
+        departed.retain(|(at, _)| at.elapsed() < DEPARTED_FOR);
+        let mut out: Vec<KnownFile> = departed.iter().flat_map(|(_, k)| k.clone()).collect();
+        for from in pending.iter().filter_map(|p| p.to_str()) {
+            match self.shared.store.known_under(from) {
+                Ok(known) => out.extend(known.into_iter().filter(|k| k.present)),
+                Err(e) => tracing::warn!(error = %e, "reading the store failed"),
+            }
+        }
+        out
     }
 
     /// The file at `path` is gone, and so is everything the store knew under it (a folder).
@@ -405,12 +447,23 @@ impl WatchTask {
             path: text.to_owned(),
         });
         match self.shared.store.known_under(text) {
-            Ok(known) => changes.extend(
-                known
+            Ok(known) => {
+                let known: Vec<KnownFile> = known
                     .into_iter()
                     .filter(|k| k.present)
-                    .map(|k| FolderChange::Gone { path: k.path }),
-            ),
+                    .map(|k| KnownFile {
+                        present: false,
+                        ..k
+                    })
+                    .collect();
+                changes.extend(known.iter().map(|k| FolderChange::Gone {
+                    path: k.path.clone(),
+                }));
+                if !known.is_empty() {
+                    // A folder left: it may turn up in a folder walked soon (see `moved_away`).
+                    self.departed.borrow_mut().push((Instant::now(), known));
+                }
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "reading the store failed; rescanning");
                 self.status.rescan.store(true, Ordering::Release);
@@ -525,6 +578,15 @@ fn degraded(e: &WatchError, fallback: Duration) -> State {
 }
 
 impl Status {
+    /// Adds a commit's net change of this watch's live folder entries.
+    pub(super) fn add_files(&self, delta: i64) {
+        let _ = self
+            .files
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(n.saturating_add_signed(delta))
+            });
+    }
+
     fn overflowed(&self, at: Timestamp) {
         self.overflows.fetch_add(1, Ordering::Relaxed);
         *self
