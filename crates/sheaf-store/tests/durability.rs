@@ -27,8 +27,8 @@ use sheaf_core::{
     Outcome, Timestamp,
 };
 use sheaf_store::{
-    Clock, CollectionQuery, EntryQuery, FeedPage, ItemQuery, Listed, Options, SCHEMA_VERSION,
-    Store, StoreError, WriteError, Written,
+    Clock, CollectionQuery, EntryQuery, FeedPage, ItemQuery, Listed, OpenError, Options,
+    SCHEMA_VERSION, Store, WriteError, Written,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -1049,10 +1049,10 @@ fn opening_a_database_that_is_already_open_is_refused_with_its_path() {
     let path = dir.path().join("sheaf.redb");
     let first = Store::open(&path, Options::default()).unwrap();
     match Store::open(&path, Options::default()) {
-        Err(StoreError::AlreadyOpen { path: p }) => assert_eq!(p, path),
+        Err(OpenError::AlreadyOpen { path: p }) => assert_eq!(p, path),
         other => panic!("expected AlreadyOpen, got {other:?}"),
     }
-    let message = StoreError::AlreadyOpen { path: path.clone() }.to_string();
+    let message = OpenError::AlreadyOpen { path: path.clone() }.to_string();
     assert!(message.contains(path.to_str().unwrap()), "{message}");
     drop(first);
     Store::open(&path, Options::default()).unwrap();
@@ -1111,9 +1111,9 @@ fn newer_schema_database(dir: &Path) -> PathBuf {
     path
 }
 
-fn assert_unknown_schema(err: &StoreError) {
+fn assert_unknown_schema(err: &OpenError) {
     match err {
-        StoreError::UnknownSchema { found, supported } => {
+        OpenError::UnknownSchema { found, supported } => {
             assert_eq!((*found, *supported), (99, SCHEMA_VERSION));
         }
         other => panic!("expected UnknownSchema, got {other:?}"),
