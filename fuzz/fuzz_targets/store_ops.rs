@@ -1,12 +1,13 @@
 //! Random operation sequences on the store (a real redb file in a temporary directory)
-//! against a small reference model of memberships written here from SPEC §2.1: links,
-//! moves (with and without `from`), removes, trash and restore, and closing and reopening
-//! the database. After every step the store's visible state must equal the model's: each
-//! collection's live members and `item_count`, refusals exactly where the model refuses
-//! (with the SPEC's code), and a change feed whose seqs are contiguous.
+//! against the reference model of `sheaf-store-model` (the one the store's model-based
+//! test uses): links, moves (with and without `from`), removes, trash and restore, and
+//! closing and reopening the database. After every step the store's visible state must
+//! equal the model's: each collection's live members and `item_count`, refusals exactly
+//! where the model refuses (with the SPEC's code), and a change feed whose seqs are
+//! contiguous.
 #![no_main]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -15,6 +16,7 @@ use libfuzzer_sys::fuzz_target;
 use sheaf_core::rules::{BatchAdd, BatchItems, ItemRef, Mode, NewCollection, Remove};
 use sheaf_core::{CollectionId, ErrorCode, FileFacts, ItemId, ItemTarget, Outcome, Timestamp};
 use sheaf_store::{EntryQuery, Options, Store, WriteError};
+use sheaf_store_model::{MBatch, MItem, MItems, MRef, Model};
 
 const ITEMS: usize = 6;
 const SLUGS: [&str; 3] = ["a", "b", "c"];
@@ -27,14 +29,6 @@ enum Op {
     Trash(u8),
     Restore(u8),
     Reopen,
-}
-
-/// The model: per collection, live members and every item that ever had an entry there.
-#[derive(Clone, Debug, Default)]
-struct Model {
-    live: BTreeMap<usize, BTreeSet<usize>>,
-    had: BTreeMap<usize, BTreeSet<usize>>,
-    trashed: BTreeSet<usize>,
 }
 
 fn cid(c: u8) -> CollectionId {
@@ -69,81 +63,46 @@ fn options() -> Options {
     }
 }
 
-impl Model {
-    fn live_in(&self, c: usize) -> BTreeSet<usize> {
-        self.live.get(&c).cloned().unwrap_or_default()
-    }
+/// The items of a pick as the model names them.
+fn refs(ids: &[ItemId], items: &[usize]) -> Vec<MRef> {
+    items
+        .iter()
+        .map(|&i| MRef {
+            item: Some(i),
+            shown: ids[i].to_string(),
+            display_name: None,
+            unique_id: None,
+        })
+        .collect()
+}
 
-    /// What the store must answer, and the state after it.
-    fn step(&mut self, op: &Op) -> Result<(), ErrorCode> {
-        let n = SLUGS.len();
-        match *op {
-            Op::Link { to, items } => {
-                let to = usize::from(to) % n;
-                if self.trashed.contains(&to) {
-                    return Err(ErrorCode::CollectionTrashed);
-                }
-                for i in pick(items) {
-                    self.live.entry(to).or_default().insert(i);
-                    self.had.entry(to).or_default().insert(i);
-                }
-            }
-            Op::Move { to, from, items } => {
-                let to = usize::from(to) % n;
-                let from = from.map(|f| usize::from(f) % n);
-                if from == Some(to) {
-                    return Err(ErrorCode::ValidationError);
-                }
-                if self.trashed.contains(&to) {
-                    return Err(ErrorCode::CollectionTrashed);
-                }
-                let items = pick(items);
-                if let Some(f) = from {
-                    if self.trashed.contains(&f) {
-                        return Err(ErrorCode::CollectionTrashed);
-                    }
-                    if items.iter().any(|i| !self.live_in(f).contains(i)) {
-                        return Err(ErrorCode::NotInSource);
-                    }
-                }
-                for i in items {
-                    let sources: Vec<usize> = match from {
-                        Some(f) => vec![f],
-                        None => (0..n)
-                            .filter(|c| *c != to && !self.trashed.contains(c))
-                            .collect(),
-                    };
-                    for s in sources {
-                        self.live.entry(s).or_default().remove(&i);
-                    }
-                    self.live.entry(to).or_default().insert(i);
-                    self.had.entry(to).or_default().insert(i);
-                }
-            }
-            Op::Remove { from, items } => {
-                let from = usize::from(from) % n;
-                if self.trashed.contains(&from) {
-                    return Err(ErrorCode::CollectionTrashed);
-                }
-                let items = pick(items);
-                let had = self.had.get(&from).cloned().unwrap_or_default();
-                if items.iter().any(|i| !had.contains(i)) {
-                    return Err(ErrorCode::EntryNotFound);
-                }
-                for i in items {
-                    self.live.entry(from).or_default().remove(&i);
-                }
-            }
-            Op::Trash(c) => {
-                self.trashed.insert(usize::from(c) % n);
-            }
-            Op::Restore(c) => {
-                self.trashed.remove(&(usize::from(c) % n));
-            }
-            Op::Reopen => {}
+/// What the model answers to `op`: the refusal's code, or success (its state kept).
+fn model_step(model: &mut Model, ids: &[ItemId], op: &Op) -> Result<(), ErrorCode> {
+    let batch = |to: u8, items: u8, mode: Mode, from: Option<u8>| MBatch {
+        target: cid(to),
+        items: MItems::Refs(refs(ids, &pick(items))),
+        mode,
+        from: from.map(cid),
+        create: false,
+    };
+    let answer = match *op {
+        Op::Link { to, items } => {
+            let req = batch(to, items, Mode::Link, None);
+            model.write(|m, s, tx| m.batch_add(s, tx, &req))
         }
-        Ok(())
-    }
+        Op::Move { to, from, items } => {
+            let req = batch(to, items, Mode::Move, from);
+            model.write(|m, s, tx| m.batch_add(s, tx, &req))
+        }
+        Op::Remove { from, items } => {
+            let refs = refs(ids, &pick(items));
+            model.write(|m, s, tx| m.remove(s, tx, &cid(from), &refs))
+        }
+        Op::Trash(c) => model.write(|_, s, tx| s.trash(tx, &cid(c), true)),
+        Op::Restore(c) => model.write(|_, s, tx| s.trash(tx, &cid(c), false)),
+        Op::Reopen => return Ok(()),
+    };
+    answer.map(|_| ()).map_err(|r| r.code)
 }
 
 fn batch(
@@ -196,7 +155,7 @@ fn apply(store: &Store, ids: &[ItemId], op: &Op) -> Result<(), ErrorCode> {
 }
 
 fn check(store: &Store, ids: &[ItemId], model: &Model, step: usize) {
-    for (c, slug) in SLUGS.iter().enumerate() {
+    for slug in SLUGS {
         let id = CollectionId::parse(slug).unwrap();
         let page = store
             .entries(
@@ -213,11 +172,9 @@ fn check(store: &Store, ids: &[ItemId], model: &Model, step: usize) {
             .iter()
             .map(|l| ids.iter().position(|i| *i == l.item.id).unwrap())
             .collect();
-        assert_eq!(
-            live,
-            model.live_in(c),
-            "step {step}: live members of {slug}"
-        );
+        let mc = &model.state.collections[&id];
+        let want: BTreeSet<usize> = mc.live_in_order().into_iter().map(|(i, _)| i).collect();
+        assert_eq!(live, want, "step {step}: live members of {slug}");
         let col = store.collection(&id).unwrap().unwrap();
         assert_eq!(
             col.item_count,
@@ -226,7 +183,7 @@ fn check(store: &Store, ids: &[ItemId], model: &Model, step: usize) {
         );
         assert_eq!(
             col.trashed_at.is_some(),
-            model.trashed.contains(&c),
+            mc.trashed,
             "step {step}: trash of {slug}"
         );
     }
@@ -269,27 +226,32 @@ fuzz_target!(|ops: Vec<Op>| {
     let Outcome::Items(ids) = store.register(&files).unwrap().outcome else {
         panic!("register answers items")
     };
+    let items = files
+        .iter()
+        .zip(&ids)
+        .map(|(f, id)| MItem::new(*id, &f.path, &f.content_type, id.prefix_kind()))
+        .collect();
+    let mut model = Model::new(items, Options::default().op_retention as usize);
     for slug in SLUGS {
+        let id = CollectionId::parse(slug).unwrap();
         store
             .create_collection(&NewCollection {
-                id: Some(CollectionId::parse(slug).unwrap()),
+                id: Some(id.clone()),
                 ..NewCollection::default()
             })
             .unwrap();
+        model
+            .write(|_, s, tx| s.create_collection(tx, &id, None))
+            .unwrap();
     }
-    let mut model = Model::default();
     for (step, op) in ops.iter().take(64).enumerate() {
         if matches!(op, Op::Reopen) {
             drop(store);
             store = Store::open(&path, options()).unwrap();
         }
-        let mut next = model.clone();
-        let want = next.step(op);
+        let want = model_step(&mut model, &ids, op);
         let got = apply(&store, &ids, op);
         assert_eq!(got, want, "step {step}: {op:?}");
-        if want.is_ok() {
-            model = next;
-        }
         check(&store, &ids, &model, step);
     }
 });

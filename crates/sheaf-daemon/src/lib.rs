@@ -23,7 +23,7 @@ use std::time::Instant;
 
 pub use config::{Config, ConfigError};
 pub use service::passed_listener;
-use sheaf_store::{Options, Store, StoreError};
+use sheaf_store::{OpenError, Options, Store, StoreError};
 use tokio::sync::watch;
 
 use crate::access::Limiter;
@@ -124,7 +124,16 @@ pub enum DaemonError {
     },
     /// The store failed to open.
     #[error("the store could not be opened")]
+    Open(#[source] OpenError),
+    /// The store failed while the daemon started.
+    #[error("the store failed while the daemon started")]
     Store(#[source] StoreError),
+    /// A start-up task on the blocking pool panicked.
+    #[error("the {task} task panicked; the log has its message")]
+    TaskPanicked {
+        /// Which task.
+        task: &'static str,
+    },
 }
 
 /// Runs the daemon until `shutdown` completes: opens the store, binds the socket (and the
@@ -181,10 +190,10 @@ pub async fn serve(
     let db_path = config.database.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(&db_path, options))
         .await
-        .map_err(|_| DaemonError::Store(StoreError::BadCursor("store open task panicked".into())))?
+        .map_err(|_| DaemonError::TaskPanicked { task: "store open" })?
         .map_err(|e| match e {
-            StoreError::AlreadyOpen { path } => DaemonError::DatabaseInUse { path },
-            other => DaemonError::Store(other),
+            OpenError::AlreadyOpen { path } => DaemonError::DatabaseInUse { path },
+            other => DaemonError::Open(other),
         })?;
     let store = Arc::new(store);
     let store_ms = begun.elapsed().as_millis() as u64;
@@ -232,7 +241,9 @@ pub async fn serve(
         )
     })
     .await
-    .map_err(|_| DaemonError::Store(StoreError::BadCursor("watch start task panicked".into())))?;
+    .map_err(|_| DaemonError::TaskPanicked {
+        task: "watch start",
+    })?;
     let folders = Arc::new(folders);
     let watches_ms = begun.elapsed().as_millis() as u64 - store_ms;
     let state = api::AppState::new(api::Shared {

@@ -1,39 +1,16 @@
+//! Errors split by operation, as redb splits them: opening the database ([`OpenError`]),
+//! a paged read ([`ReadError`]) and a write ([`WriteError`]) fail in different ways, and
+//! each wraps [`StoreError`], the database itself failing, which any of them can meet.
+
 use std::path::PathBuf;
 
 use sheaf_core::Refusal;
 
-/// Why the store failed. Every variant is an operational failure, never a rule's refusal
-/// (those are [`WriteError::Refused`]).
+/// The database failed: redb, a record that does not decode, or a reopen still pending.
+/// Every variant is an operational failure, never a rule's refusal (those are
+/// [`WriteError::Refused`]) nor a caller's mistake (those are [`ReadError::BadCursor`]).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// Another process (or another `Store` in this one) has the database open.
-    #[error("the database {path} is already open in another process (is another sheafd running?)")]
-    AlreadyOpen {
-        /// The database file.
-        path: PathBuf,
-    },
-    /// The database was written by a newer sheaf.
-    #[error(
-        "the database has schema version {found}, but this build of sheaf understands up to \
-         {supported}; upgrade sheaf, or point it at another database"
-    )]
-    UnknownSchema {
-        /// The version in the file.
-        found: u64,
-        /// The newest version this build knows.
-        supported: u64,
-    },
-    /// Creating the database's directory or file failed.
-    #[error("I/O error at {path} while {verb}")]
-    Io {
-        /// Where.
-        path: PathBuf,
-        /// Doing what.
-        verb: &'static str,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
-    },
     /// redb failed (I/O, a full disk, corruption detected by checksums).
     #[error("database error while {during}")]
     Redb {
@@ -56,9 +33,9 @@ pub enum StoreError {
     /// has not happened yet because other requests still use it; retry.
     #[error("the database is recovering from an I/O error; retry shortly")]
     Recovering,
-    /// A paging cursor that this store did not hand out.
-    #[error("the cursor {0:?} is not valid here")]
-    BadCursor(String),
+    /// The reopen after an I/O failure failed; the next operation tries again.
+    #[error("the database could not be reopened after an I/O failure")]
+    Reopen(#[source] Box<OpenError>),
 }
 
 impl StoreError {
@@ -84,18 +61,48 @@ impl StoreError {
     }
 
     pub(crate) fn table(e: redb::TableError) -> StoreError {
-        StoreError::Redb {
-            during: "opening a table",
-            source: e.into(),
-        }
+        StoreError::redb("opening a table")(e)
     }
 
     pub(crate) fn storage(e: redb::StorageError) -> StoreError {
-        StoreError::Redb {
-            during: "reading or writing a table",
-            source: e.into(),
-        }
+        StoreError::redb("reading or writing a table")(e)
     }
+}
+
+/// Why the database could not be opened (or created, or migrated).
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// Another process (or another `Store` in this one) has the database open.
+    #[error("the database {path} is already open in another process (is another sheafd running?)")]
+    AlreadyOpen {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// The database was written by a newer sheaf.
+    #[error(
+        "the database has schema version {found}, but this build of sheaf understands up to \
+         {supported}; upgrade sheaf, or point it at another database"
+    )]
+    UnknownSchema {
+        /// The version in the file.
+        found: u64,
+        /// The newest version this build knows.
+        supported: u64,
+    },
+    /// The database failed while it was opened, initialised or migrated.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a paged read failed: the caller's cursor, or the database.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// A paging cursor that this listing did not hand out (the text, cut to 100 characters).
+    #[error("the cursor {0:?} is not valid here")]
+    BadCursor(String),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Why a write did not happen: the rules refused it, or the store failed. Either way

@@ -30,7 +30,7 @@ use sheaf_core::{
     StateView, Timestamp, WatchId,
 };
 
-pub use error::{StoreError, WriteError};
+pub use error::{OpenError, ReadError, StoreError, WriteError};
 pub use folder::{KnownFile, Unhashed};
 pub use order::Order;
 pub use query::{CollectionQuery, EntryQuery, FeedPage, ItemQuery, Listed, Page, StoredEvent};
@@ -137,7 +137,7 @@ impl IdSource for TxnIds {
 }
 
 /// Refuses a database written by a newer sheaf; reads only.
-fn check_schema(db: &impl ReadableDatabase) -> Result<(), StoreError> {
+fn check_schema(db: &impl ReadableDatabase) -> Result<(), OpenError> {
     let txn = db
         .begin_read()
         .map_err(StoreError::redb("reading the schema version"))?;
@@ -147,7 +147,7 @@ fn check_schema(db: &impl ReadableDatabase) -> Result<(), StoreError> {
                 .map_err(StoreError::storage)?
                 .map_or(0, |v| v.value());
             if found > SCHEMA_VERSION {
-                return Err(StoreError::UnknownSchema {
+                return Err(OpenError::UnknownSchema {
                     found,
                     supported: SCHEMA_VERSION,
                 });
@@ -155,8 +155,40 @@ fn check_schema(db: &impl ReadableDatabase) -> Result<(), StoreError> {
             Ok(())
         }
         Err(redb::TableError::TableDoesNotExist(_)) => Ok(()),
-        Err(e) => Err(StoreError::table(e)),
+        Err(e) => Err(StoreError::table(e).into()),
     }
+}
+
+/// Opens (or creates) the database file at `path`, refusing it unchanged if a newer sheaf
+/// wrote it.
+fn open_file(path: &Path, cache_bytes: usize) -> Result<Database, OpenError> {
+    let in_use = |e: redb::DatabaseError| match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => OpenError::AlreadyOpen {
+            path: path.to_path_buf(),
+        },
+        other => StoreError::redb("opening the database")(other).into(),
+    };
+    // An existing file is checked read-only first: even opening a redb file read-write
+    // rewrites its header, and a database from a newer sheaf must stay untouched. (A file
+    // that needs repair cannot be opened read-only; the read-write open repairs it, and the
+    // version is checked again on the repaired file.)
+    if path.exists() {
+        match redb::Builder::new().open_read_only(path) {
+            Ok(ro) => check_schema(&ro)?,
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                return Err(in_use(redb::DatabaseError::DatabaseAlreadyOpen));
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "read-only open failed; opening read-write to repair");
+            }
+        }
+    }
+    let db = redb::Builder::new()
+        .set_cache_size(cache_bytes)
+        .create(path)
+        .map_err(in_use)?;
+    check_schema(&db)?;
+    Ok(db)
 }
 
 /// The database.
@@ -181,55 +213,27 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (or creates) the database file at `path`.
-    pub fn open(path: &Path, options: Options) -> Result<Self, StoreError> {
-        let in_use = |e: redb::DatabaseError| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::AlreadyOpen {
-                path: path.to_path_buf(),
-            },
-            other => StoreError::Redb {
-                during: "opening the database",
-                source: other.into(),
-            },
-        };
-        // An existing file is checked read-only first: even opening a redb file read-write
-        // rewrites its header, and a database from a newer sheaf must stay untouched. (A
-        // file that needs repair cannot be opened read-only; the read-write open repairs it
-        // and `init` checks the version again.)
-        if path.exists() {
-            match redb::Builder::new().open_read_only(path) {
-                Ok(ro) => check_schema(&ro)?,
-                Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
-                    return Err(in_use(redb::DatabaseError::DatabaseAlreadyOpen));
-                }
-                Err(e) => {
-                    tracing::info!(error = %e, "read-only open failed; opening read-write to repair");
-                }
-            }
-        }
-        let db = redb::Builder::new()
-            .set_cache_size(options.cache_bytes)
-            .create(path)
-            .map_err(in_use)?;
+    /// Opens (or creates) the database file at `path`, migrating an older schema in place.
+    pub fn open(path: &Path, options: Options) -> Result<Self, OpenError> {
+        let db = open_file(path, options.cache_bytes)?;
         let mut store = Self::init(db, options)?;
         store.path = Some(path.to_path_buf());
         Ok(store)
     }
 
     /// Opens (or creates) a database on any redb backend.
-    pub fn open_backend(
-        backend: impl StorageBackend,
-        options: Options,
-    ) -> Result<Self, StoreError> {
+    pub fn open_backend(backend: impl StorageBackend, options: Options) -> Result<Self, OpenError> {
         let db = redb::Builder::new()
             .set_cache_size(options.cache_bytes)
             .create_with_backend(backend)
             .map_err(StoreError::redb("opening the database"))?;
-        Self::init(db, options)
+        check_schema(&db)?;
+        Ok(Self::init(db, options)?)
     }
 
+    /// Creates the tables a new database lacks, or migrates an older schema, in one write
+    /// transaction.
     fn init(db: Database, options: Options) -> Result<Self, StoreError> {
-        check_schema(&db)?;
         let txn = db.begin_write().map_err(StoreError::redb("initialising"))?;
         {
             let mut tabs = WriteTabs::open(&txn)?;
@@ -304,11 +308,8 @@ impl Store {
         }
         // Close the failed handle (releasing the file lock), then open the file afresh.
         drop(slot.take());
-        let db = redb::Builder::new()
-            .set_cache_size(self.options.cache_bytes)
-            .create(path)
-            .map_err(StoreError::redb("reopening the database"))?;
-        check_schema(&db)?;
+        let db = open_file(path, self.options.cache_bytes)
+            .map_err(|e| StoreError::Reopen(Box::new(e)))?;
         *slot = Some(Arc::new(db));
         self.failed.store(false, Ordering::Release);
         tracing::info!(database = %path.display(), "database reopened after an I/O failure");
@@ -506,10 +507,7 @@ impl Store {
 
     fn read(&self) -> Result<ReadTabs, StoreError> {
         let txn = self.database()?.begin_read().map_err(|e| {
-            let e = StoreError::Redb {
-                during: "starting a read",
-                source: e.into(),
-            };
+            let e = StoreError::redb("starting a read")(e);
             self.remember(&e);
             e
         })?;

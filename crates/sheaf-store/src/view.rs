@@ -79,6 +79,23 @@ pub(crate) fn item<T: Tabs>(t: &T, ulid: u128) -> Result<Option<Item>> {
         .transpose()
 }
 
+/// The item at a path (or, if its file is gone, last seen there).
+pub(crate) fn item_by_path<T: Tabs>(t: &T, path: &str) -> Result<Option<Item>> {
+    let Some(ulid) = t.paths()?.get(path).map_err(StoreError::storage)? else {
+        return Ok(None);
+    };
+    item(t, ulid.value())
+}
+
+/// One logged op.
+pub(crate) fn op<T: Tabs>(t: &T, id: OpId) -> Result<Option<OpRecord>> {
+    t.ops()?
+        .get(id.ulid().0)
+        .map_err(StoreError::storage)?
+        .map(|v| decode(v.value(), "op"))
+        .transpose()
+}
+
 pub(crate) fn entry<T: Tabs>(
     t: &T,
     handle: u64,
@@ -191,10 +208,7 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
     }
 
     fn item_by_path(&self, path: &str) -> Result<Option<Item>> {
-        let Some(ulid) = self.tabs.paths()?.get(path).map_err(StoreError::storage)? else {
-            return Ok(None);
-        };
-        item(self.tabs, ulid.value())
+        item_by_path(self.tabs, path)
     }
 
     fn entry(&self, collection_id: &CollectionId, item_id: ItemId) -> Result<Option<Entry>> {
@@ -338,12 +352,7 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
     }
 
     fn op(&self, id: OpId) -> Result<Option<OpRecord>> {
-        self.tabs
-            .ops()?
-            .get(id.ulid().0)
-            .map_err(StoreError::storage)?
-            .map(|v| decode(v.value(), "op"))
-            .transpose()
+        op(self.tabs, id)
     }
 
     fn watches(&self) -> Result<Vec<Watch>> {

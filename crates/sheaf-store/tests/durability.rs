@@ -1,6 +1,7 @@
 //! Durability of the store: I/O faults injected into redb mid-commit, refused batches,
 //! persistence across a reopen, exclusive opening, the schema version guard, change-feed
-//! and op-log retention, and a fixture database of each released schema version.
+//! and op-log retention, and a fixture database of each released schema version, opened
+//! and migrated by today's code.
 //!
 //! Every test compares *visible* state: what the public read API answers (collections with
 //! counts, every entry including soft-deleted ones, the `default` view, items, the feed,
@@ -19,16 +20,17 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use redb::{ReadableDatabase, StorageBackend, TableDefinition, TableHandle};
 use sheaf_core::rules::{
-    BatchAdd, BatchItems, CollectionUpdate, ItemRef, Mode, NewCollection, Remove, Selection,
+    BatchAdd, BatchItems, CollectionUpdate, FolderChange, ItemRef, Mode, NewCollection, NewWatch,
+    Owner, Remove, Selection,
 };
 use sheaf_core::{
-    AcceptRule, Collection, CollectionId, EntryFilter, ErrorCode, EventKind, FileFacts, FileId,
-    Item, ItemId, ItemTarget, Kind, Limits, MetaValue, Metadata, OpId, OpKind, OpRecord, OpSummary,
-    Outcome, Timestamp,
+    AcceptRule, Collection, CollectionId, EntryFilter, EntrySource, ErrorCode, EventKind,
+    FileFacts, FileId, Item, ItemId, ItemTarget, Kind, Limits, MetaValue, Metadata, OpId, OpKind,
+    OpRecord, OpSummary, Outcome, Timestamp,
 };
 use sheaf_store::{
-    Clock, CollectionQuery, EntryQuery, FeedPage, ItemQuery, Listed, Options, SCHEMA_VERSION,
-    Store, StoreError, WriteError, Written,
+    Clock, CollectionQuery, EntryQuery, FeedPage, ItemQuery, Listed, OpenError, Options,
+    SCHEMA_VERSION, Store, WriteError, Written,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -1049,10 +1051,10 @@ fn opening_a_database_that_is_already_open_is_refused_with_its_path() {
     let path = dir.path().join("sheaf.redb");
     let first = Store::open(&path, Options::default()).unwrap();
     match Store::open(&path, Options::default()) {
-        Err(StoreError::AlreadyOpen { path: p }) => assert_eq!(p, path),
+        Err(OpenError::AlreadyOpen { path: p }) => assert_eq!(p, path),
         other => panic!("expected AlreadyOpen, got {other:?}"),
     }
-    let message = StoreError::AlreadyOpen { path: path.clone() }.to_string();
+    let message = OpenError::AlreadyOpen { path: path.clone() }.to_string();
     assert!(message.contains(path.to_str().unwrap()), "{message}");
     drop(first);
     Store::open(&path, Options::default()).unwrap();
@@ -1111,9 +1113,9 @@ fn newer_schema_database(dir: &Path) -> PathBuf {
     path
 }
 
-fn assert_unknown_schema(err: &StoreError) {
+fn assert_unknown_schema(err: &OpenError) {
     match err {
-        StoreError::UnknownSchema { found, supported } => {
+        OpenError::UnknownSchema { found, supported } => {
             assert_eq!((*found, *supported), (99, SCHEMA_VERSION));
         }
         other => panic!("expected UnknownSchema, got {other:?}"),
@@ -1303,47 +1305,130 @@ fn cover_metadata() -> Metadata {
     ])
 }
 
-/// Writes `tests/fixtures/schema-v1.redb`. Run it once per released schema version, with
-/// `cargo test -p sheaf-store --test durability -- --ignored write_schema_v1_fixture`, and
-/// commit the file; never regenerate an old version's fixture.
+/// The root of the fixture's watch (schema 3).
+const WATCHED: &str = "/fixture/watched";
+
+/// The files found under [`WATCHED`]: path, size.
+const WATCHED_FILES: [(&str, u64); 2] = [("w1.txt", 200), ("sub/w2.txt", 201)];
+
+/// The feed after the watch and its files (schema 3): the last seq, and the events they
+/// appended after the 23 of the rest (count, kind, second).
+const WATCHED_LAST_SEQ: u64 = 29;
+const WATCH_EVENTS: [(usize, EventKind, i64); 4] = [
+    (1, EventKind::CollectionCreated, 9),
+    (1, EventKind::WatchAdded, 9),
+    (2, EventKind::ItemCreated, 10),
+    (2, EventKind::EntryAdded, 10),
+];
+
+fn watched_facts() -> Vec<FileFacts> {
+    WATCHED_FILES
+        .iter()
+        .enumerate()
+        .map(|(i, (name, size))| FileFacts {
+            path: format!("{WATCHED}/{name}"),
+            size: *size,
+            mtime: Timestamp::from_micros(FIXTURE_T0 - (i as i64 + 20) * SECOND),
+            content_type: "text/plain".into(),
+            file_id: Some(FileId {
+                dev: 42,
+                ino: 2000 + i as u64,
+            }),
+        })
+        .collect()
+}
+
+fn fixture_watch() -> NewWatch {
+    NewWatch {
+        path: WATCHED.into(),
+        collection: cid("inbox"),
+        create: true,
+        recursive: true,
+        include: vec!["*.txt".into()],
+        exclude: vec!["tmp/**".into()],
+        poll_ms: Some(5000),
+        from_config: false,
+    }
+}
+
+/// The fixture's content, one commit a second from [`FIXTURE_T0`]: files, collections
+/// with `accept` lists, links, an entry with its own name, unique id and metadata, a
+/// soft-deleted entry, an archived collection, the kept orders of `photos` (schema 2) and a
+/// folder watch with the files it found (schema 3). Every fixture since schema 2 was
+/// written by this sequence, run by the sheaf of its version.
+fn write_fixture_content(store: &Store) {
+    let ids = register(store, &fixture_files()); // T0
+    store
+        .create_collection(&NewCollection {
+            id: Some(cid("papers")),
+            name: Some("Papers".into()),
+            description: Some("PDFs to read".into()),
+            accept: Some(vec![AcceptRule::Kind(Kind::Document)]),
+        })
+        .unwrap(); // T0 + 1 s
+    create_accepting(store, "photos", vec![AcceptRule::Mime("image/*".into())]); // + 2 s
+    create(store, "notes"); // + 3 s
+    link(store, "papers", &ids[0..3]); // + 4 s
+    let mut photos = refs(&ids[3..7]);
+    photos[0].display_name = Some("Cover".into());
+    photos[0].unique_id = Some("cover".into());
+    photos[0].metadata = Some(cover_metadata());
+    store
+        .batch_add(&batch("photos", photos, Mode::Link, None))
+        .unwrap(); // + 5 s
+    link(store, "notes", &ids[7..8]); // + 6 s
+    remove(store, "papers", &ids[1..2]); // + 7 s
+    archive(store, "notes"); // + 8 s
+    // The name, added and size orders of `photos` are kept from now on (no commit time).
+    sorted_names(store, "photos");
+    let Outcome::Watch { watch, .. } = store.create_watch(&fixture_watch()).unwrap().outcome else {
+        panic!("create_watch answers Watch")
+    }; // + 9 s
+    let owner = Owner {
+        watch,
+        collection: cid("inbox"),
+        root: WATCHED.into(),
+    };
+    let owners: std::sync::Arc<[Owner]> = vec![owner].into();
+    let changes: Vec<FolderChange> = watched_facts()
+        .into_iter()
+        .map(|facts| FolderChange::Present {
+            facts,
+            was: None,
+            owners: std::sync::Arc::clone(&owners),
+        })
+        .collect();
+    store.sync(&changes).unwrap(); // + 10 s
+}
+
+/// Writes `tests/fixtures/schema-v{SCHEMA_VERSION}.redb` with [`write_fixture_content`].
+/// Run it when the schema version changes (after the bump, with the new version's code):
+/// `cargo test -p sheaf-store --test durability -- --ignored write_current_schema_fixture`,
+/// then commit the file and add an `a_schema_vN_database_…` test like the ones below. It
+/// never overwrites a fixture: a released version's database is kept as that version
+/// wrote it.
 #[test]
-#[ignore = "generates the committed fixture; run by hand when a schema version is released"]
-fn write_schema_v1_fixture() {
-    assert_eq!(SCHEMA_VERSION, 1, "this generator writes schema version 1");
+#[ignore = "generates the committed fixture; run by hand when the schema version changes"]
+fn write_current_schema_fixture() {
+    let target = fixture_path(SCHEMA_VERSION);
+    assert!(
+        !target.exists(),
+        "{} exists: a released version's fixture is never rewritten",
+        target.display()
+    );
     let dir = tempfile::tempdir().unwrap();
-    let tmp = dir.path().join("schema-v1.redb");
+    let tmp = dir.path().join("fixture.redb");
     {
-        let clock = TestClock::new(FIXTURE_T0, SECOND);
+        // Creating the database reads the clock once; the first commit is at T0.
+        let clock = TestClock::new(FIXTURE_T0 - SECOND, SECOND);
         let store = Store::open(&tmp, clock.options()).unwrap();
-        let ids = register(&store, &fixture_files()); // T0
-        store
-            .create_collection(&NewCollection {
-                id: Some(cid("papers")),
-                name: Some("Papers".into()),
-                description: Some("PDFs to read".into()),
-                accept: Some(vec![AcceptRule::Kind(Kind::Document)]),
-            })
-            .unwrap(); // T0 + 1 s
-        create_accepting(&store, "photos", vec![AcceptRule::Mime("image/*".into())]); // + 2 s
-        create(&store, "notes"); // + 3 s
-        link(&store, "papers", &ids[0..3]); // + 4 s
-        let mut photos = refs(&ids[3..7]);
-        photos[0].display_name = Some("Cover".into());
-        photos[0].unique_id = Some("cover".into());
-        photos[0].metadata = Some(cover_metadata());
-        store
-            .batch_add(&batch("photos", photos, Mode::Link, None))
-            .unwrap(); // + 5 s
-        link(&store, "notes", &ids[7..8]); // + 6 s
-        remove(&store, "papers", &ids[1..2]); // + 7 s
-        archive(&store, "notes"); // + 8 s
+        write_fixture_content(&store);
     }
     let written = std::fs::metadata(&tmp).unwrap().len();
     {
         let mut db = redb::Database::open(&tmp).unwrap();
         while db.compact().unwrap() {}
     }
-    let target = fixture_path(1);
     std::fs::create_dir_all(target.parent().unwrap()).unwrap();
     std::fs::copy(&tmp, &target).unwrap();
     let size = std::fs::metadata(&target).unwrap().len();
@@ -1354,13 +1439,34 @@ fn write_schema_v1_fixture() {
     assert!(size <= 1 << 20, "the fixture is {size} bytes");
 }
 
+/// A collection's display names in the name order (which builds that order the first time).
+fn sorted_names(store: &Store, slug: &str) -> Vec<String> {
+    store
+        .entries(
+            &cid(slug),
+            &EntryQuery {
+                limit: 1000,
+                order: sheaf_store::Order::Name,
+                ..EntryQuery::default()
+            },
+        )
+        .unwrap()
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|l| l.entry.unwrap().display_name)
+        .collect()
+}
+
 fn at(seconds: i64) -> Timestamp {
     Timestamp::from_micros(FIXTURE_T0 + seconds * SECOND)
 }
 
-#[test]
-fn a_schema_v1_database_opens_with_its_content_intact() {
-    let fixture = fixture_path(1);
+/// Opens a copy of the fixture of schema `version` with today's code (which migrates it),
+/// an hour after it was written; checks what it holds; checks that the old database keeps
+/// working; and checks that the file was left at today's schema version.
+fn open_and_check_fixture(version: u64) {
+    let fixture = fixture_path(version);
     let size = std::fs::metadata(&fixture)
         .unwrap_or_else(|e| panic!("{} is missing ({e})", fixture.display()))
         .len();
@@ -1368,15 +1474,20 @@ fn a_schema_v1_database_opens_with_its_content_intact() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.redb");
     std::fs::copy(&fixture, &path).unwrap();
-    assert_eq!(raw_schema_version(&path), Some(1), "the fixture is not v1");
+    assert_eq!(
+        raw_schema_version(&path),
+        Some(version),
+        "the fixture is not v{version}"
+    );
 
     let clock = TestClock::new(FIXTURE_T0 + 3600 * SECOND, SECOND);
     let store = Store::open(&path, clock.options()).unwrap();
+    let watched = version >= 3;
 
     // Items, by path.
     let files = fixture_files();
     let items = snapshot(&store).items;
-    assert_eq!(items.len(), 10);
+    assert_eq!(items.len(), if watched { 12 } else { 10 });
     let mut by_path = HashMap::new();
     for f in &files {
         let item = store.item_by_path(&f.path).unwrap().unwrap();
@@ -1401,26 +1512,28 @@ fn a_schema_v1_database_opens_with_its_content_intact() {
         .iter()
         .map(|c| (c.id.to_string(), c.item_count, c.archived))
         .collect();
-    assert_eq!(
-        summary,
-        vec![
-            ("default".into(), 3, false),
-            ("notes".into(), 1, true),
-            ("papers".into(), 2, false),
-            ("photos".into(), 4, false),
-        ]
-    );
-    let papers = &collections[2];
+    let mut expected: Vec<(String, u64, bool)> = vec![
+        ("default".into(), 3, false),
+        ("notes".into(), 1, true),
+        ("papers".into(), 2, false),
+        ("photos".into(), 4, false),
+    ];
+    if watched {
+        expected.insert(1, ("inbox".into(), 2, false));
+    }
+    assert_eq!(summary, expected);
+    let named = |slug: &str| collections.iter().find(|c| c.id == cid(slug)).unwrap();
+    let papers = named("papers");
     assert_eq!(papers.name, "Papers");
     assert_eq!(papers.description, "PDFs to read");
     assert_eq!(papers.accept, Some(vec![AcceptRule::Kind(Kind::Document)]));
     assert_eq!((papers.created_at, papers.updated_at), (at(1), at(1)));
     assert_eq!(
-        collections[3].accept,
+        named("photos").accept,
         Some(vec![AcceptRule::Mime("image/*".into())])
     );
     assert_eq!(
-        (collections[1].created_at, collections[1].updated_at),
+        (named("notes").created_at, named("notes").updated_at),
         (at(3), at(8))
     );
     assert!(
@@ -1466,22 +1579,8 @@ fn a_schema_v1_database_opens_with_its_content_intact() {
             (id("img/4.png"), "4.png".into(), "4.png".into(), None),
         ]
     );
-    // Schema 2 added the name, added and size orders; the migration built them.
-    let by_name: Vec<String> = store
-        .entries(
-            &cid("photos"),
-            &EntryQuery {
-                limit: 1000,
-                order: sheaf_store::Order::Name,
-                ..EntryQuery::default()
-            },
-        )
-        .unwrap()
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|l| l.entry.unwrap().display_name)
-        .collect();
+    // Schema 2 added the name, added and size orders; the migration (from 1) built them.
+    let by_name = sorted_names(&store, "photos");
     assert_eq!(by_name, ["2.png", "3.jpg", "4.png", "Cover"]);
     assert_eq!(
         rows("notes"),
@@ -1508,7 +1607,7 @@ fn a_schema_v1_database_opens_with_its_content_intact() {
     // The feed.
     let feed = store.events(0, usize::MAX).unwrap();
     assert!(!feed.reset);
-    assert_eq!(feed.last_seq, 23);
+    assert_eq!(feed.last_seq, if watched { WATCHED_LAST_SEQ } else { 23 });
     let kinds: Vec<(u64, EventKind, Timestamp)> = feed
         .events
         .iter()
@@ -1529,6 +1628,11 @@ fn a_schema_v1_database_opens_with_its_content_intact() {
     push(1, EventKind::EntryAdded, 6);
     push(1, EventKind::EntryRemoved, 7);
     push(1, EventKind::CollectionUpdated, 8);
+    if watched {
+        for (n, kind, t) in WATCH_EVENTS {
+            push(n, kind, t);
+        }
+    }
     assert_eq!(kinds, expected);
 
     // The op log.
@@ -1562,7 +1666,8 @@ fn a_schema_v1_database_opens_with_its_content_intact() {
 
     // The old database keeps working: its last op is undone, the feed follows on.
     let w = store.undo(ops[0].id).unwrap();
-    assert_eq!(w.seqs, Some((24, 24)));
+    let next = feed.last_seq + 1;
+    assert_eq!(w.seqs, Some((next, next)));
     let b = store
         .entry(&cid("papers"), id("docs/b.pdf"))
         .unwrap()
@@ -1576,4 +1681,75 @@ fn a_schema_v1_database_opens_with_its_content_intact() {
             .item_count,
         3
     );
+    if watched {
+        assert_watch_content(&store);
+    }
+    drop(store);
+    assert_eq!(raw_schema_version(&path), Some(SCHEMA_VERSION));
+}
+
+/// The fixture's watch (schema 3): the watch itself, its collection bound to it, the
+/// files it found as folder entries, and what a reconcile reads under its root.
+fn assert_watch_content(store: &Store) {
+    let watches = store.watches().unwrap();
+    assert_eq!(watches.len(), 1);
+    let watch = &watches[0];
+    let req = fixture_watch();
+    assert_eq!(watch.path, req.path);
+    assert_eq!(watch.collection_id, req.collection);
+    assert_eq!(watch.recursive, req.recursive);
+    assert_eq!(watch.include, req.include);
+    assert_eq!(watch.exclude, req.exclude);
+    assert_eq!(watch.poll_ms, req.poll_ms);
+    assert_eq!(watch.from_config, req.from_config);
+    assert_eq!(watch.created_at, at(9));
+    let inbox = store.collection(&cid("inbox")).unwrap().unwrap();
+    assert_eq!(inbox.folders, vec![watch.id]);
+    assert_eq!(inbox.created_at, at(9));
+
+    let files = watched_facts();
+    let rows = all_entries(store, &cid("inbox"), true);
+    assert_eq!(rows.len(), files.len());
+    for (row, (f, (name, _))) in rows.iter().zip(files.iter().zip(WATCHED_FILES)) {
+        let e = row.entry.as_ref().unwrap();
+        assert_eq!(e.source, EntrySource::Folder(watch.id));
+        assert_eq!(e.unique_id, name);
+        assert_eq!(e.deleted_at, None);
+        assert_eq!(e.created_at, at(10));
+        let item = &row.item;
+        assert_eq!(item.path.as_deref(), Some(f.path.as_str()));
+        assert_eq!(
+            (item.size, item.mtime, item.file_id),
+            (f.size, f.mtime, f.file_id)
+        );
+        assert_eq!(item.kind, Kind::Text);
+        assert_eq!(item.created_at, at(10));
+    }
+    let known: Vec<(String, bool)> = store
+        .known_under(WATCHED)
+        .unwrap()
+        .into_iter()
+        .map(|k| (k.path, k.present))
+        .collect();
+    let mut paths: Vec<String> = files.into_iter().map(|f| f.path).collect();
+    paths.sort();
+    assert_eq!(
+        known,
+        paths.into_iter().map(|p| (p, true)).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_schema_v1_database_opens_with_its_content_intact() {
+    open_and_check_fixture(1);
+}
+
+#[test]
+fn a_schema_v2_database_opens_with_its_content_intact() {
+    open_and_check_fixture(2);
+}
+
+#[test]
+fn a_schema_v3_database_opens_with_its_content_intact() {
+    open_and_check_fixture(3);
 }

@@ -177,6 +177,6 @@ fn a_cursor_of_another_order_is_refused() {
     };
     assert!(matches!(
         store.entries(&c, &wrong),
-        Err(sheaf_store::StoreError::BadCursor(_))
+        Err(sheaf_store::ReadError::BadCursor(_))
     ));
 }

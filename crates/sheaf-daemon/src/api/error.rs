@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use sheaf_core::{ErrorCode, FieldError, Loc, Refusal};
 use sheaf_proto::bounded;
-use sheaf_store::{StoreError, WriteError};
+use sheaf_store::{ReadError, StoreError, WriteError};
 
 use super::AppState;
 
@@ -32,21 +32,25 @@ impl From<Refusal> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, source = ?std::error::Error::source(&e), "store failure");
+        Refusal::new(
+            ErrorCode::StorageError,
+            "the database failed; the daemon's log has the details",
+        )
+        .into()
+    }
+}
+
+impl From<ReadError> for ApiError {
+    fn from(e: ReadError) -> Self {
         match e {
-            StoreError::BadCursor(c) => Refusal::field(
+            ReadError::BadCursor(c) => Refusal::field(
                 vec!["query".into(), "cursor".into()],
                 format!("the cursor {c:?} was not handed out by this listing"),
                 "cursor",
             )
             .into(),
-            other => {
-                tracing::error!(error = %other, source = ?std::error::Error::source(&other), "store failure");
-                Refusal::new(
-                    ErrorCode::StorageError,
-                    "the database failed; the daemon's log has the details",
-                )
-                .into()
-            }
+            ReadError::Store(s) => s.into(),
         }
     }
 }
