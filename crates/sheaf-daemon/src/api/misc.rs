@@ -12,6 +12,7 @@ use super::{ApiError, AppState, page_limit};
 pub(crate) async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let (items, last_seq) = state.point_read(|s| Ok((s.item_total()?, s.last_seq()?)))?;
     let watches = state.folders.list()?;
+    let watches = watches.into_iter().map(super::watches::resource).collect();
     Ok(Json(Health {
         status: "ok".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -11,107 +11,66 @@ mod commit;
 mod hasher;
 mod reconcile;
 mod scopes;
+mod status;
 mod watcher;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Sender, channel, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use sheaf_core::rules::{self, FolderChange, NewWatch};
-use sheaf_core::{Outcome, Refusal, SyncSummary, Timestamp, Watch, WatchId};
-use sheaf_store::Store;
+use sheaf_core::rules::{FolderChange, NewWatch};
+use sheaf_core::{Outcome, SyncSummary, Timestamp, Watch, WatchId};
+use sheaf_store::{Store, StoreError, WriteError};
 
-use crate::api::ApiError;
 use crate::config::{Config, WatchConfig};
 use scopes::{Scope, Scopes};
+use status::Status;
+pub(crate) use status::{State, WatchStatus};
 
-/// What a watch is doing, as `/v1/health` says it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum State {
-    /// Walking its folder.
-    Scanning,
-    /// Following live events.
-    Live,
-    /// Rescanning at an interval.
-    Polling,
-    /// Something is wrong; the reason says what and what it does instead.
-    Degraded(String),
-}
-
-impl std::fmt::Display for State {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            State::Scanning => f.write_str("scanning"),
-            State::Live => f.write_str("live"),
-            State::Polling => f.write_str("polling"),
-            State::Degraded(reason) => write!(f, "degraded: {reason}"),
-        }
-    }
-}
-
-/// A watch's live status, shared between its thread, the committer and the API.
-#[derive(Debug)]
-pub(crate) struct Status {
-    state: Mutex<State>,
-    /// The state it returns to after a rescan.
-    steady: Mutex<State>,
-    /// Files of the watch: counted by the last full reconcile, adjusted by live events.
-    files: AtomicU64,
-    last_reconcile: Mutex<Option<Timestamp>>,
-    /// Changes handed to the committer and not yet committed.
-    queued: AtomicU64,
-    /// Paths with events not yet settled.
-    pending: AtomicU64,
-    /// Times events were lost (a queue overflowed) and the root rescanned.
-    overflows: AtomicU64,
-    last_overflow: Mutex<Option<Timestamp>>,
-    /// Set to ask the thread for a full reconcile.
-    rescan: AtomicBool,
-    /// Set to stop the thread.
-    stop: AtomicBool,
-}
-
-impl Status {
-    fn new() -> Self {
-        Self {
-            state: Mutex::new(State::Scanning),
-            steady: Mutex::new(State::Live),
-            files: AtomicU64::new(0),
-            last_reconcile: Mutex::new(None),
-            queued: AtomicU64::new(0),
-            pending: AtomicU64::new(0),
-            overflows: AtomicU64::new(0),
-            last_overflow: Mutex::new(None),
-            rescan: AtomicBool::new(false),
-            stop: AtomicBool::new(false),
-        }
-    }
-
-    fn set_state(&self, state: State) {
-        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = state;
-    }
-
-    fn state(&self) -> State {
-        self.state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn set_steady(&self, state: State) {
-        *self.steady.lock().unwrap_or_else(PoisonError::into_inner) = state;
-    }
-
-    fn steady(&self) -> State {
-        self.steady
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
+/// Why a request to the watches could not be carried out.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum FolderError {
+    /// The path to watch is not a folder.
+    #[error("{path} is not a folder")]
+    NotAFolder {
+        /// The path.
+        path: String,
+    },
+    /// The path to watch cannot be read.
+    #[error("{path} cannot be watched")]
+    Unreadable {
+        /// The path.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An include or exclude glob does not compile.
+    #[error("an {field} glob is invalid")]
+    Glob {
+        /// `include` or `exclude`.
+        field: &'static str,
+        /// The glob and what is wrong with it.
+        #[source]
+        source: sheaf_watch::WalkError,
+    },
+    /// No watch has this id.
+    #[error("no watch {0}")]
+    NotFound(WatchId),
+    /// The store refused or failed the write.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// Reading the store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The store answered a write with the outcome of another operation, or lost what it
+    /// just wrote.
+    #[error("the store answered unexpectedly: {0}")]
+    Unexpected(&'static str),
 }
 
 /// Told the seqs of every commit the watches make.
@@ -220,37 +179,6 @@ pub(crate) struct Folders {
 impl std::fmt::Debug for Folders {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Folders").finish_non_exhaustive()
-    }
-}
-
-/// A watch as the API shows it.
-pub(crate) fn resource(watch: &Watch, status: Option<&Status>) -> sheaf_proto::resources::Watch {
-    sheaf_proto::resources::Watch {
-        id: watch.id,
-        path: watch.path.clone(),
-        collection: watch.collection_id.clone(),
-        recursive: watch.recursive,
-        include: watch.include.clone(),
-        exclude: watch.exclude.clone(),
-        poll: watch.poll_ms.map(sheaf_proto::resources::format_interval),
-        from_config: watch.from_config,
-        state: status.map_or_else(|| "stopped".to_owned(), |s| s.state().to_string()),
-        files: status.map_or(0, |s| s.files.load(Ordering::Relaxed)),
-        last_reconcile_at: status.and_then(|s| {
-            *s.last_reconcile
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-        }),
-        queue_depth: status.map_or(0, |s| {
-            s.queued.load(Ordering::Relaxed) + s.pending.load(Ordering::Relaxed)
-        }),
-        overflows: status.map_or(0, |s| s.overflows.load(Ordering::Relaxed)),
-        last_overflow_at: status.and_then(|s| {
-            *s.last_overflow
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-        }),
-        created_at: watch.created_at,
     }
 }
 
@@ -422,19 +350,19 @@ impl Folders {
     }
 
     /// Every watch with its status.
-    pub(crate) fn list(&self) -> Result<Vec<sheaf_proto::resources::Watch>, ApiError> {
+    pub(crate) fn list(&self) -> Result<Vec<WatchStatus>, FolderError> {
         let watches = self.shared.store.watches()?;
         Ok(watches
-            .iter()
-            .map(|w| resource(w, self.status(w.id).as_deref()))
+            .into_iter()
+            .map(|w| {
+                let status = self.status(w.id);
+                WatchStatus::of(w, status.as_deref())
+            })
             .collect())
     }
 
     /// `POST /v1/watches`: checks the folder and the globs, stores the watch, starts it.
-    pub(crate) fn add(
-        &self,
-        req: &NewWatch,
-    ) -> Result<(sheaf_proto::resources::Watch, bool), ApiError> {
+    pub(crate) fn add(&self, req: &NewWatch) -> Result<(WatchStatus, bool), FolderError> {
         check_folder(&req.path)?;
         let probe = Watch {
             id: WatchId::from_ulid(ulid::Ulid::nil()),
@@ -448,19 +376,17 @@ impl Folders {
             created_at: Timestamp::EPOCH,
             updated_at: Timestamp::EPOCH,
         };
-        if let Err(e) = Scope::new(probe) {
-            let field = if req.include.contains(&e.glob) {
+        if let Err(source) = Scope::new(probe) {
+            let field = if req.include.contains(&source.glob) {
                 "include"
             } else {
                 "exclude"
             };
-            return Err(
-                Refusal::field(vec!["body".into(), field.into()], e.to_string(), "glob").into(),
-            );
+            return Err(FolderError::Glob { field, source });
         }
         let written = self.shared.store.create_watch(req)?;
         let Outcome::Watch { watch: id, created } = written.outcome else {
-            return Err(ApiError::internal(
+            return Err(FolderError::Unexpected(
                 "creating a watch answered something else",
             ));
         };
@@ -468,43 +394,44 @@ impl Folders {
             .shared
             .store
             .watch(id)?
-            .ok_or_else(|| ApiError::internal("a created watch is not there"))?;
+            .ok_or(FolderError::Unexpected("a created watch is not there"))?;
         let unchanged = self.shared.scopes().0.iter().any(|s| s.watch == watch);
         if !unchanged {
             self.stop(id);
             self.launch(&watch);
         }
-        Ok((resource(&watch, self.status(id).as_deref()), created))
+        let status = self.status(id);
+        Ok((WatchStatus::of(watch, status.as_deref()), created))
     }
 
     /// `DELETE /v1/watches/{wid}`: stops the watch, then removes it.
-    pub(crate) fn remove(&self, id: WatchId, keep_entries: bool) -> Result<u64, ApiError> {
+    pub(crate) fn remove(&self, id: WatchId, keep_entries: bool) -> Result<u64, FolderError> {
         if self.shared.store.watch(id)?.is_none() {
-            return Err(rules::watch_not_found(id).into());
+            return Err(FolderError::NotFound(id));
         }
         self.stop(id);
         let written = self.shared.store.remove_watch(id, keep_entries)?;
         match written.outcome {
             Outcome::WatchRemoved { entries, .. } => Ok(entries),
-            _ => Err(ApiError::internal(
+            _ => Err(FolderError::Unexpected(
                 "removing a watch answered something else",
             )),
         }
     }
 
     /// `POST /v1/watches/{wid}/rescan`: asks the watch's thread for a full reconcile.
-    pub(crate) fn rescan(&self, id: WatchId) -> Result<sheaf_proto::resources::Watch, ApiError> {
+    pub(crate) fn rescan(&self, id: WatchId) -> Result<WatchStatus, FolderError> {
         let watch = self
             .shared
             .store
             .watch(id)?
-            .ok_or_else(|| ApiError::from(rules::watch_not_found(id)))?;
+            .ok_or(FolderError::NotFound(id))?;
         let status = self.status(id);
         if let Some(s) = &status {
             s.set_state(State::Scanning);
             s.rescan.store(true, Ordering::Release);
         }
-        Ok(resource(&watch, status.as_deref()))
+        Ok(WatchStatus::of(watch, status.as_deref()))
     }
 
     /// Stops the threads of watches that are no longer stored (their collection was purged).
@@ -573,15 +500,17 @@ impl Folders {
     }
 }
 
-/// The folder must exist and be a directory; its path must be absolute and normalised.
-fn check_folder(path: &str) -> Result<(), ApiError> {
-    let bad = |msg: String| -> ApiError {
-        Refusal::field(vec!["body".into(), "path".into()], msg, "path").into()
-    };
+/// The folder must exist and be a directory.
+fn check_folder(path: &str) -> Result<(), FolderError> {
     match std::fs::metadata(Path::new(path)) {
         Ok(m) if m.is_dir() => Ok(()),
-        Ok(_) => Err(bad(format!("{path} is not a folder"))),
-        Err(e) => Err(bad(format!("{path} cannot be watched: {e}"))),
+        Ok(_) => Err(FolderError::NotAFolder {
+            path: path.to_owned(),
+        }),
+        Err(source) => Err(FolderError::Unreadable {
+            path: path.to_owned(),
+            source,
+        }),
     }
 }
 

@@ -8,8 +8,8 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+use sheaf_core::SyncSummary;
 use sheaf_core::rules::{FolderChange, Was};
-use sheaf_core::{SyncSummary, Timestamp};
 use sheaf_watch::{Coalescer, Filter, Incoming, LiveWatcher, Look, Settled, WatchError, look};
 
 use super::reconcile::diff;
@@ -493,23 +493,6 @@ fn degraded(e: &WatchError, fallback: Duration) -> State {
         "{e}; rescanning every {}",
         sheaf_proto::resources::format_interval(fallback.as_millis() as u64)
     ))
-}
-
-impl Status {
-    fn overflowed(&self, at: Timestamp) {
-        self.overflows.fetch_add(1, Ordering::Relaxed);
-        *self
-            .last_overflow
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(at);
-    }
-
-    fn set_reconciled(&self, at: Timestamp) {
-        *self
-            .last_reconcile
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(at);
-    }
 }
 
 #[cfg(test)]
