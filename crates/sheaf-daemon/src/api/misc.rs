@@ -63,13 +63,8 @@ pub(crate) async fn undo(
         .map_err(|e: sheaf_core::IdError| ApiError::from(sheaf_core::Refusal::from(e)))?;
     // Undoing a `relocate` moves its files back.
     let written = state
-        .blocking(move |s| {
-            Ok(crate::relocate::write_moving_files(s, |view, ctx| {
-                sheaf_core::rules::plan_undo(view, ctx, op)
-            })?)
-        })
+        .write(move |s| s.undo_with(op, &mut crate::relocate::DiskMoves::default()))
         .await?;
-    state.committed(written.seqs);
     match written.outcome {
         Outcome::Undone {
             op_id,

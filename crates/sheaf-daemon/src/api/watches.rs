@@ -96,7 +96,6 @@ pub(crate) async fn create(
     let req = body.into_request()?;
     let folders = std::sync::Arc::clone(&state.folders);
     let (watch, created) = state.blocking(move |_| Ok(folders.add(&req)?)).await?;
-    state.caught_up();
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -116,7 +115,6 @@ pub(crate) async fn delete(
     let entries = state
         .blocking(move |_| Ok(folders.remove(id, keep)?))
         .await?;
-    state.caught_up();
     Ok(Json(WatchRemoved { id, entries }))
 }
 

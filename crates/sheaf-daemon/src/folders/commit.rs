@@ -1,7 +1,8 @@
 //! The committer: one thread that applies folder changes in group transactions.
 //!
 //! Watch threads send [`Job`]s; the committer takes every job waiting (up to
-//! [`MAX_GROUP`] changes) and applies them as one `Store::sync`, so a quiet file is
+//! [`MAX_GROUP`] changes) and applies them as one `Store::sync_groups`, through the
+//! daemon's one write path (which publishes the seqs to the event streams), so a quiet file is
 //! committed as soon as it settles while a burst of events becomes a few large
 //! transactions: ingest runs at the store's batch rate, not its fsync rate.
 
@@ -9,11 +10,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, SyncSender};
 
+use super::Status;
+use crate::writer::Writer;
 use sheaf_core::SyncSummary;
 use sheaf_core::rules::FolderChange;
-use sheaf_store::Store;
-
-use super::Status;
 
 /// Most changes in one transaction: large enough for the store's batch rate, small
 /// enough to keep a transaction's memory and the readers' wait for it modest.
@@ -32,11 +32,7 @@ pub(crate) struct Job {
 }
 
 /// Runs until every sender is gone, then returns (after committing what was sent).
-pub(crate) fn run(
-    rx: &Receiver<Job>,
-    store: &Store,
-    committed: &(dyn Fn(Option<(u64, u64)>) + Send + Sync),
-) {
+pub(crate) fn run(rx: &Receiver<Job>, writer: &Writer) {
     while let Ok(first) = rx.recv() {
         let mut size = first.changes.len();
         let mut jobs = vec![first];
@@ -52,25 +48,22 @@ pub(crate) fn run(
         // Each job is one group of changes that happened together; a later job's moves name
         // their origins as the earlier jobs left them.
         let groups: Vec<&[FolderChange]> = jobs.iter().map(|j| j.changes.as_slice()).collect();
-        let outcome = store.sync_groups(&groups);
+        let outcome = writer.write(|s| s.sync_groups(&groups));
         drop(groups);
         let n = size;
         let result = match outcome {
-            Ok(written) => {
-                committed(written.seqs);
-                match written.outcome {
-                    sheaf_core::Outcome::Synced(summary) => {
-                        tracing::debug!(
-                            changes = n,
-                            jobs = jobs.len(),
-                            ?summary,
-                            "folder changes committed"
-                        );
-                        Ok(summary)
-                    }
-                    other => Err(format!("the store answered {other:?} to a sync")),
+            Ok(written) => match written.outcome {
+                sheaf_core::Outcome::Synced(summary) => {
+                    tracing::debug!(
+                        changes = n,
+                        jobs = jobs.len(),
+                        ?summary,
+                        "folder changes committed"
+                    );
+                    Ok(summary)
                 }
-            }
+                other => Err(format!("the store answered {other:?} to a sync")),
+            },
             Err(e) => Err(format!("{:#}", anyhow::Error::new(e))),
         };
         if let Err(e) = &result {

@@ -27,6 +27,7 @@ use sheaf_core::{Outcome, SyncSummary, Timestamp, Watch, WatchId};
 use sheaf_store::{Store, StoreError, WriteError};
 
 use crate::config::{Config, WatchConfig};
+use crate::writer::Writer;
 use scopes::{Scope, Scopes};
 use status::Status;
 pub(crate) use status::{State, WatchStatus};
@@ -73,12 +74,11 @@ pub(crate) enum FolderError {
     Unexpected(&'static str),
 }
 
-/// Told the seqs of every commit the watches make.
-pub(crate) type Committed = Arc<dyn Fn(Option<(u64, u64)>) + Send + Sync>;
-
 /// What the watch threads share.
 pub(crate) struct Shared {
+    /// For reads; every write goes through `writer`.
     store: Arc<Store>,
+    writer: Arc<Writer>,
     scopes: RwLock<Arc<Scopes>>,
     /// To the committer; taken at shutdown so that it drains and ends.
     jobs: Mutex<Option<Sender<commit::Job>>>,
@@ -184,17 +184,18 @@ impl std::fmt::Debug for Folders {
 
 impl Folders {
     /// Starts the committer, brings the config file's watches into the store, and starts
-    /// every stored watch. `committed` is told the seqs of every commit.
-    pub(crate) fn start(store: Arc<Store>, config: &Config, committed: Committed) -> Self {
+    /// every stored watch. Every write goes through `writer`, which publishes its seqs.
+    pub(crate) fn start(store: Arc<Store>, writer: Arc<Writer>, config: &Config) -> Self {
         let (tx, rx) = channel();
-        let committer_store = Arc::clone(&store);
+        let committer = Arc::clone(&writer);
         let commit_thread = spawn("sheaf-commit".into(), move || {
-            commit::run(&rx, &committer_store, committed.as_ref());
+            commit::run(&rx, &committer);
         });
         let folders = Self {
             shared: Arc::new(Shared {
                 clock: store.options().clock.clone(),
                 store,
+                writer,
                 scopes: RwLock::new(Arc::new(Scopes::default())),
                 jobs: Mutex::new(Some(tx)),
                 settle: config.settle,
@@ -239,7 +240,7 @@ impl Folders {
                     continue;
                 }
             };
-            match self.shared.store.create_watch(&req) {
+            match self.shared.writer.write(|s| s.create_watch(&req)) {
                 Ok(written) => {
                     if let Outcome::Watch { watch, .. } = written.outcome {
                         keep.push(watch);
@@ -262,7 +263,7 @@ impl Folders {
         for id in stale {
             tracing::info!(watch = %id, "watch no longer in the config file: removed");
             self.stop(id);
-            if let Err(e) = self.shared.store.remove_watch(id, false) {
+            if let Err(e) = self.shared.writer.write(|s| s.remove_watch(id, false)) {
                 tracing::error!(watch = %id, error = %anyhow::Error::new(e), "removing a config watch failed");
             }
         }
@@ -384,7 +385,7 @@ impl Folders {
             };
             return Err(FolderError::Glob { field, source });
         }
-        let written = self.shared.store.create_watch(req)?;
+        let written = self.shared.writer.write(|s| s.create_watch(req))?;
         let Outcome::Watch { watch: id, created } = written.outcome else {
             return Err(FolderError::Unexpected(
                 "creating a watch answered something else",
@@ -410,7 +411,10 @@ impl Folders {
             return Err(FolderError::NotFound(id));
         }
         self.stop(id);
-        let written = self.shared.store.remove_watch(id, keep_entries)?;
+        let written = self
+            .shared
+            .writer
+            .write(|s| s.remove_watch(id, keep_entries))?;
         match written.outcome {
             Outcome::WatchRemoved { entries, .. } => Ok(entries),
             _ => Err(FolderError::Unexpected(
