@@ -8,6 +8,7 @@
 //! is a rescan. The rules that turn changes into items and entries are `sheaf-core`'s.
 
 mod commit;
+mod error;
 mod hasher;
 mod reconcile;
 mod scopes;
@@ -24,55 +25,14 @@ use std::time::Duration;
 
 use sheaf_core::rules::{FolderChange, NewWatch};
 use sheaf_core::{Outcome, SyncSummary, Timestamp, Watch, WatchId};
-use sheaf_store::{Store, StoreError, WriteError};
+use sheaf_store::Store;
 
 use crate::config::{Config, WatchConfig};
 use crate::writer::Writer;
+pub(crate) use error::FolderError;
 use scopes::{Scope, Scopes};
 use status::Status;
 pub(crate) use status::{State, WatchStatus};
-
-/// Why a request to the watches could not be carried out.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum FolderError {
-    /// The path to watch is not a folder.
-    #[error("{path} is not a folder")]
-    NotAFolder {
-        /// The path.
-        path: String,
-    },
-    /// The path to watch cannot be read.
-    #[error("{path} cannot be watched")]
-    Unreadable {
-        /// The path.
-        path: String,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// An include or exclude glob does not compile.
-    #[error("an {field} glob is invalid")]
-    Glob {
-        /// `include` or `exclude`.
-        field: &'static str,
-        /// The glob and what is wrong with it.
-        #[source]
-        source: sheaf_watch::WalkError,
-    },
-    /// No watch has this id.
-    #[error("no watch {0}")]
-    NotFound(WatchId),
-    /// The store refused or failed the write.
-    #[error(transparent)]
-    Write(#[from] WriteError),
-    /// Reading the store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The store answered a write with the outcome of another operation, or lost what it
-    /// just wrote.
-    #[error("the store answered unexpectedly: {0}")]
-    Unexpected(&'static str),
-}
 
 /// What the watch threads share.
 pub(crate) struct Shared {
