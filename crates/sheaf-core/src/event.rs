@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
+use crate::change::Change;
 use crate::id::{CollectionId, ItemId, WatchId};
-use crate::plan::Change;
 
 /// What happened, as the change feed names it (SPEC §2.4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

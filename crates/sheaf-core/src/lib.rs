@@ -9,6 +9,7 @@
 //! every rule is deterministic under test. `sheaf-store` applies plans; `sheaf-proto` puts
 //! them on the wire.
 
+mod change;
 mod error;
 mod event;
 mod id;
@@ -20,6 +21,7 @@ pub mod rules;
 mod time;
 mod view;
 
+pub use change::Change;
 pub use error::{Details, ErrorCode, FieldError, Loc, Refusal};
 pub use event::{Event, EventKind};
 pub use id::{CollectionId, EntryId, IdError, ItemId, OpId, RequestId, WatchId};
@@ -33,8 +35,8 @@ pub use model::{
     validate_absolute_path,
 };
 pub use plan::{
-    BatchSummary, Change, Ctx, IdSource, Limits, OpKind, OpRecord, OpSummary, Outcome, Plan,
-    PlanError, RemoveSummary, SyncSummary, Touched,
+    BatchSummary, Ctx, IdSource, Limits, OpKind, OpRecord, OpSummary, Outcome, Plan, PlanError,
+    RemoveSummary, SyncSummary, Touched,
 };
 pub use rules::ItemTarget;
 pub use time::{Timestamp, TimestampError};

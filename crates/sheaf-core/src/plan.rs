@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
+use crate::change::Change;
 use crate::error::Refusal;
 use crate::event::Event;
 use crate::id::WatchId;
@@ -61,41 +62,6 @@ impl Ctx<'_> {
     pub(crate) fn op_id(&mut self) -> OpId {
         OpId::from_ulid(self.ids.next_ulid())
     }
-}
-
-/// One record changed from `before` to `after`; `None` means absent. The store applies it
-/// and keeps every index in step by comparing the two.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Change {
-    /// A collection created, updated, trashed, restored, or (to `None`) purged with all
-    /// its entries.
-    Collection {
-        /// The state read when planning.
-        before: Option<Collection>,
-        /// The state to write.
-        after: Option<Collection>,
-    },
-    /// An item created or updated.
-    Item {
-        /// The state read when planning.
-        before: Option<Item>,
-        /// The state to write.
-        after: Option<Item>,
-    },
-    /// An entry created, updated, soft-deleted, revived, or (to `None`) erased by an undo.
-    Entry {
-        /// The state read when planning.
-        before: Option<Entry>,
-        /// The state to write.
-        after: Option<Entry>,
-    },
-    /// A watch added, changed or (to `None`) removed.
-    Watch {
-        /// The state read when planning.
-        before: Option<Watch>,
-        /// The state to write.
-        after: Option<Watch>,
-    },
 }
 
 /// What a logged operation was.

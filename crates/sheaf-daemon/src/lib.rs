@@ -15,6 +15,7 @@ mod folders;
 mod relocate;
 mod service;
 mod socket;
+mod writer;
 
 use std::future::{Future, IntoFuture};
 use std::path::PathBuf;
@@ -226,19 +227,14 @@ pub async fn serve(
     };
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let (seq_tx, _) = watch::channel(last_seq);
-    let seq_tx = Arc::new(seq_tx);
+    let writer = Arc::new(writer::Writer::new(Arc::clone(&store), last_seq));
     let config = Arc::new(config);
-    let published = Arc::clone(&seq_tx);
     let folder_store = Arc::clone(&store);
+    let folder_writer = Arc::clone(&writer);
     let folder_config = Arc::clone(&config);
     // Starting the watches reads and writes the store (config watches): off the runtime.
     let folders = tokio::task::spawn_blocking(move || {
-        folders::Folders::start(
-            folder_store,
-            &folder_config,
-            Arc::new(move |seqs| api::publish_seq(&published, seqs)),
-        )
+        folders::Folders::start(folder_store, folder_writer, &folder_config)
     })
     .await
     .map_err(|_| DaemonError::TaskPanicked {
@@ -255,7 +251,7 @@ pub async fn serve(
             config: Arc::clone(&config),
             limiter: Arc::new(Limiter::new(config.rate_limit)),
         })),
-        seq: seq_tx,
+        writer,
         stopping: stop_rx.clone(),
         openapi: Arc::new(serde_json::to_value(sheaf_proto::document()).unwrap_or_default()),
         folders: Arc::clone(&folders),

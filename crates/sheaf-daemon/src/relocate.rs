@@ -1,8 +1,9 @@
 //! `relocate` on disk (SPEC §2.1): the files of a move between folder-bound collections go
 //! where the plan says before the store commits it, and back if it does not.
 //!
-//! The protocol, per request, inside the store's write transaction (so no other write sees
-//! the plan before its files are in place):
+//! [`DiskMoves`] is the [`Effects`] hook of the write that relocates (a batch move, or the
+//! undo of one); the store calls it inside its write transaction, so no other write sees
+//! the plan before its files are in place:
 //! 1. the plan's item path changes are the moves ([`moves_of`]);
 //! 2. [`apply`] moves each file: a `rename` that never replaces an existing file, or, across
 //!    filesystems, a copy (the source stays until the commit); a failure midway undoes the
@@ -17,32 +18,33 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{CWD, RenameFlags, renameat_with};
-use sheaf_core::{Change, Ctx, ErrorCode, Plan, PlanError, Refusal, StateView};
-use sheaf_store::{Store, StoreError, WriteError, Written};
+use sheaf_core::{Change, ErrorCode, Plan, Refusal};
+use sheaf_store::Effects;
 
-/// [`Store::write`], with the files the plan moves moved on disk before the commit (and
-/// back if the write fails). Nothing moves for a plan that moves no file.
-pub(crate) fn write_moving_files<F>(store: &Store, plan: F) -> Result<Written, WriteError>
-where
-    F: FnOnce(
-        &dyn StateView<Error = StoreError>,
-        &mut Ctx<'_>,
-    ) -> Result<Plan, PlanError<StoreError>>,
-{
-    let mut moved: Option<Applied> = None;
-    let result = store.write(|view, ctx| {
-        let plan = plan(view, ctx)?;
-        moved = Some(apply(&moves_of(&plan)).map_err(Refusal::from)?);
-        Ok(plan)
-    });
-    if let Some(mut moved) = moved {
-        if result.is_ok() {
-            moved.finish();
-        } else {
-            moved.rollback();
+/// The files a write's plan moves, moved on disk inside the write (and back if it fails).
+/// Nothing moves for a plan that moves no file.
+#[derive(Debug, Default)]
+pub(crate) struct DiskMoves {
+    applied: Option<Applied>,
+}
+
+impl Effects for DiskMoves {
+    fn apply(&mut self, plan: &Plan) -> Result<(), Refusal> {
+        self.applied = Some(apply(&moves_of(plan))?);
+        Ok(())
+    }
+
+    fn commit(&mut self) {
+        if let Some(applied) = self.applied.take() {
+            applied.finish();
         }
     }
-    result
+
+    fn rollback(&mut self) {
+        if let Some(mut applied) = self.applied.take() {
+            applied.rollback();
+        }
+    }
 }
 
 /// One file to move.

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::folders::Folders;
+use crate::folders::{Folders, State, WatchStatus};
 
 /// The service manager's notification socket (`NOTIFY_SOCKET`): a path, or an abstract
 /// address written `@name`.
@@ -147,20 +147,23 @@ pub(crate) async fn progress(
 /// count is what its last full scan found or, during its first scan, the entries its
 /// collection holds so far (`entries` of a collection id).
 pub(crate) fn status_line(
-    watches: &[sheaf_proto::resources::Watch],
+    watches: &[WatchStatus],
     home: Option<&Path>,
     entries: impl Fn(&sheaf_core::CollectionId) -> Option<u64>,
 ) -> (String, bool) {
-    let scanning: Vec<_> = watches.iter().filter(|w| w.state == "scanning").collect();
+    let scanning: Vec<_> = watches
+        .iter()
+        .filter(|w| w.state == State::Scanning)
+        .collect();
     if let Some(first) = scanning.first() {
         let files = if first.files > 0 {
             first.files
         } else {
-            entries(&first.collection).unwrap_or(0)
+            entries(&first.watch.collection_id).unwrap_or(0)
         };
         let mut line = format!(
             "scanning {}: {} files",
-            tilde(&first.path, home),
+            tilde(&first.watch.path, home),
             thousands(files)
         );
         if scanning.len() > 1 {
@@ -171,7 +174,7 @@ pub(crate) fn status_line(
     let files: u64 = watches.iter().map(|w| w.files).sum();
     let degraded = watches
         .iter()
-        .filter(|w| w.state.starts_with("degraded"))
+        .filter(|w| matches!(w.state, State::Degraded(_)))
         .count();
     let mut line = format!(
         "ready: {} {}, {} files",
@@ -256,23 +259,26 @@ pub fn passed_listener() -> Result<Option<std::os::unix::net::UnixListener>, cra
 mod tests {
     use super::*;
 
-    fn watch(path: &str, state: &str, files: u64) -> sheaf_proto::resources::Watch {
-        sheaf_proto::resources::Watch {
-            id: sheaf_core::WatchId::from_ulid(ulid::Ulid::nil()),
-            path: path.to_owned(),
-            collection: sheaf_core::CollectionId::parse("papers").unwrap(),
-            recursive: true,
-            include: Vec::new(),
-            exclude: Vec::new(),
-            poll: None,
-            from_config: true,
-            state: state.to_owned(),
+    fn watch(path: &str, state: State, files: u64) -> WatchStatus {
+        WatchStatus {
+            watch: sheaf_core::Watch {
+                id: sheaf_core::WatchId::from_ulid(ulid::Ulid::nil()),
+                path: path.to_owned(),
+                collection_id: sheaf_core::CollectionId::parse("papers").unwrap(),
+                recursive: true,
+                include: Vec::new(),
+                exclude: Vec::new(),
+                poll_ms: None,
+                from_config: true,
+                created_at: sheaf_core::Timestamp::EPOCH,
+                updated_at: sheaf_core::Timestamp::EPOCH,
+            },
+            state,
             files,
             last_reconcile_at: None,
             queue_depth: 0,
             overflows: 0,
             last_overflow_at: None,
-            created_at: sheaf_core::Timestamp::EPOCH,
         }
     }
 
@@ -289,8 +295,8 @@ mod tests {
         let home = Path::new("/home/me");
         let (line, scanning) = status_line(
             &[
-                watch("/home/me/Papers", "scanning", 0),
-                watch("/srv/x", "live", 3),
+                watch("/home/me/Papers", State::Scanning, 0),
+                watch("/srv/x", State::Live, 3),
             ],
             Some(home),
             |_| Some(41_200),
@@ -299,8 +305,8 @@ mod tests {
         assert_eq!(line, "scanning ~/Papers: 41\u{202F}200 files");
         let (line, _) = status_line(
             &[
-                watch("/srv/a", "scanning", 12),
-                watch("/srv/b", "scanning", 0),
+                watch("/srv/a", State::Scanning, 12),
+                watch("/srv/b", State::Scanning, 0),
             ],
             Some(home),
             |_| None,
@@ -311,7 +317,10 @@ mod tests {
     #[test]
     fn once_nothing_scans_the_line_sums_up() {
         let (line, scanning) = status_line(
-            &[watch("/a", "live", 1_000), watch("/b", "degraded: gone", 5)],
+            &[
+                watch("/a", State::Live, 1_000),
+                watch("/b", State::Degraded("gone".into()), 5),
+            ],
             None,
             |_| None,
         );

@@ -1,12 +1,16 @@
 //! sheaf's persistence on redb: the tables and indexes of `schema`, the change feed and
 //! the op log, and the one way to change anything — plan with `sheaf-core` inside a write
-//! transaction, apply every change, commit. A refused plan aborts; a failed commit leaves
-//! the previous state. Reads run in their own transactions, concurrently with a writer.
+//! transaction, apply every change, commit, and return the committed sequence numbers.
+//! Every write is one method of [`Store`]; work outside the database that must happen in
+//! the same transaction (moving files) is an [`Effects`] hook of that write. A refused plan
+//! aborts; a failed commit leaves the previous state. Reads run in their own transactions,
+//! concurrently with a writer.
 //!
 //! This crate knows nothing of async runtimes, HTTP, sockets or terminals; it opens one
 //! database file (or any redb `StorageBackend`, which is how tests inject faults).
 
 mod apply;
+mod effects;
 mod error;
 mod folder;
 mod migrate;
@@ -30,6 +34,7 @@ use sheaf_core::{
     StateView, Timestamp, WatchId,
 };
 
+pub use effects::Effects;
 pub use error::{OpenError, ReadError, StoreError, WriteError};
 pub use folder::{KnownFile, Unhashed};
 pub use order::Order;
@@ -322,23 +327,39 @@ impl Store {
         &self.options
     }
 
-    /// Plans with `plan` against the current state inside one write transaction, applies
-    /// the plan and commits. A refusal or a failure leaves the store as it was.
-    pub fn write<F>(&self, plan: F) -> Result<Written, WriteError>
+    /// Plans with `plan` against the current state inside one write transaction, carries
+    /// out the plan's `effects`, applies the plan and commits. A refusal or a failure leaves
+    /// the store as it was, and the effects rolled back. Every write method is this.
+    fn write<F>(&self, plan: F, effects: &mut dyn Effects) -> Result<Written, WriteError>
     where
         F: FnOnce(
             &dyn StateView<Error = StoreError>,
             &mut Ctx<'_>,
         ) -> Result<Plan, PlanError<StoreError>>,
     {
-        let result = self.write_once(plan);
+        let mut applied = false;
+        let result = self.write_once(plan, effects, &mut applied);
+        if applied {
+            if result.is_ok() {
+                effects.commit();
+            } else {
+                effects.rollback();
+            }
+        }
         if let Err(WriteError::Store(e)) = &result {
             self.remember(e);
         }
         result
     }
 
-    fn write_once<F>(&self, plan: F) -> Result<Written, WriteError>
+    /// [`Store::write`] without the bookkeeping: `applied` says whether `effects` were
+    /// carried out (and so must be finished or rolled back).
+    fn write_once<F>(
+        &self,
+        plan: F,
+        effects: &mut dyn Effects,
+        applied: &mut bool,
+    ) -> Result<Written, WriteError>
     where
         F: FnOnce(
             &dyn StateView<Error = StoreError>,
@@ -358,6 +379,8 @@ impl Store {
                 limits: self.options.limits,
             };
             let plan = plan(&StoreView::new(&tabs), &mut ctx)?;
+            effects.apply(&plan)?;
+            *applied = true;
             let retention = Retention {
                 feed_events: self.options.feed_retention,
                 ops: self.options.op_retention,
@@ -375,22 +398,32 @@ impl Store {
 
     /// `POST /v1/collections/{cid}/items`.
     pub fn batch_add(&self, req: &BatchAdd) -> Result<Written, WriteError> {
-        self.write(|v, ctx| rules::plan_batch_add(v, ctx, req))
+        self.batch_add_with(req, &mut ())
+    }
+
+    /// [`Store::batch_add`] with `effects` carried out in its transaction (the files of a
+    /// `relocate`).
+    pub fn batch_add_with(
+        &self,
+        req: &BatchAdd,
+        effects: &mut dyn Effects,
+    ) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_batch_add(v, ctx, req), effects)
     }
 
     /// `POST /v1/collections/{cid}/items/{item_id}`.
     pub fn add_one(&self, req: &NewEntry) -> Result<Written, WriteError> {
-        self.write(|v, ctx| rules::plan_add_one(v, ctx, req))
+        self.write(|v, ctx| rules::plan_add_one(v, ctx, req), &mut ())
     }
 
     /// `POST /v1/collections/{cid}/items/remove` (and `DELETE` of one entry).
     pub fn remove(&self, req: &Remove) -> Result<Written, WriteError> {
-        self.write(|v, ctx| rules::plan_remove(v, ctx, req))
+        self.write(|v, ctx| rules::plan_remove(v, ctx, req), &mut ())
     }
 
     /// `POST /v1/collections/{cid}/items/reorder`.
     pub fn reorder(&self, req: &Reorder) -> Result<Written, WriteError> {
-        self.write(|v, ctx| rules::plan_reorder(v, ctx, req))
+        self.write(|v, ctx| rules::plan_reorder(v, ctx, req), &mut ())
     }
 
     /// `PATCH /v1/collections/{cid}/items/{item_id}`.
@@ -400,12 +433,15 @@ impl Store {
         item: &ItemTarget,
         req: &EntryUpdate,
     ) -> Result<Written, WriteError> {
-        self.write(|v, ctx| rules::plan_update_entry(v, ctx, collection, item, req))
+        self.write(
+            |v, ctx| rules::plan_update_entry(v, ctx, collection, item, req),
+            &mut (),
+        )
     }
 
     /// `POST /v1/collections`.
     pub fn create_collection(&self, req: &NewCollection) -> Result<Written, WriteError> {
-        self.write(|v, ctx| rules::plan_create_collection(v, ctx, req))
+        self.write(|v, ctx| rules::plan_create_collection(v, ctx, req), &mut ())
     }
 
     /// `PATCH /v1/collections/{cid}`.
@@ -414,47 +450,59 @@ impl Store {
         id: &CollectionId,
         req: &CollectionUpdate,
     ) -> Result<Written, WriteError> {
-        self.write(|v, ctx| rules::plan_update_collection(v, ctx, id, req))
+        self.write(
+            |v, ctx| rules::plan_update_collection(v, ctx, id, req),
+            &mut (),
+        )
     }
 
     /// `DELETE /v1/collections/{cid}`.
     pub fn trash_collection(&self, id: &CollectionId) -> Result<Written, WriteError> {
-        self.write(|v, ctx| rules::plan_trash_collection(v, ctx, id))
+        self.write(|v, ctx| rules::plan_trash_collection(v, ctx, id), &mut ())
     }
 
     /// `POST /v1/collections/{cid}/restore`.
     pub fn restore_collection(&self, id: &CollectionId) -> Result<Written, WriteError> {
-        self.write(|v, ctx| rules::plan_restore_collection(v, ctx, id))
+        self.write(|v, ctx| rules::plan_restore_collection(v, ctx, id), &mut ())
     }
 
     /// `DELETE /v1/collections/{cid}?purge=true`.
     pub fn purge_collection(&self, id: &CollectionId) -> Result<Written, WriteError> {
-        self.write(|v, ctx| rules::plan_purge_collection(v, ctx, id))
+        self.write(|v, ctx| rules::plan_purge_collection(v, ctx, id), &mut ())
     }
 
     /// `POST /v1/items`, with the facts the caller read from the files.
     pub fn register(&self, files: &[FileFacts]) -> Result<Written, WriteError> {
-        self.write(|v, ctx| rules::plan_register(v, ctx, files))
+        self.write(|v, ctx| rules::plan_register(v, ctx, files), &mut ())
     }
 
     /// `PATCH /v1/items/{item_id}`.
     pub fn update_item(&self, item: &ItemTarget, req: &ItemUpdate) -> Result<Written, WriteError> {
-        self.write(|v, ctx| rules::plan_update_item(v, ctx, item, req))
+        self.write(|v, ctx| rules::plan_update_item(v, ctx, item, req), &mut ())
     }
 
     /// `POST /v1/ops/{op_id}/undo`.
     pub fn undo(&self, op: OpId) -> Result<Written, WriteError> {
-        self.write(|v, ctx| rules::plan_undo(v, ctx, op))
+        self.undo_with(op, &mut ())
+    }
+
+    /// [`Store::undo`] with `effects` carried out in its transaction (the files of an
+    /// undone `relocate` moving back).
+    pub fn undo_with(&self, op: OpId, effects: &mut dyn Effects) -> Result<Written, WriteError> {
+        self.write(|v, ctx| rules::plan_undo(v, ctx, op), effects)
     }
 
     /// `POST /v1/watches`, and every watch of the config file at start.
     pub fn create_watch(&self, req: &NewWatch) -> Result<Written, WriteError> {
-        self.write(|v, ctx| rules::plan_create_watch(v, ctx, req))
+        self.write(|v, ctx| rules::plan_create_watch(v, ctx, req), &mut ())
     }
 
     /// `DELETE /v1/watches/{wid}`.
     pub fn remove_watch(&self, id: WatchId, keep_entries: bool) -> Result<Written, WriteError> {
-        self.write(|v, ctx| rules::plan_remove_watch(v, ctx, id, keep_entries))
+        self.write(
+            |v, ctx| rules::plan_remove_watch(v, ctx, id, keep_entries),
+            &mut (),
+        )
     }
 
     /// Applies one group of folder changes (SPEC §3) in one transaction.
@@ -465,7 +513,10 @@ impl Store {
     /// Applies several groups of folder changes, one after the other, in one transaction
     /// (see [`rules::plan_folder_sync_groups`]).
     pub fn sync_groups(&self, groups: &[&[FolderChange]]) -> Result<Written, WriteError> {
-        self.write(|v, ctx| rules::plan_folder_sync_groups(v, ctx, groups))
+        self.write(
+            |v, ctx| rules::plan_folder_sync_groups(v, ctx, groups),
+            &mut (),
+        )
     }
 
     /// A write transaction with the store's durability.

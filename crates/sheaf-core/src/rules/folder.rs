@@ -14,9 +14,10 @@ use ulid::Ulid;
 
 use super::item::{new_item, refreshed};
 use super::{Appender, PlanResult, UniqueIds};
+use crate::change::Change;
 use crate::id::{CollectionId, ItemId, WatchId};
 use crate::model::{Collection, Entry, EntrySource, FileFacts, Item, file_name};
-use crate::plan::{Change, Ctx, OrView, Outcome, Plan, SyncSummary};
+use crate::plan::{Ctx, OrView, Outcome, Plan, SyncSummary};
 use crate::time::Timestamp;
 use crate::view::StateView;
 

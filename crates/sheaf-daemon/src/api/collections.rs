@@ -12,7 +12,7 @@ use sheaf_proto::requests::{
 };
 use sheaf_proto::resources::Collection;
 use sheaf_proto::responses::CollectionList;
-use sheaf_store::{CollectionQuery, Written};
+use sheaf_store::{CollectionQuery, WriteError, Written};
 
 use super::error::{JsonBody, QueryParams};
 use super::{ApiError, AppState};
@@ -69,10 +69,9 @@ pub(crate) fn read_back(state: &AppState, id: CollectionId) -> Result<Collection
 async fn write_then_read(
     state: &AppState,
     id: CollectionId,
-    write: impl FnOnce(&sheaf_store::Store) -> Result<Written, sheaf_store::WriteError> + Send + 'static,
+    write: impl FnOnce(&sheaf_store::Store) -> Result<Written, WriteError> + Send + 'static,
 ) -> Result<Collection, ApiError> {
-    let written = state.blocking(move |s| Ok(write(s)?)).await?;
-    state.committed(written.seqs);
+    state.write(write).await?;
     read_back(state, id)
 }
 
@@ -132,10 +131,7 @@ pub(crate) async fn delete(
             )
         })?;
         let target = id.clone();
-        let written = state
-            .blocking(move |s| Ok(s.purge_collection(&target)?))
-            .await?;
-        state.committed(written.seqs);
+        state.write(move |s| s.purge_collection(&target)).await?;
         // Its watches went with it.
         let folders = std::sync::Arc::clone(&state.folders);
         state

@@ -11,10 +11,11 @@ use sheaf_proto::requests::{
 };
 use sheaf_proto::resources::Entry;
 use sheaf_proto::responses::{BatchResponse, EntryPage, RemoveResponse, ReorderResponse};
-use sheaf_store::{EntryQuery, Order, Written};
+use sheaf_store::{EntryQuery, Order};
 
 use super::error::{JsonBody, QueryParams};
 use super::{ApiError, AppState, page_limit};
+use crate::relocate::DiskMoves;
 
 fn unexpected(outcome: &Outcome) -> ApiError {
     ApiError::internal(&format!("unexpected outcome {outcome:?}"))
@@ -74,15 +75,6 @@ pub(crate) async fn list(
     }))
 }
 
-async fn write(
-    state: &AppState,
-    f: impl FnOnce(&sheaf_store::Store) -> Result<Written, sheaf_store::WriteError> + Send + 'static,
-) -> Result<Written, ApiError> {
-    let written = state.blocking(move |s| Ok(f(s)?)).await?;
-    state.committed(written.seqs);
-    Ok(written)
-}
-
 pub(crate) async fn batch_add(
     State(state): State<AppState>,
     Extension(request_id): Extension<RequestId>,
@@ -92,12 +84,9 @@ pub(crate) async fn batch_add(
     let req = body.into_request(collection_in_path(&cid)?)?;
     let relocate = req.relocate;
     // With `relocate`, the files move on disk with the entries (and back if the commit fails).
-    let written = write(&state, move |s| {
-        crate::relocate::write_moving_files(s, |view, ctx| {
-            sheaf_core::rules::plan_batch_add(view, ctx, &req)
-        })
-    })
-    .await?;
+    let written = state
+        .write(move |s| s.batch_add_with(&req, &mut DiskMoves::default()))
+        .await?;
     if relocate {
         // Folder entries moved between watches: their file counts follow.
         state.folders.recount();
@@ -129,7 +118,7 @@ pub(crate) async fn remove(
     JsonBody(body): JsonBody<RemoveBody>,
 ) -> Result<Json<RemoveResponse>, ApiError> {
     let req = body.into_request(collection_in_path(&cid)?)?;
-    let written = write(&state, move |s| s.remove(&req)).await?;
+    let written = state.write(move |s| s.remove(&req)).await?;
     match written.outcome {
         Outcome::Removed {
             op_id,
@@ -152,7 +141,7 @@ pub(crate) async fn reorder(
     JsonBody(body): JsonBody<ReorderBody>,
 ) -> Result<Json<ReorderResponse>, ApiError> {
     let req = body.into_request(collection_in_path(&cid)?)?;
-    let written = write(&state, move |s| s.reorder(&req)).await?;
+    let written = state.write(move |s| s.reorder(&req)).await?;
     match written.outcome {
         Outcome::Reordered {
             op_id,
@@ -213,7 +202,7 @@ pub(crate) async fn add_one(
 ) -> Result<(StatusCode, Json<Entry>), ApiError> {
     let body = body.map(|JsonBody(b)| b).unwrap_or_default();
     let req = body.into_request(collection_in_path(&cid)?, &item)?;
-    let written = write(&state, move |s| s.add_one(&req)).await?;
+    let written = state.write(move |s| s.add_one(&req)).await?;
     match written.outcome {
         Outcome::Entry { entry, .. } => {
             let (collection, target) = (entry.collection_id.clone(), ItemTarget::Id(entry.item_id));
@@ -235,7 +224,9 @@ pub(crate) async fn update(
     let target = item_in_path(&item)?;
     let update: EntryUpdate = body.into();
     let (c, t) = (id.clone(), target.clone());
-    let written = write(&state, move |s| s.update_entry(&c, &t, &update)).await?;
+    let written = state
+        .write(move |s| s.update_entry(&c, &t, &update))
+        .await?;
     match written.outcome {
         Outcome::Entry { entry, .. } => {
             Ok(Json(entry_json(&state, id, ItemTarget::Id(entry.item_id))?))
@@ -254,6 +245,6 @@ pub(crate) async fn delete(
         collection: id.clone(),
         items: vec![target.clone()],
     };
-    write(&state, move |s| s.remove(&req)).await?;
+    state.write(move |s| s.remove(&req)).await?;
     Ok(Json(entry_json(&state, id, target)?))
 }

@@ -77,7 +77,7 @@ pub(crate) async fn stream(
     let last = state.point_read(|s| Ok(s.last_seq()?))?;
     let next = params.since.unwrap_or(last);
     let cursor = Cursor {
-        seq: state.seq.subscribe(),
+        seq: state.writer.subscribe(),
         stopping: state.stopping.clone(),
         state,
         next,

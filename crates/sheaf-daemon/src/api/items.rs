@@ -93,7 +93,7 @@ pub(crate) async fn register(
     }
     let paths = body.paths;
     let written = state
-        .blocking(move |s| {
+        .write(move |s| {
             let mut errors = Vec::new();
             for (i, p) in paths.iter().enumerate() {
                 if let Err(e) = sheaf_core::validate_absolute_path(
@@ -129,22 +129,24 @@ pub(crate) async fn register(
                 )
                 .into());
             }
-            let written = s.register(&facts)?;
-            let Outcome::Items(ids) = &written.outcome else {
-                return Err(ApiError::internal("register answered no items"));
-            };
+            s.register(&facts)
+        })
+        .await?;
+    let Outcome::Items(ids) = written.outcome else {
+        return Err(ApiError::internal("register answered no items"));
+    };
+    let items = state
+        .blocking(move |s| {
             let mut items = Vec::with_capacity(ids.len());
             for id in ids {
                 let (item, _) = s
-                    .item(*id)?
+                    .item(id)?
                     .ok_or_else(|| ApiError::internal("a registered item vanished"))?;
                 items.push(Item::from(item));
             }
-            Ok((written.seqs, items))
+            Ok(items)
         })
         .await?;
-    let (seqs, items) = written;
-    state.committed(seqs);
     Ok(Json(ItemPage {
         items,
         next_cursor: None,
@@ -187,9 +189,6 @@ pub(crate) async fn update(
     let target = item_in_path(&item)?;
     let t = target.clone();
     let update = body.into();
-    let written = state
-        .blocking(move |s| Ok(s.update_item(&t, &update)?))
-        .await?;
-    state.committed(written.seqs);
+    state.write(move |s| s.update_item(&t, &update)).await?;
     Ok(Json(item_json(&state, target)?))
 }

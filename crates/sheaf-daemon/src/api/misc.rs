@@ -12,6 +12,7 @@ use super::{ApiError, AppState, page_limit};
 pub(crate) async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let (items, last_seq) = state.point_read(|s| Ok((s.item_total()?, s.last_seq()?)))?;
     let watches = state.folders.list()?;
+    let watches = watches.into_iter().map(super::watches::resource).collect();
     Ok(Json(Health {
         status: "ok".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -62,13 +63,8 @@ pub(crate) async fn undo(
         .map_err(|e: sheaf_core::IdError| ApiError::from(sheaf_core::Refusal::from(e)))?;
     // Undoing a `relocate` moves its files back.
     let written = state
-        .blocking(move |s| {
-            Ok(crate::relocate::write_moving_files(s, |view, ctx| {
-                sheaf_core::rules::plan_undo(view, ctx, op)
-            })?)
-        })
+        .write(move |s| s.undo_with(op, &mut crate::relocate::DiskMoves::default()))
         .await?;
-    state.committed(written.seqs);
     // An undone relocating move hands folder entries back between watches.
     state.folders.recount();
     match written.outcome {

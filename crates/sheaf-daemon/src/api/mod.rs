@@ -21,13 +21,14 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use sheaf_core::{ErrorCode, RequestId};
-use sheaf_store::Store;
+use sheaf_store::{Store, WriteError, Written};
 use tokio::sync::watch;
 
 pub(crate) use error::ApiError;
 
 use crate::access::{Limiter, Peer, authorize};
 use crate::config::Config;
+use crate::writer::Writer;
 
 /// The settings a SIGHUP can change while the daemon runs.
 #[derive(Debug, Clone)]
@@ -63,8 +64,8 @@ pub(crate) struct Shared {
     pub(crate) own_uid: u32,
     /// Who may do what: replaced as a whole when SIGHUP reloads the config.
     pub(crate) access: Arc<std::sync::RwLock<Access>>,
-    /// The last committed seq; event streams wait on it.
-    pub(crate) seq: Arc<watch::Sender<u64>>,
+    /// Every write goes through it; event streams wait on the seqs it publishes.
+    pub(crate) writer: Arc<Writer>,
     /// Flips to `true` when the daemon begins to shut down; event streams end on it.
     pub(crate) stopping: watch::Receiver<bool>,
     pub(crate) openapi: Arc<serde_json::Value>,
@@ -103,29 +104,14 @@ impl AppState {
         f(&self.store)
     }
 
-    /// Tells event streams that the feed grew.
-    pub(crate) fn committed(&self, seqs: Option<(u64, u64)>) {
-        publish_seq(&self.seq, seqs);
-    }
-
-    /// Tells event streams about commits made on their behalf elsewhere (watches).
-    pub(crate) fn caught_up(&self) {
-        if let Ok(last) = self.store.last_seq() {
-            publish_seq(&self.seq, Some((last, last)));
-        }
-    }
-}
-
-/// Moves the last committed seq forward (never back) and wakes the event streams.
-pub(crate) fn publish_seq(seq: &watch::Sender<u64>, seqs: Option<(u64, u64)>) {
-    if let Some((_, last)) = seqs {
-        seq.send_if_modified(|s| {
-            let newer = last > *s;
-            if newer {
-                *s = last;
-            }
-            newer
-        });
+    /// Runs one store operation on the blocking pool through the daemon's one write path
+    /// ([`Writer::write`]), which publishes its seqs to the event streams.
+    pub(crate) async fn write<F>(&self, op: F) -> Result<Written, ApiError>
+    where
+        F: FnOnce(&Store) -> Result<Written, WriteError> + Send + 'static,
+    {
+        let writer = Arc::clone(&self.writer);
+        self.blocking(move |_| Ok(writer.write(op)?)).await
     }
 }
 

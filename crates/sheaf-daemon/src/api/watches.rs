@@ -1,16 +1,80 @@
 //! `/v1/watches`: folder watches (SPEC §3). The work is `crate::folders`'; these handlers
-//! only parse, hand over on the blocking pool, and answer.
+//! only parse, hand over on the blocking pool, and answer. Folder sync's typed status and
+//! errors become the wire's here, and only here.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use sheaf_core::{Refusal, WatchId};
 use sheaf_proto::requests::{WatchCreateBody, WatchDeleteParams};
-use sheaf_proto::resources::Watch;
+use sheaf_proto::resources::{Watch, format_interval};
 use sheaf_proto::responses::{WatchList, WatchRemoved};
 
 use super::error::{JsonBody, QueryParams};
 use super::{ApiError, AppState};
+use crate::folders::{FolderError, State as WatchState, WatchStatus};
+
+/// `live`, `scanning`, `polling`, `degraded: <reason>` or `stopped`.
+fn state_text(state: &WatchState) -> String {
+    match state {
+        WatchState::Scanning => "scanning".to_owned(),
+        WatchState::Live => "live".to_owned(),
+        WatchState::Polling => "polling".to_owned(),
+        WatchState::Degraded(reason) => format!("degraded: {reason}"),
+        WatchState::Stopped => "stopped".to_owned(),
+    }
+}
+
+/// A watch as the API shows it.
+pub(crate) fn resource(status: WatchStatus) -> Watch {
+    let WatchStatus {
+        watch,
+        state,
+        files,
+        last_reconcile_at,
+        queue_depth,
+        overflows,
+        last_overflow_at,
+    } = status;
+    Watch {
+        id: watch.id,
+        path: watch.path,
+        collection: watch.collection_id,
+        recursive: watch.recursive,
+        include: watch.include,
+        exclude: watch.exclude,
+        poll: watch.poll_ms.map(format_interval),
+        from_config: watch.from_config,
+        state: state_text(&state),
+        files,
+        last_reconcile_at,
+        queue_depth,
+        overflows,
+        last_overflow_at,
+        created_at: watch.created_at,
+    }
+}
+
+impl From<FolderError> for ApiError {
+    fn from(e: FolderError) -> Self {
+        let path =
+            |message: String| Refusal::field(vec!["body".into(), "path".into()], message, "path");
+        match e {
+            FolderError::NotAFolder { .. } => path(e.to_string()).into(),
+            FolderError::Unreadable { ref source, .. } => path(format!("{e}: {source}")).into(),
+            FolderError::Glob { field, source } => Refusal::field(
+                vec!["body".into(), field.into()],
+                source.to_string(),
+                "glob",
+            )
+            .into(),
+            FolderError::NotFound(id) => sheaf_core::rules::watch_not_found(id).into(),
+            FolderError::Write(e) => e.into(),
+            FolderError::Store(e) => e.into(),
+            FolderError::Unexpected(what) => ApiError::internal(what),
+        }
+    }
+}
 
 fn watch_in_path(text: &str) -> Result<WatchId, ApiError> {
     text.parse()
@@ -19,8 +83,10 @@ fn watch_in_path(text: &str) -> Result<WatchId, ApiError> {
 
 pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<WatchList>, ApiError> {
     let folders = std::sync::Arc::clone(&state.folders);
-    let watches = state.blocking(move |_| folders.list()).await?;
-    Ok(Json(WatchList { watches }))
+    let watches = state.blocking(move |_| Ok(folders.list()?)).await?;
+    Ok(Json(WatchList {
+        watches: watches.into_iter().map(resource).collect(),
+    }))
 }
 
 pub(crate) async fn create(
@@ -29,14 +95,13 @@ pub(crate) async fn create(
 ) -> Result<(StatusCode, Json<Watch>), ApiError> {
     let req = body.into_request()?;
     let folders = std::sync::Arc::clone(&state.folders);
-    let (watch, created) = state.blocking(move |_| folders.add(&req)).await?;
-    state.caught_up();
+    let (watch, created) = state.blocking(move |_| Ok(folders.add(&req)?)).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(watch)))
+    Ok((status, Json(resource(watch))))
 }
 
 pub(crate) async fn delete(
@@ -47,8 +112,9 @@ pub(crate) async fn delete(
     let id = watch_in_path(&wid)?;
     let keep = params.keep_entries.unwrap_or(false);
     let folders = std::sync::Arc::clone(&state.folders);
-    let entries = state.blocking(move |_| folders.remove(id, keep)).await?;
-    state.caught_up();
+    let entries = state
+        .blocking(move |_| Ok(folders.remove(id, keep)?))
+        .await?;
     Ok(Json(WatchRemoved { id, entries }))
 }
 
@@ -58,5 +124,6 @@ pub(crate) async fn rescan(
 ) -> Result<Json<Watch>, ApiError> {
     let id = watch_in_path(&wid)?;
     let folders = std::sync::Arc::clone(&state.folders);
-    Ok(Json(state.blocking(move |_| folders.rescan(id)).await?))
+    let watch = state.blocking(move |_| Ok(folders.rescan(id)?)).await?;
+    Ok(Json(resource(watch)))
 }

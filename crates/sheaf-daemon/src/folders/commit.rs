@@ -1,7 +1,8 @@
 //! The committer: one thread that applies folder changes in group transactions.
 //!
 //! Watch threads send [`Job`]s; the committer takes every job waiting (up to
-//! [`MAX_GROUP`] changes) and applies them as one `Store::sync`, so a quiet file is
+//! [`MAX_GROUP`] changes) and applies them as one `Store::sync_groups`, through the
+//! daemon's one write path (which publishes the seqs to the event streams), so a quiet file is
 //! committed as soon as it settles while a burst of events becomes a few large
 //! transactions: ingest runs at the store's batch rate, not its fsync rate.
 
@@ -12,9 +13,9 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use sheaf_core::rules::FolderChange;
 use sheaf_core::{CollectionId, SyncSummary, WatchId};
-use sheaf_store::Store;
 
 use super::Status;
+use crate::writer::Writer;
 
 /// Most changes in one transaction: large enough for the store's batch rate, small
 /// enough to keep a transaction's memory and the readers' wait for it modest.
@@ -66,12 +67,7 @@ impl Statuses {
 }
 
 /// Runs until every sender is gone, then returns (after committing what was sent).
-pub(crate) fn run(
-    rx: &Receiver<Job>,
-    store: &Store,
-    committed: &(dyn Fn(Option<(u64, u64)>) + Send + Sync),
-    statuses: &Statuses,
-) {
+pub(crate) fn run(rx: &Receiver<Job>, writer: &Writer, statuses: &Statuses) {
     while let Ok(first) = rx.recv() {
         let mut size = first.changes.len();
         let mut jobs = vec![first];
@@ -97,28 +93,25 @@ pub(crate) fn run(
         let outcome = if size == 0 {
             Ok(None)
         } else {
-            store.sync_groups(&groups).map(Some)
+            writer.write(|s| s.sync_groups(&groups)).map(Some)
         };
         drop(groups);
         let n = size;
         let result = match outcome {
             Ok(None) => Ok(SyncSummary::default()),
-            Ok(Some(written)) => {
-                committed(written.seqs);
-                match written.outcome {
-                    sheaf_core::Outcome::Synced(summary) => {
-                        statuses.count(&summary.folder_entries);
-                        tracing::debug!(
-                            changes = n,
-                            jobs = jobs.len(),
-                            ?summary,
-                            "folder changes committed"
-                        );
-                        Ok(summary)
-                    }
-                    other => Err(format!("the store answered {other:?} to a sync")),
+            Ok(Some(written)) => match written.outcome {
+                sheaf_core::Outcome::Synced(summary) => {
+                    statuses.count(&summary.folder_entries);
+                    tracing::debug!(
+                        changes = n,
+                        jobs = jobs.len(),
+                        ?summary,
+                        "folder changes committed"
+                    );
+                    Ok(summary)
                 }
-            }
+                other => Err(format!("the store answered {other:?} to a sync")),
+            },
             Err(e) => Err(format!("{:#}", anyhow::Error::new(e))),
         };
         if let Err(e) = &result {
@@ -126,7 +119,7 @@ pub(crate) fn run(
         }
         for job in jobs {
             if let Some((collection, watch)) = &job.recount {
-                match store.count_folder_entries(collection, *watch) {
+                match writer.store().count_folder_entries(collection, *watch) {
                     Ok(n) => job.status.files.store(n, Ordering::Relaxed),
                     Err(e) => {
                         tracing::warn!(watch = %watch, error = %anyhow::Error::new(e), "counting a watch's files failed");

@@ -8,118 +8,37 @@
 //! is a rescan. The rules that turn changes into items and entries are `sheaf-core`'s.
 
 mod commit;
+mod error;
 mod hasher;
 mod reconcile;
 mod scopes;
+mod status;
 mod watcher;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Sender, channel, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use sheaf_core::rules::{self, FolderChange, NewWatch};
-use sheaf_core::{Outcome, Refusal, SyncSummary, Timestamp, Watch, WatchId};
+use sheaf_core::rules::{FolderChange, NewWatch};
+use sheaf_core::{Outcome, SyncSummary, Timestamp, Watch, WatchId};
 use sheaf_store::Store;
 
-use crate::api::ApiError;
 use crate::config::{Config, WatchConfig};
+use crate::writer::Writer;
+pub(crate) use error::FolderError;
 use scopes::{Scope, Scopes};
-
-/// What a watch is doing, as `/v1/health` says it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum State {
-    /// Walking its folder.
-    Scanning,
-    /// Following live events.
-    Live,
-    /// Rescanning at an interval.
-    Polling,
-    /// Something is wrong; the reason says what and what it does instead.
-    Degraded(String),
-}
-
-impl std::fmt::Display for State {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            State::Scanning => f.write_str("scanning"),
-            State::Live => f.write_str("live"),
-            State::Polling => f.write_str("polling"),
-            State::Degraded(reason) => write!(f, "degraded: {reason}"),
-        }
-    }
-}
-
-/// A watch's live status, shared between its thread, the committer and the API.
-#[derive(Debug)]
-pub(crate) struct Status {
-    state: Mutex<State>,
-    /// The state it returns to after a rescan.
-    steady: Mutex<State>,
-    /// Files of the watch: counted by the last full reconcile, adjusted by live events.
-    files: AtomicU64,
-    last_reconcile: Mutex<Option<Timestamp>>,
-    /// Changes handed to the committer and not yet committed.
-    queued: AtomicU64,
-    /// Paths with events not yet settled.
-    pending: AtomicU64,
-    /// Times events were lost (a queue overflowed) and the root rescanned.
-    overflows: AtomicU64,
-    last_overflow: Mutex<Option<Timestamp>>,
-    /// Set to ask the thread for a full reconcile.
-    rescan: AtomicBool,
-    /// Set to stop the thread.
-    stop: AtomicBool,
-}
-
-impl Status {
-    fn new() -> Self {
-        Self {
-            state: Mutex::new(State::Scanning),
-            steady: Mutex::new(State::Live),
-            files: AtomicU64::new(0),
-            last_reconcile: Mutex::new(None),
-            queued: AtomicU64::new(0),
-            pending: AtomicU64::new(0),
-            overflows: AtomicU64::new(0),
-            last_overflow: Mutex::new(None),
-            rescan: AtomicBool::new(false),
-            stop: AtomicBool::new(false),
-        }
-    }
-
-    fn set_state(&self, state: State) {
-        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = state;
-    }
-
-    fn state(&self) -> State {
-        self.state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn set_steady(&self, state: State) {
-        *self.steady.lock().unwrap_or_else(PoisonError::into_inner) = state;
-    }
-
-    fn steady(&self) -> State {
-        self.steady
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-}
-
-/// Told the seqs of every commit the watches make.
-pub(crate) type Committed = Arc<dyn Fn(Option<(u64, u64)>) + Send + Sync>;
+use status::Status;
+pub(crate) use status::{State, WatchStatus};
 
 /// What the watch threads share.
 pub(crate) struct Shared {
+    /// For reads; every write goes through `writer`.
     store: Arc<Store>,
+    writer: Arc<Writer>,
     scopes: RwLock<Arc<Scopes>>,
     /// To the committer; taken at shutdown so that it drains and ends.
     jobs: Mutex<Option<Sender<commit::Job>>>,
@@ -243,57 +162,21 @@ impl std::fmt::Debug for Folders {
     }
 }
 
-/// A watch as the API shows it.
-pub(crate) fn resource(watch: &Watch, status: Option<&Status>) -> sheaf_proto::resources::Watch {
-    sheaf_proto::resources::Watch {
-        id: watch.id,
-        path: watch.path.clone(),
-        collection: watch.collection_id.clone(),
-        recursive: watch.recursive,
-        include: watch.include.clone(),
-        exclude: watch.exclude.clone(),
-        poll: watch.poll_ms.map(sheaf_proto::resources::format_interval),
-        from_config: watch.from_config,
-        state: status.map_or_else(|| "stopped".to_owned(), |s| s.state().to_string()),
-        files: status.map_or(0, |s| s.files.load(Ordering::Relaxed)),
-        last_reconcile_at: status.and_then(|s| {
-            *s.last_reconcile
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-        }),
-        queue_depth: status.map_or(0, |s| {
-            s.queued.load(Ordering::Relaxed) + s.pending.load(Ordering::Relaxed)
-        }),
-        overflows: status.map_or(0, |s| s.overflows.load(Ordering::Relaxed)),
-        last_overflow_at: status.and_then(|s| {
-            *s.last_overflow
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-        }),
-        created_at: watch.created_at,
-    }
-}
-
 impl Folders {
     /// Starts the committer, brings the config file's watches into the store, and starts
-    /// every stored watch. `committed` is told the seqs of every commit.
-    pub(crate) fn start(store: Arc<Store>, config: &Config, committed: Committed) -> Self {
+    /// every stored watch. Every write goes through `writer`, which publishes its seqs.
+    pub(crate) fn start(store: Arc<Store>, writer: Arc<Writer>, config: &Config) -> Self {
         let (tx, rx) = channel();
-        let committer_store = Arc::clone(&store);
         let statuses = commit::Statuses::default();
-        let committer_statuses = statuses.clone();
+        let (committer, committer_statuses) = (Arc::clone(&writer), statuses.clone());
         let commit_thread = spawn("sheaf-commit".into(), move || {
-            commit::run(
-                &rx,
-                &committer_store,
-                committed.as_ref(),
-                &committer_statuses,
-            );
+            commit::run(&rx, &committer, &committer_statuses);
         });
         let folders = Self {
             shared: Arc::new(Shared {
                 clock: store.options().clock.clone(),
                 store,
+                writer,
                 scopes: RwLock::new(Arc::new(Scopes::default())),
                 jobs: Mutex::new(Some(tx)),
                 settle: config.settle,
@@ -339,7 +222,7 @@ impl Folders {
                     continue;
                 }
             };
-            match self.shared.store.create_watch(&req) {
+            match self.shared.writer.write(|s| s.create_watch(&req)) {
                 Ok(written) => {
                     if let Outcome::Watch { watch, .. } = written.outcome {
                         keep.push(watch);
@@ -362,7 +245,7 @@ impl Folders {
         for id in stale {
             tracing::info!(watch = %id, "watch no longer in the config file: removed");
             self.stop(id);
-            if let Err(e) = self.shared.store.remove_watch(id, false) {
+            if let Err(e) = self.shared.writer.write(|s| s.remove_watch(id, false)) {
                 tracing::error!(watch = %id, error = %anyhow::Error::new(e), "removing a config watch failed");
             }
         }
@@ -471,19 +354,19 @@ impl Folders {
     }
 
     /// Every watch with its status.
-    pub(crate) fn list(&self) -> Result<Vec<sheaf_proto::resources::Watch>, ApiError> {
+    pub(crate) fn list(&self) -> Result<Vec<WatchStatus>, FolderError> {
         let watches = self.shared.store.watches()?;
         Ok(watches
-            .iter()
-            .map(|w| resource(w, self.status(w.id).as_deref()))
+            .into_iter()
+            .map(|w| {
+                let status = self.status(w.id);
+                WatchStatus::of(w, status.as_deref())
+            })
             .collect())
     }
 
     /// `POST /v1/watches`: checks the folder and the globs, stores the watch, starts it.
-    pub(crate) fn add(
-        &self,
-        req: &NewWatch,
-    ) -> Result<(sheaf_proto::resources::Watch, bool), ApiError> {
+    pub(crate) fn add(&self, req: &NewWatch) -> Result<(WatchStatus, bool), FolderError> {
         check_folder(&req.path)?;
         let probe = Watch {
             id: WatchId::from_ulid(ulid::Ulid::nil()),
@@ -497,19 +380,17 @@ impl Folders {
             created_at: Timestamp::EPOCH,
             updated_at: Timestamp::EPOCH,
         };
-        if let Err(e) = Scope::new(probe) {
-            let field = if req.include.contains(&e.glob) {
+        if let Err(source) = Scope::new(probe) {
+            let field = if req.include.contains(&source.glob) {
                 "include"
             } else {
                 "exclude"
             };
-            return Err(
-                Refusal::field(vec!["body".into(), field.into()], e.to_string(), "glob").into(),
-            );
+            return Err(FolderError::Glob { field, source });
         }
-        let written = self.shared.store.create_watch(req)?;
+        let written = self.shared.writer.write(|s| s.create_watch(req))?;
         let Outcome::Watch { watch: id, created } = written.outcome else {
-            return Err(ApiError::internal(
+            return Err(FolderError::Unexpected(
                 "creating a watch answered something else",
             ));
         };
@@ -517,43 +398,47 @@ impl Folders {
             .shared
             .store
             .watch(id)?
-            .ok_or_else(|| ApiError::internal("a created watch is not there"))?;
+            .ok_or(FolderError::Unexpected("a created watch is not there"))?;
         let unchanged = self.shared.scopes().0.iter().any(|s| s.watch == watch);
         if !unchanged {
             self.stop(id);
             self.launch(&watch);
         }
-        Ok((resource(&watch, self.status(id).as_deref()), created))
+        let status = self.status(id);
+        Ok((WatchStatus::of(watch, status.as_deref()), created))
     }
 
     /// `DELETE /v1/watches/{wid}`: stops the watch, then removes it.
-    pub(crate) fn remove(&self, id: WatchId, keep_entries: bool) -> Result<u64, ApiError> {
+    pub(crate) fn remove(&self, id: WatchId, keep_entries: bool) -> Result<u64, FolderError> {
         if self.shared.store.watch(id)?.is_none() {
-            return Err(rules::watch_not_found(id).into());
+            return Err(FolderError::NotFound(id));
         }
         self.stop(id);
-        let written = self.shared.store.remove_watch(id, keep_entries)?;
+        let written = self
+            .shared
+            .writer
+            .write(|s| s.remove_watch(id, keep_entries))?;
         match written.outcome {
             Outcome::WatchRemoved { entries, .. } => Ok(entries),
-            _ => Err(ApiError::internal(
+            _ => Err(FolderError::Unexpected(
                 "removing a watch answered something else",
             )),
         }
     }
 
     /// `POST /v1/watches/{wid}/rescan`: asks the watch's thread for a full reconcile.
-    pub(crate) fn rescan(&self, id: WatchId) -> Result<sheaf_proto::resources::Watch, ApiError> {
+    pub(crate) fn rescan(&self, id: WatchId) -> Result<WatchStatus, FolderError> {
         let watch = self
             .shared
             .store
             .watch(id)?
-            .ok_or_else(|| ApiError::from(rules::watch_not_found(id)))?;
+            .ok_or(FolderError::NotFound(id))?;
         let status = self.status(id);
         if let Some(s) = &status {
             s.set_state(State::Scanning);
             s.rescan.store(true, Ordering::Release);
         }
-        Ok(resource(&watch, status.as_deref()))
+        Ok(WatchStatus::of(watch, status.as_deref()))
     }
 
     /// Stops the threads of watches that are no longer stored (their collection was purged).
@@ -622,15 +507,17 @@ impl Folders {
     }
 }
 
-/// The folder must exist and be a directory; its path must be absolute and normalised.
-fn check_folder(path: &str) -> Result<(), ApiError> {
-    let bad = |msg: String| -> ApiError {
-        Refusal::field(vec!["body".into(), "path".into()], msg, "path").into()
-    };
+/// The folder must exist and be a directory.
+fn check_folder(path: &str) -> Result<(), FolderError> {
     match std::fs::metadata(Path::new(path)) {
         Ok(m) if m.is_dir() => Ok(()),
-        Ok(_) => Err(bad(format!("{path} is not a folder"))),
-        Err(e) => Err(bad(format!("{path} cannot be watched: {e}"))),
+        Ok(_) => Err(FolderError::NotAFolder {
+            path: path.to_owned(),
+        }),
+        Err(source) => Err(FolderError::Unreadable {
+            path: path.to_owned(),
+            source,
+        }),
     }
 }
 

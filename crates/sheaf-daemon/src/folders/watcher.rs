@@ -9,8 +9,8 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+use sheaf_core::SyncSummary;
 use sheaf_core::rules::{FolderChange, Was};
-use sheaf_core::{SyncSummary, Timestamp};
 use sheaf_store::KnownFile;
 use sheaf_watch::{Coalescer, Filter, Incoming, LiveWatcher, Look, Settled, WatchError, look};
 
@@ -575,32 +575,6 @@ fn degraded(e: &WatchError, fallback: Duration) -> State {
         "{e}; rescanning every {}",
         sheaf_proto::resources::format_interval(fallback.as_millis() as u64)
     ))
-}
-
-impl Status {
-    /// Adds a commit's net change of this watch's live folder entries.
-    pub(super) fn add_files(&self, delta: i64) {
-        let _ = self
-            .files
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                Some(n.saturating_add_signed(delta))
-            });
-    }
-
-    fn overflowed(&self, at: Timestamp) {
-        self.overflows.fetch_add(1, Ordering::Relaxed);
-        *self
-            .last_overflow
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(at);
-    }
-
-    fn set_reconciled(&self, at: Timestamp) {
-        *self
-            .last_reconcile
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(at);
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,109 @@
+//! The daemon's one write path: every change to the store is one store operation run
+//! through [`Writer::write`], and the sequence numbers it committed reach the event streams
+//! from here alone — the API's handlers, the watches' committer and the watch requests
+//! alike.
+
+use std::sync::Arc;
+
+use sheaf_store::{Store, WriteError, Written};
+use tokio::sync::watch;
+
+/// Runs writes and publishes their committed seqs.
+#[derive(Debug)]
+pub(crate) struct Writer {
+    store: Arc<Store>,
+    /// The last committed seq; event streams wait on it.
+    seq: watch::Sender<u64>,
+}
+
+impl Writer {
+    /// A writer on `store`, whose feed ends at `last_seq`.
+    pub(crate) fn new(store: Arc<Store>, last_seq: u64) -> Self {
+        Self {
+            store,
+            seq: watch::Sender::new(last_seq),
+        }
+    }
+
+    /// Told of every commit from now on (the last committed seq).
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.seq.subscribe()
+    }
+
+    /// The store, for reads.
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Runs `op`, one store operation (which plans, applies, commits and returns its
+    /// seqs), then moves the event streams' seq forward to the last one it committed.
+    /// Blocks: redb commits with fsync.
+    pub(crate) fn write(
+        &self,
+        op: impl FnOnce(&Store) -> Result<Written, WriteError>,
+    ) -> Result<Written, WriteError> {
+        let written = op(&self.store)?;
+        if let Some((_, last)) = written.seqs {
+            // Commits are serialised by the store, but two writers may publish out of
+            // order: the seq only moves forward.
+            self.seq.send_if_modified(|seq| {
+                let newer = last > *seq;
+                if newer {
+                    *seq = last;
+                }
+                newer
+            });
+        }
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sheaf_core::CollectionId;
+    use sheaf_core::rules::NewCollection;
+
+    fn writer(dir: &tempfile::TempDir) -> Writer {
+        let store = Store::open(&dir.path().join("s.redb"), sheaf_store::Options::default());
+        Writer::new(Arc::new(store.unwrap()), 0)
+    }
+
+    fn create(slug: &str) -> NewCollection {
+        NewCollection {
+            id: Some(CollectionId::parse(slug).unwrap()),
+            ..NewCollection::default()
+        }
+    }
+
+    #[test]
+    fn a_committed_write_publishes_its_last_seq() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = writer(&dir);
+        let mut seq = writer.subscribe();
+        let written = writer.write(|s| s.create_collection(&create("a"))).unwrap();
+        let (_, last) = written.seqs.unwrap();
+        assert!(seq.has_changed().unwrap());
+        assert_eq!(*seq.borrow_and_update(), last);
+    }
+
+    #[test]
+    fn a_refused_write_publishes_nothing_and_the_seq_never_goes_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = writer(&dir);
+        writer.write(|s| s.create_collection(&create("a"))).unwrap();
+        let mut seq = writer.subscribe();
+        let published = *seq.borrow_and_update();
+        assert!(writer.write(|s| s.create_collection(&create("a"))).is_err());
+        assert!(!seq.has_changed().unwrap());
+        // An older write's seqs published late leave the seq where it is.
+        writer
+            .write(|s| {
+                let mut written = s.create_collection(&create("b"))?;
+                written.seqs = Some((1, 1));
+                Ok(written)
+            })
+            .unwrap();
+        assert_eq!(*seq.borrow(), published);
+    }
+}
