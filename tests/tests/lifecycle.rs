@@ -6,35 +6,12 @@
 use std::collections::HashSet;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::os::unix::net::UnixStream;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sheaf_e2e::{Daemon, sheafd};
-
-/// Runs a command to completion, killing it after `timeout`.
-fn run(mut cmd: Command, timeout: Duration) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + timeout;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            child.kill().ok();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "still running after {timeout:?}; stderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().unwrap()
-}
+use sheaf_e2e::{Daemon, output_within, sheafd};
 
 /// The one line a refused start prints.
 fn one_line(out: &Output) -> String {
@@ -82,7 +59,7 @@ fn a_second_sheafd_on_the_same_socket_exits_non_zero_with_a_one_line_reason() {
         .arg("--config")
         .arg(&d.config)
         .env("RUST_LOG", "warn");
-    let line = one_line(&run(cmd, Duration::from_secs(10)));
+    let line = one_line(&output_within(&mut cmd, Duration::from_secs(10)));
     assert!(line.contains("already running"), "{line}");
     assert!(line.contains(d.socket.to_str().unwrap()), "{line}");
     assert!(
@@ -90,7 +67,7 @@ fn a_second_sheafd_on_the_same_socket_exits_non_zero_with_a_one_line_reason() {
         "refused before touching a database"
     );
     // The same command as the first daemon (same socket and database).
-    let line = one_line(&run(d.command(), Duration::from_secs(10)));
+    let line = one_line(&output_within(&mut d.command(), Duration::from_secs(10)));
     assert!(line.contains("already running"), "{line}");
     // The live daemon keeps its socket.
     assert_eq!(
@@ -114,7 +91,7 @@ fn a_second_sheafd_on_the_same_database_with_another_socket_exits_in_use() {
         .arg("--config")
         .arg(&d.config)
         .env("RUST_LOG", "warn");
-    let line = one_line(&run(cmd, Duration::from_secs(10)));
+    let line = one_line(&output_within(&mut cmd, Duration::from_secs(10)));
     assert!(line.contains("in use"), "{line}");
     assert!(line.contains(d.database.to_str().unwrap()), "{line}");
     assert!(!other.exists(), "no socket left behind");
@@ -126,7 +103,7 @@ fn a_file_that_is_not_a_socket_at_the_socket_path_is_left_alone() {
     let d = Daemon::unstarted("");
     std::fs::create_dir_all(d.socket.parent().unwrap()).unwrap();
     std::fs::write(&d.socket, b"precious").unwrap();
-    let line = one_line(&run(d.command(), Duration::from_secs(10)));
+    let line = one_line(&output_within(&mut d.command(), Duration::from_secs(10)));
     assert!(line.contains("not a socket"), "{line}");
     assert_eq!(std::fs::read(&d.socket).unwrap(), b"precious");
 }
@@ -260,7 +237,7 @@ fn sigkill_during_a_stream_of_batch_adds_loses_no_acknowledged_write() {
 #[test]
 fn a_bad_config_file_stops_the_start_naming_the_file_line_and_key() {
     let d = Daemon::unstarted("max_batch = 10\nmax_bacth = 5\n");
-    let line = one_line(&run(d.command(), Duration::from_secs(10)));
+    let line = one_line(&output_within(&mut d.command(), Duration::from_secs(10)));
     assert!(line.contains(d.config.to_str().unwrap()), "{line}");
     assert!(line.contains("line 2"), "{line}");
     assert!(line.contains("max_bacth"), "{line}");

@@ -15,7 +15,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use sheaf_e2e::{Daemon, have, sheaf, sheafd, wait_until};
+use sheaf_e2e::{Daemon, have, output_within, sheaf, sheafd, wait_until};
 
 /// How long a small change may take to show.
 const WAIT: Duration = Duration::from_secs(30);
@@ -212,25 +212,6 @@ fn config_with_watch(root: &Path, collection: &str) -> String {
         "[[watch]]\npath = \"{}\"\ncollection = \"{collection}\"\n",
         root.display()
     )
-}
-
-/// Runs a command to completion (stdin closed), killing it after `timeout`.
-fn run(mut cmd: Command, timeout: Duration) -> Output {
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || tx.send(child.wait_with_output()));
-    if let Ok(out) = rx.recv_timeout(timeout) {
-        return out.unwrap();
-    }
-    let pid = rustix::process::Pid::from_raw(pid as i32).unwrap();
-    rustix::process::kill_process(pid, rustix::process::Signal::KILL).ok();
-    panic!("{cmd:?} still running after {timeout:?}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -707,7 +688,7 @@ fn sighup_reports_a_broken_file_in_the_log_and_in_status() {
 /// The one line a refused start prints (and it exits non-zero, having bound nothing).
 fn refused(config: &str) -> (String, Daemon) {
     let d = Daemon::unstarted(config);
-    let out = run(d.command(), WAIT);
+    let out = output_within(&mut d.command(), WAIT);
     assert!(!out.status.success(), "exits non-zero");
     let err = String::from_utf8(out.stderr).unwrap();
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -762,11 +743,11 @@ fn a_relative_path_is_one_line_naming_file_line_and_key() {
 #[test]
 fn check_config_says_valid_or_gives_the_same_line() {
     let d = Daemon::unstarted("max_batch = 10\n");
-    let out = run(d.command_with(&["--check-config"]), WAIT);
+    let out = output_within(&mut d.command_with(&["--check-config"]), WAIT);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("is valid"));
     std::fs::write(&d.config, "max_batch = -1\n").unwrap();
-    let out = run(d.command_with(&["--check-config"]), WAIT);
+    let out = output_within(&mut d.command_with(&["--check-config"]), WAIT);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(", line 1, column 13: `max_batch`"), "{err}");
@@ -800,8 +781,8 @@ fn sheaf_cmd(home: &Path, args: &[&str]) -> Command {
 /// `systemd-analyze verify --user` on unit files; answers its output.
 fn verify(units: &[PathBuf]) -> Output {
     let runtime = tempfile::tempdir().unwrap();
-    run(
-        {
+    output_within(
+        &mut {
             let mut c = Command::new("systemd-analyze");
             c.args(["verify", "--user", "--man=no"])
                 .args(units)
@@ -822,7 +803,7 @@ fn assert_verified(out: &Output) {
 #[test]
 fn service_install_writes_units_that_systemd_analyze_verifies_and_uninstall_removes_them() {
     let home = tempfile::tempdir().unwrap();
-    let out = run(sheaf_cmd(home.path(), &["service", "install"]), WAIT);
+    let out = output_within(&mut sheaf_cmd(home.path(), &["service", "install"]), WAIT);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -846,8 +827,8 @@ fn service_install_writes_units_that_systemd_analyze_verifies_and_uninstall_remo
         "{unit}"
     );
 
-    let status = run(
-        sheaf_cmd(home.path(), &["service", "status", "--json"]),
+    let status = output_within(
+        &mut sheaf_cmd(home.path(), &["service", "status", "--json"]),
         WAIT,
     );
     assert!(status.status.success());
@@ -864,7 +845,7 @@ fn service_install_writes_units_that_systemd_analyze_verifies_and_uninstall_remo
     let wants = dir.join("sockets.target.wants");
     std::fs::create_dir_all(&wants).unwrap();
     std::os::unix::fs::symlink(&socket, wants.join("sheafd.socket")).unwrap();
-    let out = run(sheaf_cmd(home.path(), &["service", "uninstall"]), WAIT);
+    let out = output_within(&mut sheaf_cmd(home.path(), &["service", "uninstall"]), WAIT);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -919,8 +900,8 @@ fn doctor_passes_on_a_healthy_setup_and_names_a_broken_config_with_its_fix() {
     let socket = d.socket.to_str().unwrap().to_owned();
     let config = d.config.to_str().unwrap().to_owned();
     let doctor = || {
-        run(
-            sheaf_cmd(
+        output_within(
+            &mut sheaf_cmd(
                 home.path(),
                 &["--socket", &socket, "--config", &config, "--json", "doctor"],
             ),
@@ -985,7 +966,7 @@ fn doctor_without_a_daemon_says_so_and_does_not_start_one() {
         &["--socket", socket.to_str().unwrap(), "doctor"],
     );
     cmd.env("XDG_DATA_HOME", home.path().join("data"));
-    let out = run(cmd, WAIT);
+    let out = output_within(&mut cmd, WAIT);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("no sheafd answers on"), "{text}");
     assert!(text.contains("does not exist yet"), "{text}");
@@ -996,8 +977,8 @@ fn doctor_without_a_daemon_says_so_and_does_not_start_one() {
 fn man_pages_are_written_for_sheaf_its_commands_and_sheafd() {
     let dir = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
-    let out = run(
-        sheaf_cmd(home.path(), &["man", "--dir", dir.path().to_str().unwrap()]),
+    let out = output_within(
+        &mut sheaf_cmd(home.path(), &["man", "--dir", dir.path().to_str().unwrap()]),
         WAIT,
     );
     assert!(
@@ -1018,8 +999,8 @@ fn man_pages_are_written_for_sheaf_its_commands_and_sheafd() {
             "{page}"
         );
     }
-    let out = run(
-        {
+    let out = output_within(
+        &mut {
             let mut c = Command::new(sheafd());
             c.arg("--man");
             c
