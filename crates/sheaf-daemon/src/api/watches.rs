@@ -4,18 +4,13 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use sheaf_core::{Refusal, WatchId};
-use sheaf_proto::requests::{WatchCreateBody, WatchDeleteParams};
+use sheaf_core::WatchId;
+use sheaf_proto::requests::{WatchCreateBody, WatchDeleteParams, id_in_path};
 use sheaf_proto::resources::Watch;
 use sheaf_proto::responses::{WatchList, WatchRemoved};
 
 use super::error::{JsonBody, QueryParams};
 use super::{ApiError, AppState};
-
-fn watch_in_path(text: &str) -> Result<WatchId, ApiError> {
-    text.parse()
-        .map_err(|e: sheaf_core::IdError| ApiError::from(Refusal::from(e)))
-}
 
 pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<WatchList>, ApiError> {
     let folders = std::sync::Arc::clone(&state.folders);
@@ -44,7 +39,7 @@ pub(crate) async fn delete(
     Path(wid): Path<String>,
     QueryParams(params): QueryParams<WatchDeleteParams>,
 ) -> Result<Json<WatchRemoved>, ApiError> {
-    let id = watch_in_path(&wid)?;
+    let id = id_in_path::<WatchId>(&wid)?;
     let keep = params.keep_entries.unwrap_or(false);
     let folders = std::sync::Arc::clone(&state.folders);
     let entries = state.blocking(move |_| folders.remove(id, keep)).await?;
@@ -56,7 +51,7 @@ pub(crate) async fn rescan(
     State(state): State<AppState>,
     Path(wid): Path<String>,
 ) -> Result<Json<Watch>, ApiError> {
-    let id = watch_in_path(&wid)?;
+    let id = id_in_path::<WatchId>(&wid)?;
     let folders = std::sync::Arc::clone(&state.folders);
     Ok(Json(state.blocking(move |_| folders.rescan(id)).await?))
 }

@@ -1,7 +1,9 @@
 //! Ids in the URL and in bodies: a malformed one answers the SPEC's error code with
 //! where it stood.
 
-use sheaf_core::{CollectionId, ErrorCode, ItemTarget, Loc, Refusal};
+use std::str::FromStr;
+
+use sheaf_core::{CollectionId, ErrorCode, IdError, ItemTarget, Loc, Refusal};
 
 /// Parses a collection id from the URL.
 pub fn collection_in_path(text: &str) -> Result<CollectionId, Refusal> {
@@ -54,9 +56,35 @@ pub(super) fn targets<'a>(
     Ok(out)
 }
 
+/// Parses a prefixed id (`doc_…`, `w_…`, `op_…`) from the URL: a malformed one is
+/// `INVALID_ID`, naming it.
+pub fn id_in_path<T: FromStr<Err = IdError>>(text: &str) -> Result<T, Refusal> {
+    text.parse().map_err(Refusal::from)
+}
+
 /// Parses an item reference from the URL (an id; paths are not URL segments).
 pub fn item_in_path(text: &str) -> Result<ItemTarget, Refusal> {
-    text.parse()
-        .map(ItemTarget::Id)
-        .map_err(|e: sheaf_core::IdError| e.into())
+    id_in_path(text).map(ItemTarget::Id)
+}
+
+#[cfg(test)]
+mod tests {
+    use sheaf_core::{OpId, WatchId};
+
+    use super::*;
+
+    #[test]
+    fn a_prefixed_id_in_the_path_parses_and_a_malformed_one_is_invalid_id() {
+        let wid = "w_01JD3Q2X9K8M7N6P5R4S3T2V1W";
+        assert_eq!(id_in_path::<WatchId>(wid).unwrap().to_string(), wid);
+        for bad in ["op_1", "w_01JD3Q2X9K8M7N6P5R4S3T2V1W", "doc_"] {
+            let refusal = id_in_path::<OpId>(bad).unwrap_err();
+            assert_eq!(refusal.code, ErrorCode::InvalidId, "{bad}");
+            assert_eq!(refusal.ids(), [bad.to_owned()], "{bad}");
+        }
+        assert!(matches!(
+            item_in_path("/abs/path").unwrap_err().code,
+            ErrorCode::InvalidId
+        ));
+    }
 }

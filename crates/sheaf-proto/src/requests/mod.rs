@@ -18,7 +18,7 @@ pub use entries::{
     BatchAddBody, BatchMode, EntryCreateBody, EntryListParams, EntryPatchBody, EntrySort, ItemRef,
     ItemRefFields, RemoveBody, ReorderBody, Select,
 };
-pub use ids::{collection_in_path, item_in_path};
+pub use ids::{collection_in_path, id_in_path, item_in_path};
 pub use items::{ItemListParams, ItemPatchBody, RegisterBody};
 pub use misc::{EventParams, OpListParams};
 pub use watches::{WatchCreateBody, WatchDeleteParams, parse_interval};
