@@ -12,6 +12,7 @@
 mod error;
 mod event;
 mod id;
+mod interval;
 mod kind;
 mod metadata;
 mod model;
@@ -23,6 +24,7 @@ mod view;
 pub use error::{Details, ErrorCode, FieldError, Loc, Refusal};
 pub use event::{Event, EventKind};
 pub use id::{CollectionId, EntryId, IdError, ItemId, OpId, RequestId, WatchId};
+pub use interval::{IntervalError, format_interval, parse_interval};
 pub use kind::{Kind, content_type_for, kind_of_content_type};
 pub use metadata::{
     MAX_KEY_CHARS, MAX_KEYS, MAX_STRING_BYTES, MetaValue, Metadata, MetadataPatch, apply_patch,

@@ -232,7 +232,7 @@ pub(crate) fn resource(watch: &Watch, status: Option<&Status>) -> sheaf_proto::r
         recursive: watch.recursive,
         include: watch.include.clone(),
         exclude: watch.exclude.clone(),
-        poll: watch.poll_ms.map(sheaf_proto::resources::format_interval),
+        poll: watch.poll_ms.map(sheaf_core::format_interval),
         from_config: watch.from_config,
         state: status.map_or_else(|| "stopped".to_owned(), |s| s.state().to_string()),
         files: status.map_or(0, |s| s.files.load(Ordering::Relaxed)),
@@ -602,8 +602,9 @@ fn config_request(w: &WatchConfig) -> Result<NewWatch, String> {
         poll_ms: w
             .poll
             .as_deref()
-            .map(sheaf_proto::requests::parse_interval)
-            .transpose()?,
+            .map(sheaf_core::parse_interval)
+            .transpose()
+            .map_err(|e| e.to_string())?,
         from_config: true,
     })
 }

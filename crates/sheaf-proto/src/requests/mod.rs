@@ -21,4 +21,4 @@ pub use entries::{
 pub use ids::{collection_in_path, id_in_path, item_in_path};
 pub use items::{ItemListParams, ItemPatchBody, RegisterBody};
 pub use misc::{EventParams, OpListParams};
-pub use watches::{WatchCreateBody, WatchDeleteParams, parse_interval};
+pub use watches::{WatchCreateBody, WatchDeleteParams};

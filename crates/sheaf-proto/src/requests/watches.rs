@@ -1,8 +1,8 @@
 //! `/v1/watches…`: bind a folder to a collection, stop watching.
 
 use serde::{Deserialize, Serialize};
-use sheaf_core::Refusal;
 use sheaf_core::rules::NewWatch;
+use sheaf_core::{Refusal, parse_interval};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ids::collection_in_body;
@@ -45,8 +45,12 @@ impl WatchCreateBody {
             .poll
             .as_deref()
             .map(|p| {
-                parse_interval(p).map_err(|msg| {
-                    Refusal::field(vec!["body".into(), "poll".into()], msg, "interval")
+                parse_interval(p).map_err(|e| {
+                    Refusal::field(
+                        vec!["body".into(), "poll".into()],
+                        e.to_string(),
+                        "interval",
+                    )
                 })
             })
             .transpose()?;
@@ -71,27 +75,4 @@ pub struct WatchDeleteParams {
     /// Keep the watch's entries as manual entries instead of soft-deleting them.
     #[serde(default)]
     pub keep_entries: Option<bool>,
-}
-
-/// Parses an interval: a whole number with a unit, `ms`, `s`, `m` or `h` (`"30s"`).
-pub fn parse_interval(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let bad = || format!("{text:?} is not an interval like \"30s\", \"500ms\", \"5m\" or \"1h\"");
-    let n: u64 = number.parse().map_err(|_| bad())?;
-    let factor = match unit {
-        "ms" => 1,
-        "s" => 1000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        _ => return Err(bad()),
-    };
-    match n.checked_mul(factor) {
-        Some(0) => Err(format!("{text:?}: the interval must be longer than zero")),
-        Some(ms) => Ok(ms),
-        None => Err(bad()),
-    }
 }
