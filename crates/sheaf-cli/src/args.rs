@@ -238,7 +238,7 @@ pub(crate) struct Interval {
 /// Parses `30s`, `500ms`, `5m`, `1h` as the API does, so a bad interval is a usage error
 /// before anything is sent.
 pub(crate) fn interval(text: &str) -> Result<Interval, String> {
-    let ms = sheaf_proto::requests::parse_interval(text)?;
+    let ms = sheaf_core::parse_interval(text).map_err(|e| e.to_string())?;
     Ok(Interval {
         text: text.trim().to_owned(),
         duration: std::time::Duration::from_millis(ms),

@@ -9,7 +9,10 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{Conn, ConnectOptions, Error, calls, paths};
+use sheaf_proto::routes;
+
+use crate::transport::{Conn, probe};
+use crate::{ConnectOptions, Error, paths};
 
 const POLL: Duration = Duration::from_millis(20);
 const TAIL_LINES: usize = 20;
@@ -109,13 +112,13 @@ pub(crate) async fn start(options: &ConnectOptions, conn: &Conn) -> Result<(), E
 
 /// Whether anything answers `/v1/health` over HTTP yet.
 async fn answers(conn: &Conn) -> bool {
-    if crate::probe(&conn.socket).await.is_err() {
+    if probe(&conn.socket).await.is_err() {
         return false;
     }
     match conn
         .call::<serde_json::Value>(
-            &calls::HEALTH,
-            conn.request(&calls::HEALTH, &[]),
+            &routes::HEALTH.route,
+            conn.request(&routes::HEALTH.route, &[]),
             Duration::from_secs(1),
         )
         .await

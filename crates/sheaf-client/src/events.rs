@@ -7,9 +7,41 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_util::{Stream, StreamExt};
+use sheaf_proto::requests::EventParams;
 use sheaf_proto::resources::Event;
+use sheaf_proto::routes;
 
-use crate::Error;
+use crate::transport::api_error;
+use crate::{Client, Error};
+
+impl Client {
+    /// `GET /v1/events?since=SEQ`: the change feed, streamed. `since: None` follows only
+    /// new events.
+    pub async fn events(&self, since: Option<u64>) -> Result<EventStream, Error> {
+        let route = &routes::EVENTS.route;
+        let request = self.conn.request(route, &[]).query(&EventParams { since });
+        let timeout = self.request_timeout;
+        let response = match tokio::time::timeout(timeout, request.send()).await {
+            Err(_) => {
+                return Err(Error::Timeout {
+                    socket: self.conn.socket.clone(),
+                    what: route.to_string(),
+                    after: timeout,
+                });
+            }
+            Ok(sent) => sent.map_err(|e| self.conn.failed(route, e, timeout))?,
+        };
+        let status = response.status();
+        if !status.is_success() {
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| self.conn.failed(route, e, timeout))?;
+            return Err(api_error(route, status.as_u16(), &body));
+        }
+        Ok(EventStream::new(response, self.conn.socket.clone()))
+    }
+}
 
 /// Cuts a byte stream into lines; keeps only the unfinished line between chunks.
 #[derive(Debug, Default)]

@@ -4,7 +4,9 @@ use sheaf_proto::requests::{WatchCreateBody, WatchDeleteParams};
 use sheaf_proto::resources::Watch;
 use sheaf_proto::responses::{WatchList, WatchRemoved};
 
-use crate::{Client, Error, calls};
+use sheaf_proto::routes;
+
+use crate::{Client, Error};
 
 /// The answer of [`Client::add_watch`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,19 +21,14 @@ pub struct AddedWatch {
 impl Client {
     /// `GET /v1/watches`: every watch with its current state, in id order.
     pub async fn watches(&self) -> Result<WatchList, Error> {
-        self.get(&calls::LIST_WATCHES, &[]).await
+        self.get(&routes::LIST_WATCHES, &[]).await
     }
 
     /// `POST /v1/watches`: binds a folder (an absolute path) to a collection. Idempotent: a
     /// folder already watched into that collection answers the existing watch (with the
     /// request's settings applied) and `created: false`.
     pub async fn add_watch(&self, body: &WatchCreateBody) -> Result<AddedWatch, Error> {
-        let call = &calls::CREATE_WATCH;
-        let request = self.conn.request(call, &[]).json(body);
-        let (status, watch) = self
-            .conn
-            .call_status(call, request, self.request_timeout)
-            .await?;
+        let (status, watch) = self.send_status(&routes::CREATE_WATCH, &[], body).await?;
         Ok(AddedWatch {
             watch,
             created: status == 201,
@@ -42,7 +39,7 @@ impl Client {
     /// soft-deleted, or with `keep_entries` kept live as manual entries.
     pub async fn remove_watch(&self, wid: &str, keep_entries: bool) -> Result<WatchRemoved, Error> {
         self.get_query(
-            &calls::DELETE_WATCH,
+            &routes::DELETE_WATCH,
             &[wid],
             &WatchDeleteParams {
                 keep_entries: keep_entries.then_some(true),
@@ -54,7 +51,7 @@ impl Client {
     /// `POST /v1/watches/{wid}/rescan`: reconciles the folder by a full walk, in the
     /// background; the watch answered is `scanning` until the walk is done.
     pub async fn rescan_watch(&self, wid: &str) -> Result<Watch, Error> {
-        self.get(&calls::RESCAN_WATCH, &[wid]).await
+        self.get(&routes::RESCAN_WATCH, &[wid]).await
     }
 }
 

@@ -13,6 +13,7 @@ mod change;
 mod error;
 mod event;
 mod id;
+mod interval;
 mod kind;
 mod metadata;
 mod model;
@@ -25,6 +26,7 @@ pub use change::Change;
 pub use error::{Details, ErrorCode, FieldError, Loc, Refusal};
 pub use event::{Event, EventKind};
 pub use id::{CollectionId, EntryId, IdError, ItemId, OpId, RequestId, WatchId};
+pub use interval::{IntervalError, format_interval, parse_interval};
 pub use kind::{Kind, content_type_for, kind_of_content_type};
 pub use metadata::{
     MAX_KEY_CHARS, MAX_KEYS, MAX_STRING_BYTES, MetaValue, Metadata, MetadataPatch, apply_patch,

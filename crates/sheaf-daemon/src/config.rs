@@ -277,8 +277,8 @@ impl Config {
             c.settle = std::time::Duration::from_millis(ms);
         }
         if let Some(p) = &f.fallback_poll {
-            c.fallback_poll_ms = sheaf_proto::requests::parse_interval(p)
-                .map_err(|m| bad(&[Seg::Key("fallback_poll")], m))?;
+            c.fallback_poll_ms = sheaf_core::parse_interval(p)
+                .map_err(|e| bad(&[Seg::Key("fallback_poll")], e.to_string()))?;
         }
         if let Some(on) = f.content_hashes {
             c.content_hashes = on;
@@ -301,7 +301,7 @@ impl Config {
                 return Err(bad(&at("collection"), e.to_string()));
             }
             if let Some(p) = &w.poll {
-                sheaf_proto::requests::parse_interval(p).map_err(|m| bad(&at("poll"), m))?;
+                sheaf_core::parse_interval(p).map_err(|e| bad(&at("poll"), e.to_string()))?;
             }
             c.watches.push(w);
         }

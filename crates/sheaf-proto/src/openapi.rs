@@ -1,6 +1,5 @@
 //! The OpenAPI 3.1 document, generated from the route table and the wire types.
 
-use utoipa::IntoParams;
 use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem, PathsBuilder,
 };
@@ -12,10 +11,9 @@ use utoipa::openapi::{
 };
 
 use crate::requests::{
-    BatchAddBody, BatchMode, CollectionCreateBody, CollectionListParams, CollectionPatchBody,
-    DeleteParams, EntryCreateBody, EntryListParams, EntryPatchBody, EntrySort, EventParams,
-    ItemListParams, ItemPatchBody, ItemRef, ItemRefFields, OpListParams, RegisterBody, RemoveBody,
-    ReorderBody, Select, WatchCreateBody, WatchDeleteParams,
+    BatchAddBody, BatchMode, CollectionCreateBody, CollectionPatchBody, EntryCreateBody,
+    EntryPatchBody, EntrySort, ItemPatchBody, ItemRef, ItemRefFields, RegisterBody, RemoveBody,
+    ReorderBody, Select, WatchCreateBody,
 };
 use crate::resources::{
     BatchSummary, Collection, Entry, Event, Folder, Item, ItemBrief, KindSchema,
@@ -26,20 +24,7 @@ use crate::responses::{
     ItemPage, OpPage, RemoveResponse, ReorderResponse, StoreHealth, UndoResponse, WatchList,
     WatchRemoved,
 };
-use crate::routes::{COMMON_ERRORS, Method, Query, ROUTES, WRITE_ERRORS};
-
-fn query_params(q: Query) -> Vec<utoipa::openapi::path::Parameter> {
-    let query = || Some(ParameterIn::Query);
-    match q {
-        Query::CollectionList => CollectionListParams::into_params(query),
-        Query::EntryList => EntryListParams::into_params(query),
-        Query::ItemList => ItemListParams::into_params(query),
-        Query::Events => EventParams::into_params(query),
-        Query::OpList => OpListParams::into_params(query),
-        Query::Delete => DeleteParams::into_params(query),
-        Query::WatchDelete => WatchDeleteParams::into_params(query),
-    }
-}
+use crate::routes::{COMMON_ERRORS, Method, ROUTES, WRITE_ERRORS};
 
 /// A ULID as the id parsers take it: 26 Crockford base-32 digits, any case, the first at
 /// most 7 (128 bits).
@@ -94,7 +79,7 @@ pub fn document() -> OpenApi {
             .summary(Some(route.summary));
         let mut params = path_params(route.path);
         if let Some(q) = route.query {
-            params.extend(query_params(q));
+            params.extend((q.params)());
         }
         op = op.parameters(Some(params));
         if let Some(body) = route.body {

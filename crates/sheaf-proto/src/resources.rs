@@ -530,16 +530,3 @@ pub struct Watch {
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
-
-/// Renders a millisecond interval the way the config and the API take it (`"30s"`,
-/// `"1500ms"`, `"5m"`).
-#[must_use]
-pub fn format_interval(ms: u64) -> String {
-    if ms.is_multiple_of(60_000) {
-        format!("{}m", ms / 60_000)
-    } else if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{ms}ms")
-    }
-}

@@ -1,8 +1,26 @@
-//! Every route of the API (SPEC §2.2) in one table: its method and path (axum syntax),
-//! what it takes and answers, and which error codes it can give. The OpenAPI document is
-//! generated from this table, and the daemon's tests check that it serves every row.
+//! Every route of the API (SPEC §2.2), one constant each: its method and path template
+//! (axum's syntax and OpenAPI's), the types it takes and answers, and which error codes it
+//! can give. The daemon's router binds a handler to each constant, the client calls them,
+//! and the OpenAPI document is generated from [`ROUTES`], the list of them all. A new route
+//! is one row of the `routes!` table below.
+
+use std::fmt;
+use std::marker::PhantomData;
 
 use sheaf_core::ErrorCode;
+use utoipa::IntoParams;
+use utoipa::openapi::path::{Parameter, ParameterIn};
+
+use crate::requests::{
+    BatchAddBody, CollectionCreateBody, CollectionListParams, CollectionPatchBody, DeleteParams,
+    EntryCreateBody, EntryListParams, EntryPatchBody, EventParams, ItemListParams, ItemPatchBody,
+    OpListParams, RegisterBody, RemoveBody, ReorderBody, WatchCreateBody, WatchDeleteParams,
+};
+use crate::resources::{Collection, Entry, Item, Watch};
+use crate::responses::{
+    BatchResponse, CollectionList, EntryPage, Health, ItemPage, OpPage, RemoveResponse,
+    ReorderResponse, UndoResponse, WatchList, WatchRemoved,
+};
 
 /// HTTP methods the API uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -30,31 +48,21 @@ impl Method {
     }
 }
 
-/// Which query-string type a route takes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Query {
-    /// `GET /v1/collections`.
-    CollectionList,
-    /// `GET /v1/collections/{cid}/items`.
-    EntryList,
-    /// `GET /v1/items`.
-    ItemList,
-    /// `GET /v1/events`.
-    Events,
-    /// `GET /v1/ops`.
-    OpList,
-    /// `DELETE /v1/collections/{cid}`.
-    Delete,
-    /// `DELETE /v1/watches/{wid}`.
-    WatchDelete,
+/// A route's query string: the type's name and its parameters in the document.
+#[derive(Clone, Copy, Debug)]
+pub struct Query {
+    /// The query type's name (`EntryListParams`).
+    pub name: &'static str,
+    /// Its parameters, as the OpenAPI document lists them.
+    pub params: fn() -> Vec<Parameter>,
 }
 
-/// One route.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One route, as the daemon serves it and the document describes it.
+#[derive(Clone, Copy, Debug)]
 pub struct Route {
     /// Method.
     pub method: Method,
-    /// Path, with `{name}` parameters.
+    /// Path template with `{name}` parameters: axum's syntax and OpenAPI's alike.
     pub path: &'static str,
     /// Unique name of the operation.
     pub operation_id: &'static str,
@@ -62,7 +70,7 @@ pub struct Route {
     pub summary: &'static str,
     /// The body's schema name, if it takes one.
     pub body: Option<&'static str>,
-    /// The query string's type, if any.
+    /// The query string, if any.
     pub query: Option<Query>,
     /// The success status.
     pub status: u16,
@@ -73,6 +81,146 @@ pub struct Route {
     /// The error codes the route can answer besides the common ones.
     pub errors: &'static [ErrorCode],
 }
+
+impl fmt::Display for Route {
+    /// `GET /v1/health`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method.as_str(), self.path)
+    }
+}
+
+/// A route with the types it carries: the request body `B`, the query string `Q` and the
+/// success body `R` (`()` where there is none). The daemon binds a handler to it, the
+/// client sends `B` and `Q` and decodes `R`, and the document names their schemas.
+#[derive(Debug)]
+pub struct Endpoint<B, Q, R> {
+    /// The untyped row of [`ROUTES`].
+    pub route: Route,
+    types: PhantomData<fn(B, Q) -> R>,
+}
+
+impl<B: Schema, Q: QueryString, R: Schema> Endpoint<B, Q, R> {
+    const fn new(
+        method: Method,
+        path: &'static str,
+        operation_id: &'static str,
+        summary: &'static str,
+        status: u16,
+        writes: bool,
+        errors: &'static [ErrorCode],
+    ) -> Self {
+        Self {
+            route: Route {
+                method,
+                path,
+                operation_id,
+                summary,
+                body: B::SCHEMA,
+                query: Q::QUERY,
+                status,
+                response: R::SCHEMA,
+                writes,
+                errors,
+            },
+            types: PhantomData,
+        }
+    }
+}
+
+/// A JSON body type, by the name of its schema in the document (`None`: no body, or not
+/// a JSON one).
+pub trait Schema {
+    /// The name under `#/components/schemas/`.
+    const SCHEMA: Option<&'static str>;
+}
+
+/// A query-string type.
+pub trait QueryString {
+    /// `None` for routes without one.
+    const QUERY: Option<Query>;
+}
+
+impl Schema for () {
+    const SCHEMA: Option<&'static str> = None;
+}
+
+impl QueryString for () {
+    const QUERY: Option<Query> = None;
+}
+
+/// The body of `GET /v1/events`: one `Event` per line, streamed as changes commit.
+#[derive(Debug)]
+pub enum EventLines {}
+
+impl Schema for EventLines {
+    const SCHEMA: Option<&'static str> = None;
+}
+
+/// The body of `GET /v1/openapi.json`, an object the document does not describe further.
+impl Schema for serde_json::Value {
+    const SCHEMA: Option<&'static str> = Some("OpenApiDocument");
+}
+
+macro_rules! schemas {
+    ($($t:ident),* $(,)?) => {
+        $(impl Schema for $t {
+            const SCHEMA: Option<&'static str> = Some(stringify!($t));
+        })*
+    };
+}
+
+schemas!(
+    BatchAddBody,
+    CollectionCreateBody,
+    CollectionPatchBody,
+    EntryCreateBody,
+    EntryPatchBody,
+    ItemPatchBody,
+    RegisterBody,
+    RemoveBody,
+    ReorderBody,
+    WatchCreateBody,
+    BatchResponse,
+    Collection,
+    CollectionList,
+    Entry,
+    EntryPage,
+    Health,
+    Item,
+    ItemPage,
+    OpPage,
+    RemoveResponse,
+    ReorderResponse,
+    UndoResponse,
+    Watch,
+    WatchList,
+    WatchRemoved,
+);
+
+fn query_params<T: IntoParams>() -> Vec<Parameter> {
+    T::into_params(|| Some(ParameterIn::Query))
+}
+
+macro_rules! query_strings {
+    ($($t:ident),* $(,)?) => {
+        $(impl QueryString for $t {
+            const QUERY: Option<Query> = Some(Query {
+                name: stringify!($t),
+                params: query_params::<$t>,
+            });
+        })*
+    };
+}
+
+query_strings!(
+    CollectionListParams,
+    EntryListParams,
+    ItemListParams,
+    EventParams,
+    OpListParams,
+    DeleteParams,
+    WatchDeleteParams,
+);
 
 /// Codes any route can answer.
 pub const COMMON_ERRORS: &[ErrorCode] = &[
@@ -108,100 +256,99 @@ const BATCH_ERRORS: &[ErrorCode] = &[
     E::ItemDeleted,
 ];
 
-macro_rules! route {
-    ($m:ident $path:literal, $op:literal, $summary:literal, body: $body:expr, query: $query:expr,
-     $status:literal => $resp:expr, writes: $w:literal, errors: $errors:expr) => {
-        Route {
-            method: Method::$m,
-            path: $path,
-            operation_id: $op,
-            summary: $summary,
-            body: $body,
-            query: $query,
-            status: $status,
-            response: $resp,
-            writes: $w,
-            errors: $errors,
-        }
+macro_rules! routes {
+    ($($name:ident: $m:ident $path:literal => $resp:ty, $status:literal,
+       body: $body:ty, query: $query:ty, op: $op:literal, summary: $summary:literal,
+       writes: $w:literal, errors: $errors:expr;)*) => {
+        $(#[doc = concat!($summary, ": `", $path, "`.")]
+        pub const $name: Endpoint<$body, $query, $resp> =
+            Endpoint::new(Method::$m, $path, $op, $summary, $status, $w, $errors);)*
+
+        /// Every route, in the order the document lists them.
+        pub const ROUTES: &[Route] = &[$($name.route),*];
     };
 }
 
-/// Every route.
-pub const ROUTES: &[Route] = &[
-    route!(Get "/v1/health", "health", "Daemon, store and watch status",
-        body: None, query: None, 200 => Some("Health"), writes: false, errors: &[]),
-    route!(Get "/v1/openapi.json", "openapi", "This document",
-        body: None, query: None, 200 => Some("OpenApiDocument"), writes: false, errors: &[]),
-    route!(Get "/v1/collections", "list_collections", "Collections, default first",
-        body: None, query: Some(Query::CollectionList), 200 => Some("CollectionList"), writes: false, errors: &[]),
-    route!(Post "/v1/collections", "create_collection", "Create a collection",
-        body: Some("CollectionCreateBody"), query: None, 201 => Some("Collection"), writes: true,
-        errors: &[E::CollectionExists]),
-    route!(Get "/v1/collections/{cid}", "get_collection", "One collection with its live count",
-        body: None, query: None, 200 => Some("Collection"), writes: false, errors: &[E::CollectionNotFound]),
-    route!(Patch "/v1/collections/{cid}", "update_collection", "Rename, describe, archive, set accept",
-        body: Some("CollectionPatchBody"), query: None, 200 => Some("Collection"), writes: true,
-        errors: &[E::CollectionNotFound, E::CollectionTrashed]),
-    route!(Delete "/v1/collections/{cid}", "delete_collection", "To the trash; ?purge=true deletes a trashed one for good",
-        body: None, query: Some(Query::Delete), 200 => Some("Collection"), writes: true,
-        errors: &[E::CollectionNotFound]),
-    route!(Post "/v1/collections/{cid}/restore", "restore_collection", "Out of the trash",
-        body: None, query: None, 200 => Some("Collection"), writes: true, errors: &[E::CollectionNotFound]),
-    route!(Get "/v1/collections/{cid}/items", "list_entries", "Entries, paged",
-        body: None, query: Some(Query::EntryList), 200 => Some("EntryPage"), writes: false,
-        errors: &[E::CollectionNotFound]),
-    route!(Post "/v1/collections/{cid}/items", "batch_add", "Batch add or move: atomic, idempotent, accounted per item",
-        body: Some("BatchAddBody"), query: None, 200 => Some("BatchResponse"), writes: true, errors: BATCH_ERRORS),
-    route!(Post "/v1/collections/{cid}/items/remove", "batch_remove", "Batch remove (soft), atomic",
-        body: Some("RemoveBody"), query: None, 200 => Some("RemoveResponse"), writes: true,
-        errors: &[E::BatchSizeExceeded, E::InvalidId, E::CollectionNotFound, E::CollectionTrashed,
-                  E::CollectionArchived, E::ItemsNotFound, E::EntryNotFound, E::EntryManagedByFolder]),
-    route!(Post "/v1/collections/{cid}/items/reorder", "reorder", "Move entries to the front, or next to another",
-        body: Some("ReorderBody"), query: None, 200 => Some("ReorderResponse"), writes: true,
-        errors: &[E::BatchSizeExceeded, E::InvalidId, E::CollectionNotFound, E::CollectionTrashed,
-                  E::CollectionArchived, E::ItemsNotFound, E::EntryNotFound]),
-    route!(Get "/v1/collections/{cid}/items/{item_id}", "get_entry", "One entry",
-        body: None, query: None, 200 => Some("Entry"), writes: false,
-        errors: &[E::InvalidId, E::CollectionNotFound, E::EntryNotFound]),
-    route!(Post "/v1/collections/{cid}/items/{item_id}", "add_entry", "Add one item (create semantics)",
-        body: Some("EntryCreateBody"), query: None, 201 => Some("Entry"), writes: true,
-        errors: &[E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived,
-                  E::ItemsNotFound, E::AlreadyInCollection, E::UniqueIdConflict, E::ItemNotAllowed, E::ItemDeleted]),
-    route!(Patch "/v1/collections/{cid}/items/{item_id}", "update_entry", "Change an entry's name, unique id, metadata",
-        body: Some("EntryPatchBody"), query: None, 200 => Some("Entry"), writes: true,
-        errors: &[E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived,
-                  E::ItemsNotFound, E::EntryNotFound, E::UniqueIdConflict]),
-    route!(Delete "/v1/collections/{cid}/items/{item_id}", "remove_entry", "Remove one entry (soft)",
-        body: None, query: None, 200 => Some("Entry"), writes: true,
-        errors: &[E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived,
-                  E::ItemsNotFound, E::EntryNotFound, E::EntryManagedByFolder]),
-    route!(Get "/v1/items", "list_items", "Items, paged and filtered",
-        body: None, query: Some(Query::ItemList), 200 => Some("ItemPage"), writes: false,
-        errors: &[E::CollectionNotFound]),
-    route!(Post "/v1/items", "register_items", "Register files by absolute path, idempotent by path",
-        body: Some("RegisterBody"), query: None, 200 => Some("ItemPage"), writes: true,
-        errors: &[E::BatchSizeExceeded, E::ItemsNotFound]),
-    route!(Get "/v1/items/{item_id}", "get_item", "One item with the collections it is in",
-        body: None, query: None, 200 => Some("Item"), writes: false, errors: &[E::InvalidId, E::ItemsNotFound]),
-    route!(Patch "/v1/items/{item_id}", "update_item", "Change item metadata",
-        body: Some("ItemPatchBody"), query: None, 200 => Some("Item"), writes: true,
-        errors: &[E::InvalidId, E::ItemsNotFound]),
-    route!(Get "/v1/watches", "list_watches", "Folder watches with their state",
-        body: None, query: None, 200 => Some("WatchList"), writes: false, errors: &[]),
-    route!(Post "/v1/watches", "create_watch", "Bind a folder to a collection; 200 with the watch if it exists",
-        body: Some("WatchCreateBody"), query: None, 201 => Some("Watch"), writes: true,
-        errors: &[E::CollectionNotFound, E::CollectionTrashed]),
-    route!(Delete "/v1/watches/{wid}", "delete_watch", "Stop watching; its entries are soft-deleted (or kept as manual)",
-        body: None, query: Some(Query::WatchDelete), 200 => Some("WatchRemoved"), writes: true,
-        errors: &[E::InvalidId, E::WatchNotFound]),
-    route!(Post "/v1/watches/{wid}/rescan", "rescan_watch", "Reconcile the folder now by a full walk",
-        body: None, query: None, 200 => Some("Watch"), writes: true,
-        errors: &[E::InvalidId, E::WatchNotFound]),
-    route!(Get "/v1/events", "events", "The change feed: newline-delimited JSON, streamed",
-        body: None, query: Some(Query::Events), 200 => None, writes: false, errors: &[]),
-    route!(Get "/v1/ops", "list_ops", "The operation log, newest first",
-        body: None, query: Some(Query::OpList), 200 => Some("OpPage"), writes: false, errors: &[]),
-    route!(Post "/v1/ops/{op_id}/undo", "undo", "Undo a logged operation",
-        body: None, query: None, 200 => Some("UndoResponse"), writes: true,
-        errors: &[E::InvalidId, E::OpNotFound, E::UndoConflict, E::CollectionTrashed, E::CollectionArchived]),
-];
+routes! {
+    HEALTH: Get "/v1/health" => Health, 200,
+        body: (), query: (), op: "health", summary: "Daemon, store and watch status",
+        writes: false, errors: &[];
+    OPENAPI: Get "/v1/openapi.json" => serde_json::Value, 200,
+        body: (), query: (), op: "openapi", summary: "This document",
+        writes: false, errors: &[];
+    LIST_COLLECTIONS: Get "/v1/collections" => CollectionList, 200,
+        body: (), query: CollectionListParams, op: "list_collections", summary: "Collections, default first",
+        writes: false, errors: &[];
+    CREATE_COLLECTION: Post "/v1/collections" => Collection, 201,
+        body: CollectionCreateBody, query: (), op: "create_collection", summary: "Create a collection",
+        writes: true, errors: &[E::CollectionExists];
+    GET_COLLECTION: Get "/v1/collections/{cid}" => Collection, 200,
+        body: (), query: (), op: "get_collection", summary: "One collection with its live count",
+        writes: false, errors: &[E::CollectionNotFound];
+    UPDATE_COLLECTION: Patch "/v1/collections/{cid}" => Collection, 200,
+        body: CollectionPatchBody, query: (), op: "update_collection", summary: "Rename, describe, archive, set accept",
+        writes: true, errors: &[E::CollectionNotFound, E::CollectionTrashed];
+    DELETE_COLLECTION: Delete "/v1/collections/{cid}" => Collection, 200,
+        body: (), query: DeleteParams, op: "delete_collection", summary: "To the trash; ?purge=true deletes a trashed one for good",
+        writes: true, errors: &[E::CollectionNotFound];
+    RESTORE_COLLECTION: Post "/v1/collections/{cid}/restore" => Collection, 200,
+        body: (), query: (), op: "restore_collection", summary: "Out of the trash",
+        writes: true, errors: &[E::CollectionNotFound];
+    LIST_ENTRIES: Get "/v1/collections/{cid}/items" => EntryPage, 200,
+        body: (), query: EntryListParams, op: "list_entries", summary: "Entries, paged",
+        writes: false, errors: &[E::CollectionNotFound];
+    BATCH_ADD: Post "/v1/collections/{cid}/items" => BatchResponse, 200,
+        body: BatchAddBody, query: (), op: "batch_add", summary: "Batch add or move: atomic, idempotent, accounted per item",
+        writes: true, errors: BATCH_ERRORS;
+    BATCH_REMOVE: Post "/v1/collections/{cid}/items/remove" => RemoveResponse, 200,
+        body: RemoveBody, query: (), op: "batch_remove", summary: "Batch remove (soft), atomic",
+        writes: true, errors: &[E::BatchSizeExceeded, E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::ItemsNotFound, E::EntryNotFound, E::EntryManagedByFolder];
+    REORDER: Post "/v1/collections/{cid}/items/reorder" => ReorderResponse, 200,
+        body: ReorderBody, query: (), op: "reorder", summary: "Move entries to the front, or next to another",
+        writes: true, errors: &[E::BatchSizeExceeded, E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::ItemsNotFound, E::EntryNotFound];
+    GET_ENTRY: Get "/v1/collections/{cid}/items/{item_id}" => Entry, 200,
+        body: (), query: (), op: "get_entry", summary: "One entry",
+        writes: false, errors: &[E::InvalidId, E::CollectionNotFound, E::EntryNotFound];
+    ADD_ENTRY: Post "/v1/collections/{cid}/items/{item_id}" => Entry, 201,
+        body: EntryCreateBody, query: (), op: "add_entry", summary: "Add one item (create semantics)",
+        writes: true, errors: &[E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::ItemsNotFound, E::AlreadyInCollection, E::UniqueIdConflict, E::ItemNotAllowed, E::ItemDeleted];
+    UPDATE_ENTRY: Patch "/v1/collections/{cid}/items/{item_id}" => Entry, 200,
+        body: EntryPatchBody, query: (), op: "update_entry", summary: "Change an entry's name, unique id, metadata",
+        writes: true, errors: &[E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::ItemsNotFound, E::EntryNotFound, E::UniqueIdConflict];
+    REMOVE_ENTRY: Delete "/v1/collections/{cid}/items/{item_id}" => Entry, 200,
+        body: (), query: (), op: "remove_entry", summary: "Remove one entry (soft)",
+        writes: true, errors: &[E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::ItemsNotFound, E::EntryNotFound, E::EntryManagedByFolder];
+    LIST_ITEMS: Get "/v1/items" => ItemPage, 200,
+        body: (), query: ItemListParams, op: "list_items", summary: "Items, paged and filtered",
+        writes: false, errors: &[E::CollectionNotFound];
+    REGISTER_ITEMS: Post "/v1/items" => ItemPage, 200,
+        body: RegisterBody, query: (), op: "register_items", summary: "Register files by absolute path, idempotent by path",
+        writes: true, errors: &[E::BatchSizeExceeded, E::ItemsNotFound];
+    GET_ITEM: Get "/v1/items/{item_id}" => Item, 200,
+        body: (), query: (), op: "get_item", summary: "One item with the collections it is in",
+        writes: false, errors: &[E::InvalidId, E::ItemsNotFound];
+    UPDATE_ITEM: Patch "/v1/items/{item_id}" => Item, 200,
+        body: ItemPatchBody, query: (), op: "update_item", summary: "Change item metadata",
+        writes: true, errors: &[E::InvalidId, E::ItemsNotFound];
+    LIST_WATCHES: Get "/v1/watches" => WatchList, 200,
+        body: (), query: (), op: "list_watches", summary: "Folder watches with their state",
+        writes: false, errors: &[];
+    CREATE_WATCH: Post "/v1/watches" => Watch, 201,
+        body: WatchCreateBody, query: (), op: "create_watch", summary: "Bind a folder to a collection; 200 with the watch if it exists",
+        writes: true, errors: &[E::CollectionNotFound, E::CollectionTrashed];
+    DELETE_WATCH: Delete "/v1/watches/{wid}" => WatchRemoved, 200,
+        body: (), query: WatchDeleteParams, op: "delete_watch", summary: "Stop watching; its entries are soft-deleted (or kept as manual)",
+        writes: true, errors: &[E::InvalidId, E::WatchNotFound];
+    RESCAN_WATCH: Post "/v1/watches/{wid}/rescan" => Watch, 200,
+        body: (), query: (), op: "rescan_watch", summary: "Reconcile the folder now by a full walk",
+        writes: true, errors: &[E::InvalidId, E::WatchNotFound];
+    EVENTS: Get "/v1/events" => EventLines, 200,
+        body: (), query: EventParams, op: "events", summary: "The change feed: newline-delimited JSON, streamed",
+        writes: false, errors: &[];
+    LIST_OPS: Get "/v1/ops" => OpPage, 200,
+        body: (), query: OpListParams, op: "list_ops", summary: "The operation log, newest first",
+        writes: false, errors: &[];
+    UNDO: Post "/v1/ops/{op_id}/undo" => UndoResponse, 200,
+        body: (), query: (), op: "undo", summary: "Undo a logged operation",
+        writes: true, errors: &[E::InvalidId, E::OpNotFound, E::UndoConflict, E::CollectionTrashed, E::CollectionArchived];
+}

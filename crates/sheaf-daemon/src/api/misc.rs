@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 use sheaf_core::{OpId, Outcome, RequestId};
-use sheaf_proto::requests::OpListParams;
+use sheaf_proto::requests::{OpListParams, id_in_path};
 use sheaf_proto::responses::{Health, HealthLimits, OpPage, StoreHealth, UndoResponse};
 
 use super::error::QueryParams;
@@ -58,9 +58,7 @@ pub(crate) async fn undo(
     Extension(request_id): Extension<RequestId>,
     Path(op): Path<String>,
 ) -> Result<Json<UndoResponse>, ApiError> {
-    let op: OpId = op
-        .parse()
-        .map_err(|e: sheaf_core::IdError| ApiError::from(sheaf_core::Refusal::from(e)))?;
+    let op: OpId = id_in_path(&op)?;
     // Undoing a `relocate` moves its files back.
     let written = state
         .write(move |s| s.undo_with(op, &mut crate::relocate::DiskMoves::default()))

@@ -1,7 +1,7 @@
-//! The HTTP API: the router of every route in `sheaf_proto::routes::ROUTES`, the shared
-//! state, and the middleware every request passes (request id, access, rate limit, error
-//! rendering). Handlers live in their own modules and return values; none touches the
-//! socket.
+//! The HTTP API: the router binding a handler to every route of `sheaf_proto::routes`,
+//! the shared state, and the middleware every request passes (request id, access, rate
+//! limit, error rendering). Handlers live in their own modules and return values; none
+//! touches the socket.
 
 mod collections;
 mod entries;
@@ -16,11 +16,13 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::handler::Handler;
 use axum::http::{HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, on};
 use sheaf_core::{ErrorCode, RequestId};
+use sheaf_proto::routes::{self, Endpoint, Route};
 use sheaf_store::{Store, WriteError, Written};
 use tokio::sync::watch;
 
@@ -199,50 +201,88 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
+/// Every route of `sheaf_proto::routes` with the handler that serves it.
+fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
+    vec![
+        serve(&routes::HEALTH, misc::health),
+        serve(&routes::OPENAPI, misc::openapi),
+        serve(&routes::LIST_COLLECTIONS, collections::list),
+        serve(&routes::CREATE_COLLECTION, collections::create),
+        serve(&routes::GET_COLLECTION, collections::get),
+        serve(&routes::UPDATE_COLLECTION, collections::update),
+        serve(&routes::DELETE_COLLECTION, collections::delete),
+        serve(&routes::RESTORE_COLLECTION, collections::restore),
+        serve(&routes::LIST_ENTRIES, entries::list),
+        serve(&routes::BATCH_ADD, entries::batch_add),
+        serve(&routes::BATCH_REMOVE, entries::remove),
+        serve(&routes::REORDER, entries::reorder),
+        serve(&routes::GET_ENTRY, entries::get),
+        serve(&routes::ADD_ENTRY, entries::add_one),
+        serve(&routes::UPDATE_ENTRY, entries::update),
+        serve(&routes::REMOVE_ENTRY, entries::delete),
+        serve(&routes::LIST_ITEMS, items::list),
+        serve(&routes::REGISTER_ITEMS, items::register),
+        serve(&routes::GET_ITEM, items::get),
+        serve(&routes::UPDATE_ITEM, items::update),
+        serve(&routes::LIST_WATCHES, watches::list),
+        serve(&routes::CREATE_WATCH, watches::create),
+        serve(&routes::DELETE_WATCH, watches::delete),
+        serve(&routes::RESCAN_WATCH, watches::rescan),
+        serve(&routes::EVENTS, events::stream),
+        serve(&routes::LIST_OPS, misc::ops),
+        serve(&routes::UNDO, misc::undo),
+    ]
+}
+
+/// `handler`, answering the route's method on its path.
+fn serve<B, Q, R, H, T>(endpoint: &Endpoint<B, Q, R>, handler: H) -> (Route, MethodRouter<AppState>)
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let route = endpoint.route;
+    let filter = match route.method {
+        routes::Method::Get => MethodFilter::GET,
+        routes::Method::Post => MethodFilter::POST,
+        routes::Method::Patch => MethodFilter::PATCH,
+        routes::Method::Delete => MethodFilter::DELETE,
+    };
+    (route, on(filter, handler))
+}
+
 /// The router, with every route of the API.
 pub(crate) fn router(state: AppState) -> Router {
     let body_limit = state.config.max_body_bytes;
-    Router::new()
-        .route("/v1/health", get(misc::health))
-        .route("/v1/openapi.json", get(misc::openapi))
-        .route(
-            "/v1/collections",
-            get(collections::list).post(collections::create),
-        )
-        .route(
-            "/v1/collections/{cid}",
-            get(collections::get)
-                .patch(collections::update)
-                .delete(collections::delete),
-        )
-        .route("/v1/collections/{cid}/restore", post(collections::restore))
-        .route(
-            "/v1/collections/{cid}/items",
-            get(entries::list).post(entries::batch_add),
-        )
-        .route("/v1/collections/{cid}/items/remove", post(entries::remove))
-        .route(
-            "/v1/collections/{cid}/items/reorder",
-            post(entries::reorder),
-        )
-        .route(
-            "/v1/collections/{cid}/items/{item_id}",
-            get(entries::get)
-                .post(entries::add_one)
-                .patch(entries::update)
-                .delete(entries::delete),
-        )
-        .route("/v1/items", get(items::list).post(items::register))
-        .route("/v1/items/{item_id}", get(items::get).patch(items::update))
-        .route("/v1/watches", get(watches::list).post(watches::create))
-        .route("/v1/watches/{wid}", axum::routing::delete(watches::delete))
-        .route("/v1/watches/{wid}/rescan", post(watches::rescan))
-        .route("/v1/events", get(events::stream))
-        .route("/v1/ops", get(misc::ops))
-        .route("/v1/ops/{op_id}/undo", post(misc::undo))
+    endpoints()
+        .into_iter()
+        .fold(Router::new(), |router, (route, handler)| {
+            router.route(route.path, handler)
+        })
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn the_router_binds_every_route_of_the_table_once_and_nothing_else() {
+        let bound: Vec<_> = endpoints()
+            .into_iter()
+            .map(|(route, _)| (route.method.as_str(), route.path))
+            .collect();
+        let unique: BTreeSet<_> = bound.iter().copied().collect();
+        assert_eq!(unique.len(), bound.len(), "a route is bound twice");
+        let table: BTreeSet<_> = routes::ROUTES
+            .iter()
+            .map(|route| (route.method.as_str(), route.path))
+            .collect();
+        assert_eq!(unique, table);
+    }
 }

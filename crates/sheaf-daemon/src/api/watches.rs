@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use sheaf_core::{Refusal, WatchId};
-use sheaf_proto::requests::{WatchCreateBody, WatchDeleteParams};
-use sheaf_proto::resources::{Watch, format_interval};
+use sheaf_proto::requests::{WatchCreateBody, WatchDeleteParams, id_in_path};
+use sheaf_proto::resources::Watch;
 use sheaf_proto::responses::{WatchList, WatchRemoved};
 
 use super::error::{JsonBody, QueryParams};
@@ -43,7 +43,7 @@ pub(crate) fn resource(status: WatchStatus) -> Watch {
         recursive: watch.recursive,
         include: watch.include,
         exclude: watch.exclude,
-        poll: watch.poll_ms.map(format_interval),
+        poll: watch.poll_ms.map(sheaf_core::format_interval),
         from_config: watch.from_config,
         state: state_text(&state),
         files,
@@ -76,11 +76,6 @@ impl From<FolderError> for ApiError {
     }
 }
 
-fn watch_in_path(text: &str) -> Result<WatchId, ApiError> {
-    text.parse()
-        .map_err(|e: sheaf_core::IdError| ApiError::from(Refusal::from(e)))
-}
-
 pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<WatchList>, ApiError> {
     let folders = std::sync::Arc::clone(&state.folders);
     let watches = state.blocking(move |_| Ok(folders.list()?)).await?;
@@ -109,7 +104,7 @@ pub(crate) async fn delete(
     Path(wid): Path<String>,
     QueryParams(params): QueryParams<WatchDeleteParams>,
 ) -> Result<Json<WatchRemoved>, ApiError> {
-    let id = watch_in_path(&wid)?;
+    let id = id_in_path::<WatchId>(&wid)?;
     let keep = params.keep_entries.unwrap_or(false);
     let folders = std::sync::Arc::clone(&state.folders);
     let entries = state
@@ -122,7 +117,7 @@ pub(crate) async fn rescan(
     State(state): State<AppState>,
     Path(wid): Path<String>,
 ) -> Result<Json<Watch>, ApiError> {
-    let id = watch_in_path(&wid)?;
+    let id = id_in_path::<WatchId>(&wid)?;
     let folders = std::sync::Arc::clone(&state.folders);
     let watch = state.blocking(move |_| Ok(folders.rescan(id)?)).await?;
     Ok(Json(resource(watch)))

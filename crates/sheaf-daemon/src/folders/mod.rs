@@ -538,8 +538,9 @@ fn config_request(w: &WatchConfig) -> Result<NewWatch, String> {
         poll_ms: w
             .poll
             .as_deref()
-            .map(sheaf_proto::requests::parse_interval)
-            .transpose()?,
+            .map(sheaf_core::parse_interval)
+            .transpose()
+            .map_err(|e| e.to_string())?,
         from_config: true,
     })
 }

@@ -573,7 +573,7 @@ fn drain<T>(rx: &Receiver<T>, first: T, bound: usize, mut handle: impl FnMut(T))
 fn degraded(e: &WatchError, fallback: Duration) -> State {
     State::Degraded(format!(
         "{e}; rescanning every {}",
-        sheaf_proto::resources::format_interval(fallback.as_millis() as u64)
+        sheaf_core::format_interval(fallback.as_millis() as u64)
     ))
 }
 
