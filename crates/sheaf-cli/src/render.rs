@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::io::IsTerminal;
 
 use sheaf_core::Timestamp;
+use unicode_width::UnicodeWidthChar;
 
 /// How output is shaped for this run.
 #[derive(Clone, Copy, Debug)]
@@ -62,7 +63,8 @@ pub(crate) enum Align {
     Right,
 }
 
-/// Visible width: characters, ANSI escapes not counted.
+/// Visible width in terminal columns: a wide character (CJK, most emoji) takes two, a
+/// combining mark none, ANSI escapes nothing.
 pub(crate) fn width(text: &str) -> usize {
     let mut n = 0;
     let mut in_escape = false;
@@ -71,7 +73,7 @@ pub(crate) fn width(text: &str) -> usize {
             (false, '\x1b') => in_escape = true,
             (true, 'm') => in_escape = false,
             (true, _) => {}
-            (false, _) => n += 1,
+            (false, _) => n += UnicodeWidthChar::width(c).unwrap_or(0),
         }
     }
     n
@@ -241,6 +243,27 @@ mod tests {
             lines[0]
         );
         assert_eq!(width(&lines[1]), "trashed  x".len());
+    }
+
+    #[test]
+    fn wide_characters_take_two_columns_and_combining_marks_none() {
+        assert_eq!(width("論文"), 4);
+        assert_eq!(width("e\u{301}t\u{e9}"), 3);
+        let plain = Style {
+            json: false,
+            color: false,
+        };
+        let lines = table(
+            plain,
+            &["NAME", "SIZE"],
+            &[Align::Left, Align::Right],
+            &[
+                vec!["論文.pdf".to_owned(), "1 KiB".to_owned()],
+                vec!["notes.md".to_owned(), "2 KiB".to_owned()],
+            ],
+        );
+        assert_eq!(lines[1], "論文.pdf  1 KiB");
+        assert_eq!(lines[2], "notes.md  2 KiB");
     }
 
     #[test]
