@@ -3,22 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-fn env_dir(var: &str) -> Option<PathBuf> {
-    std::env::var_os(var)
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-}
-
-/// `$XDG_RUNTIME_DIR/sheaf/sheafd.sock`, else `<temp dir>/sheaf-<uid>/sheafd.sock`: the
-/// daemon's own default, so that both meet without configuration.
+/// The socket this user's daemon listens on by default ([`sheaf_proto::places::socket_file`],
+/// the daemon's own rule, so that both meet without configuration).
 #[must_use]
 pub fn default_socket() -> PathBuf {
-    env_dir("XDG_RUNTIME_DIR")
-        .map_or_else(
-            || std::env::temp_dir().join(format!("sheaf-{}", rustix::process::geteuid().as_raw())),
-            |d| d.join("sheaf"),
-        )
-        .join("sheafd.sock")
+    sheaf_proto::places::socket_file(rustix::process::geteuid().as_raw())
 }
 
 fn is_executable(path: &Path) -> bool {

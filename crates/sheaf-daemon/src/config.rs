@@ -287,7 +287,7 @@ impl Config {
             let mut w = w;
             let at = |key| [Seg::Key("watch"), Seg::Index(i), Seg::Key(key)];
             if let Ok(rest) = w.path.strip_prefix("~")
-                && let Some(home) = env_dir("HOME")
+                && let Some(home) = sheaf_proto::places::home()
             {
                 w.path = home.join(rest);
             }
@@ -525,39 +525,24 @@ fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
     })
 }
 
-fn env_dir(var: &str) -> Option<PathBuf> {
-    std::env::var_os(var)
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-}
-
-/// `$XDG_RUNTIME_DIR/sheaf/sheafd.sock`, else `/tmp/sheaf-<uid>/sheafd.sock`.
+/// The default socket ([`sheaf_proto::places::socket_file`] for this user).
 #[must_use]
 pub fn default_socket() -> Option<PathBuf> {
-    env_dir("XDG_RUNTIME_DIR")
-        .map(|d| d.join("sheaf"))
-        .or_else(|| {
-            Some(
-                std::env::temp_dir().join(format!("sheaf-{}", rustix::process::geteuid().as_raw())),
-            )
-        })
-        .map(|d| d.join("sheafd.sock"))
+    Some(sheaf_proto::places::socket_file(
+        rustix::process::geteuid().as_raw(),
+    ))
 }
 
-/// `$XDG_DATA_HOME/sheaf/sheaf.redb`, else `~/.local/share/sheaf/sheaf.redb`.
+/// The default database ([`sheaf_proto::places::database_file`]).
 #[must_use]
 pub fn default_database() -> Option<PathBuf> {
-    env_dir("XDG_DATA_HOME")
-        .or_else(|| env_dir("HOME").map(|h| h.join(".local/share")))
-        .map(|d| d.join("sheaf/sheaf.redb"))
+    sheaf_proto::places::database_file()
 }
 
-/// `$XDG_CONFIG_HOME/sheaf/config.toml`, else `~/.config/sheaf/config.toml`.
+/// The default config file ([`sheaf_proto::places::config_file`]).
 #[must_use]
 pub fn default_config() -> Option<PathBuf> {
-    env_dir("XDG_CONFIG_HOME")
-        .or_else(|| env_dir("HOME").map(|h| h.join(".config")))
-        .map(|d| d.join("sheaf/config.toml"))
+    sheaf_proto::places::config_file()
 }
 
 #[cfg(test)]

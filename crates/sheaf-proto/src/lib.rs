@@ -7,6 +7,7 @@
 
 pub mod bounded;
 mod openapi;
+pub mod places;
 pub mod requests;
 pub mod resources;
 pub mod responses;

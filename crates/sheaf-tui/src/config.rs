@@ -78,14 +78,7 @@ enum OneOrMany {
 /// own default).
 #[must_use]
 pub fn default_path() -> Option<PathBuf> {
-    let dir = |var: &str| {
-        std::env::var_os(var)
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-    };
-    dir("XDG_CONFIG_HOME")
-        .or_else(|| dir("HOME").map(|h| h.join(".config")))
-        .map(|d| d.join("sheaf/config.toml"))
+    sheaf_proto::places::config_file()
 }
 
 impl Config {

@@ -294,14 +294,7 @@ fn database(report: &mut Report, options: &ConnectOptions, health: Option<&Healt
 
 /// `$XDG_DATA_HOME/sheaf/sheaf.redb`, else `~/.local/share/sheaf/sheaf.redb` (sheafd's rule).
 fn default_database() -> Option<PathBuf> {
-    let env_dir = |var: &str| {
-        std::env::var_os(var)
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-    };
-    env_dir("XDG_DATA_HOME")
-        .or_else(|| env_dir("HOME").map(|h| h.join(".local/share")))
-        .map(|d| d.join("sheaf/sheaf.redb"))
+    sheaf_proto::places::database_file()
 }
 
 /// The kernel's inotify limits (`/proc/sys/fs/inotify`).

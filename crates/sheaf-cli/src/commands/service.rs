@@ -24,13 +24,7 @@ pub(crate) const SOCKET: &str = "sheafd.socket";
 
 /// `$XDG_CONFIG_HOME/systemd/user`, else `~/.config/systemd/user`.
 pub(crate) fn unit_dir() -> anyhow::Result<PathBuf> {
-    let env_dir = |var: &str| {
-        std::env::var_os(var)
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-    };
-    env_dir("XDG_CONFIG_HOME")
-        .or_else(|| env_dir("HOME").map(|h| h.join(".config")))
+    sheaf_proto::places::config_home()
         .map(|d| d.join("systemd/user"))
         .context("cannot find the user unit folder: set HOME or XDG_CONFIG_HOME")
 }
