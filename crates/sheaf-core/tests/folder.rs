@@ -701,3 +701,43 @@ fn a_sync_reports_the_net_change_of_each_watchs_live_folder_entries() {
         "one in, one out"
     );
 }
+
+fn with_inode(mut change: FolderChange, ino: u64) -> FolderChange {
+    if let FolderChange::Present { facts, .. } = &mut change {
+        facts.file_id = Some(sheaf_core::FileId { dev: 1, ino });
+    }
+    change
+}
+
+#[test]
+fn a_move_onto_the_same_file_registered_there_first_by_a_walk_keeps_the_moved_item() {
+    let mut w = World::new();
+    let n = add_watch(&mut w, "notes", "/n");
+    sync(&mut w, &[with_inode(present("/n/a/x.md", &[&n]), 7)]);
+    let x = item_at(&w, "/n/a/x.md");
+    // A walk of the folder the file was moved into saw it before the rename's events came.
+    sync(&mut w, &[with_inode(present("/n/b/x.md", &[&n]), 7)]);
+    let duplicate = item_at(&w, "/n/b/x.md");
+    assert_ne!(duplicate, x);
+    sync(
+        &mut w,
+        &[with_inode(moved("/n/a/x.md", "/n/b/x.md", &[&n]), 7)],
+    );
+    assert_eq!(item_at(&w, "/n/b/x.md"), x);
+    assert!(w.item(duplicate).deleted_at.is_some());
+    assert_eq!(w.members("notes"), vec![x]);
+}
+
+#[test]
+fn an_atomic_save_over_a_file_with_another_inode_still_keeps_the_target_item() {
+    let mut w = World::new();
+    let n = add_watch(&mut w, "notes", "/n");
+    sync(&mut w, &[with_inode(present("/n/d.md", &[&n]), 1)]);
+    let target = item_at(&w, "/n/d.md");
+    sync(&mut w, &[with_inode(present("/n/d.md.tmp", &[&n]), 2)]);
+    sync(
+        &mut w,
+        &[with_inode(moved("/n/d.md.tmp", "/n/d.md", &[&n]), 2)],
+    );
+    assert_eq!(item_at(&w, "/n/d.md"), target);
+}

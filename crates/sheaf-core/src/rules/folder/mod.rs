@@ -274,9 +274,17 @@ fn present<V: StateView + ?Sized>(
     };
     let before = match (moved, live_at_path) {
         (Some(moved), Some(kept)) if moved.id != kept.id => {
-            // Renamed over a known file: the file at the target keeps its identity.
-            gone(s, ctx, &moved)?;
-            Some(kept)
+            if moved.file_id.is_some() && moved.file_id == kept.file_id {
+                // The same file (device and inode), registered at its new path by a walk
+                // that got there before the rename's events: the moved item keeps its
+                // identity and the duplicate goes.
+                gone(s, ctx, &kept)?;
+                Some(moved)
+            } else {
+                // Renamed over a known file: the file at the target keeps its identity.
+                gone(s, ctx, &moved)?;
+                Some(kept)
+            }
         }
         (Some(moved), _) => Some(moved),
         (None, Some(kept)) => Some(kept),
