@@ -154,8 +154,8 @@ fn marking_two_entries_and_moving_them_to_a_picked_collection_moves_them_in_the_
     t.wait_for(&["Move 2 marked entries to…"]);
     t.type_text("pap");
     t.keys(&["Enter"]);
-    let screen = t.wait_for(&["moved 2 to papers"]);
-    assert!(screen.contains("inbox · 3 entries"), "{screen}");
+    // The summary comes with the answer; the list follows when the page is read again.
+    t.wait_for(&["moved 2 to papers", "inbox · 3 entries"]);
 
     let mut moved = entry_ids(&d, "papers");
     moved.sort();
