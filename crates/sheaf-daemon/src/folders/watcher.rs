@@ -330,10 +330,10 @@ impl WatchTask {
         let scopes = self.shared.scopes();
         let mut changes = Vec::new();
         let mut rescans = Vec::new();
-        let present = |f: sheaf_watch::WalkedFile, was: Option<Was>| FolderChange::Present {
+        let present = |f: sheaf_watch::WalkedFile| FolderChange::Present {
             owners: scopes.owners(Path::new(&f.path)),
             facts: f.into_facts(),
-            was,
+            was: None,
         };
         // Paths that hold a file again by the end of this drain (see the move onto an ignored
         // name below).
@@ -359,7 +359,7 @@ impl WatchTask {
                     }
                     // One look per path: the facts of a file, sniffed.
                     match look(&p, true) {
-                        Look::File(f) => changes.push(present(f, None)),
+                        Look::File(f) => changes.push(present(f)),
                         Look::Folder => rescans.push(p),
                         // Deleted or renamed away since it settled: that event is on its
                         // way and settles on its own (a rename must find the item where it
@@ -384,10 +384,11 @@ impl WatchTask {
                                 self.gone(&from, &mut changes);
                             }
                         }
-                        Look::File(f) => {
-                            let was = from.to_str().map(|f| Was::Path(f.to_owned()));
-                            changes.push(present(f, was));
-                        }
+                        Look::File(f) => changes.push(FolderChange::Present {
+                            facts: f.into_facts(),
+                            was: from.to_str().map(|p| Was::Path(p.to_owned())),
+                            owners,
+                        }),
                         Look::Missing => self.moved_on(&from, &to, owners, &mut changes),
                         Look::Other => {}
                     }
