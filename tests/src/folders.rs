@@ -63,16 +63,19 @@ pub fn add_watch(d: &Daemon, root: &Path, collection: &str) -> String {
     w["id"].as_str().unwrap().to_owned()
 }
 
-/// The watch as `GET /v1/watches` lists it.
-pub fn watch(d: &Daemon, wid: &str) -> Value {
+/// Every watch `GET /v1/watches` lists.
+pub fn watches(d: &Daemon) -> Vec<Value> {
     let (s, list) = d.get("/v1/watches");
     assert_eq!(s, 200, "{list}");
-    list["watches"]
-        .as_array()
-        .unwrap()
-        .iter()
+    list["watches"].as_array().unwrap().clone()
+}
+
+/// The watch as `GET /v1/watches` lists it.
+pub fn watch(d: &Daemon, wid: &str) -> Value {
+    let list = watches(d);
+    list.iter()
         .find(|w| w["id"] == wid)
-        .unwrap_or_else(|| panic!("{wid} is not listed: {list}"))
+        .unwrap_or_else(|| panic!("{wid} is not listed: {list:?}"))
         .clone()
 }
 

@@ -192,11 +192,7 @@ fn only_watch(d: &Daemon) -> Value {
 
 /// The paths of the watches `/v1/watches` lists, and their states.
 fn watches(d: &Daemon) -> Vec<(String, String)> {
-    let (s, list) = d.get("/v1/watches");
-    assert_eq!(s, 200, "{list}");
-    list["watches"]
-        .as_array()
-        .unwrap()
+    sheaf_e2e::folders::watches(d)
         .iter()
         .map(|w| {
             (
