@@ -30,6 +30,6 @@ pub use coalesce::{Coalescer, RawEvent, Settled};
 pub use filter::Filter;
 pub use live::{Incoming, LiveHub, LiveWatcher, WatchError};
 pub use walk::{
-    Look, Problem, ProblemKind, SNIFF_BYTES, Walk, WalkError, WalkOptions, WalkedFile, look,
+    Links, Look, Problem, ProblemKind, SNIFF_BYTES, Walk, WalkError, WalkOptions, WalkedFile, look,
     mtime_of, walk,
 };

@@ -316,8 +316,17 @@ fn visit(
     WalkState::Continue
 }
 
-/// What is at one path, looked at without following a final symbolic link (as the walk
-/// does by default).
+/// Whether [`look`] follows a final symbolic link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Links {
+    /// A link is [`Look::Other`], as the walk sees it by default: a watch keeps the files
+    /// that are in its folder, not what links there point at.
+    Keep,
+    /// A link is looked through to its target: a path a user names is the file it means.
+    Follow,
+}
+
+/// What is at one path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Look {
     /// A regular file, with its facts.
@@ -330,11 +339,16 @@ pub enum Look {
     Other,
 }
 
-/// Looks at one path: the single-file counterpart of [`walk`] for live events. With `sniff`
-/// the first [`SNIFF_BYTES`] are read to sniff the content type.
+/// Looks at one path: the facts of a file on disk as the store keeps them, the single-file
+/// counterpart of [`walk`] for live events and for paths a client names. With `sniff` the
+/// first [`SNIFF_BYTES`] are read to sniff the content type.
 #[must_use]
-pub fn look(path: &Path, sniff: bool) -> Look {
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
+pub fn look(path: &Path, links: Links, sniff: bool) -> Look {
+    let meta = match links {
+        Links::Keep => std::fs::symlink_metadata(path),
+        Links::Follow => std::fs::metadata(path),
+    };
+    let Ok(meta) = meta else {
         return Look::Missing;
     };
     if meta.is_dir() {
@@ -354,10 +368,15 @@ pub fn look(path: &Path, sniff: bool) -> Look {
     Look::File(walked(text, &meta, content_type))
 }
 
-/// A file's modification time as the store keeps it: to the microsecond.
+/// A file's modification time as the store keeps it: to the microsecond (a time set
+/// beyond what that can count, `touch -d` far in the future, saturates instead of wrapping).
 #[must_use]
 pub fn mtime_of(meta: &std::fs::Metadata) -> Timestamp {
-    Timestamp::from_micros(meta.mtime() * 1_000_000 + meta.mtime_nsec() / 1_000)
+    Timestamp::from_micros(
+        meta.mtime()
+            .saturating_mul(1_000_000)
+            .saturating_add(meta.mtime_nsec() / 1_000),
+    )
 }
 
 /// The facts of a regular file from its metadata (mtime to the microsecond).

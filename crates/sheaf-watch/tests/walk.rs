@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
 
-use sheaf_watch::{ProblemKind, Walk, WalkOptions, walk};
+use sheaf_watch::{Links, Look, ProblemKind, Walk, WalkOptions, look, walk};
 
 fn touch(root: &Path, rel: &str, content: &[u8]) {
     let path = root.join(rel);
@@ -168,6 +168,70 @@ fn symlinks_are_not_followed_by_default_and_broken_ones_are_reported() {
     assert_eq!(walk.problems.len(), 1, "{:?}", walk.problems);
     assert_eq!(walk.problems[0].kind, ProblemKind::BrokenSymlink);
     assert_eq!(walk.problems[0].path, root.join("dangling"));
+}
+
+#[test]
+fn look_keeps_a_link_as_the_walk_does_or_follows_it_to_the_file_it_means() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    touch(root, "real.txt", b"hello");
+    symlink(root.join("real.txt"), root.join("link.txt")).unwrap();
+    symlink(root.join("nowhere"), root.join("dangling")).unwrap();
+
+    assert_eq!(
+        look(&root.join("link.txt"), Links::Keep, false),
+        Look::Other
+    );
+    let Look::File(real) = look(&root.join("real.txt"), Links::Keep, true) else {
+        panic!("a regular file is a file");
+    };
+    let Look::File(followed) = look(&root.join("link.txt"), Links::Follow, true) else {
+        panic!("a followed link to a file is that file");
+    };
+    assert_eq!(followed.path, root.join("link.txt").to_str().unwrap());
+    assert_eq!(
+        (
+            followed.size,
+            followed.mtime,
+            followed.file_id,
+            followed.content_type
+        ),
+        (
+            real.size,
+            real.mtime,
+            real.file_id,
+            real.content_type.clone()
+        ),
+        "a followed link has its target's facts"
+    );
+    // The same facts the walk records for the file.
+    let walked = walk(
+        root,
+        &WalkOptions {
+            sniff: true,
+            ..WalkOptions::default()
+        },
+    )
+    .unwrap();
+    let from_walk = walked
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("/real.txt"))
+        .unwrap();
+    assert_eq!(from_walk, &real);
+
+    for links in [Links::Keep, Links::Follow] {
+        assert_eq!(look(&root.join("absent"), links, false), Look::Missing);
+        assert_eq!(look(root, links, false), Look::Folder);
+    }
+    assert_eq!(
+        look(&root.join("dangling"), Links::Keep, false),
+        Look::Other
+    );
+    assert_eq!(
+        look(&root.join("dangling"), Links::Follow, false),
+        Look::Missing
+    );
 }
 
 #[test]

@@ -1,16 +1,15 @@
 //! `/v1/items`: listing, registering files by path, single items.
 
-use std::os::unix::fs::MetadataExt;
-
 use axum::Json;
 use axum::extract::{Path, State};
-use sheaf_core::{ErrorCode, FileFacts, FileId, ItemTarget, Outcome, Refusal, Timestamp};
+use sheaf_core::{ErrorCode, FileFacts, ItemTarget, Outcome, Refusal};
 use sheaf_proto::requests::{
     ItemListParams, ItemPatchBody, RegisterBody, collection_in_path, item_in_path,
 };
 use sheaf_proto::resources::Item;
 use sheaf_proto::responses::ItemPage;
 use sheaf_store::ItemQuery;
+use sheaf_watch::{Links, Look, look};
 
 use super::error::{JsonBody, QueryParams};
 use super::{ApiError, AppState, page_limit};
@@ -48,33 +47,15 @@ pub(crate) async fn list(
     }))
 }
 
-/// Reads what the store needs to know about a file: size, mtime, identity and content type
-/// (sniffed from its first 8 KiB).
-fn facts_of(path: &str) -> std::io::Result<FileFacts> {
-    use std::io::Read;
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
+/// The facts of a file a client names. A symbolic link is followed: the path means the file
+/// it leads to (a watch, by contrast, keeps links as they are).
+fn facts_of(path: &str) -> Result<FileFacts, &'static str> {
+    match look(std::path::Path::new(path), Links::Follow, true) {
+        Look::File(file) => Ok(file.into_facts()),
+        Look::Missing => Err("no such file"),
+        Look::Folder => Err("a folder"),
+        Look::Other => Err("not a regular file"),
     }
-    let mut head = Vec::with_capacity(8192);
-    std::fs::File::open(path)?
-        .take(8192)
-        .read_to_end(&mut head)?;
-    let name = path.rsplit('/').next().unwrap_or(path);
-    let mtime = meta
-        .mtime()
-        .saturating_mul(1_000_000)
-        .saturating_add(meta.mtime_nsec() / 1000);
-    Ok(FileFacts {
-        path: path.to_owned(),
-        size: meta.len(),
-        mtime: Timestamp::from_micros(mtime),
-        content_type: sheaf_core::content_type_for(&head, name),
-        file_id: Some(FileId {
-            dev: meta.dev(),
-            ino: meta.ino(),
-        }),
-    })
 }
 
 pub(crate) async fn register(
@@ -111,7 +92,7 @@ pub(crate) async fn register(
             for p in &paths {
                 match facts_of(p) {
                     Ok(f) => facts.push(f),
-                    Err(e) => missing.push((p.clone(), e.to_string())),
+                    Err(why) => missing.push((p.clone(), why)),
                 }
             }
             if !missing.is_empty() {

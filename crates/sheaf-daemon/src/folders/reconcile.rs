@@ -7,7 +7,7 @@ use std::path::Path;
 use sheaf_core::rules::{FolderChange, Was};
 use sheaf_core::{FileFacts, FileId, Timestamp};
 use sheaf_store::{KnownFile, Store};
-use sheaf_watch::{Look, WalkOptions, WalkedFile, look, walk};
+use sheaf_watch::{Links, Look, WalkOptions, WalkedFile, look, walk};
 
 use super::scopes::{Scope, Scopes, walk_options};
 
@@ -85,7 +85,7 @@ pub(crate) fn diff(
             std::cmp::Ordering::Greater => {
                 let Some(kf) = k.next() else { break };
                 // Not walked: gone, or still there but no longer admitted by the filters.
-                match look(Path::new(&kf.path), false) {
+                match look(Path::new(&kf.path), Links::Keep, false) {
                     Look::File(f) if kf.present => out.changes.push(present(f.into_facts(), None)),
                     _ => missing.push(kf),
                 }

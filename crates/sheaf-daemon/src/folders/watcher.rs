@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use sheaf_core::SyncSummary;
 use sheaf_core::rules::{FolderChange, Was};
 use sheaf_store::KnownFile;
-use sheaf_watch::{Coalescer, Filter, Incoming, LiveWatcher, Look, Settled, WatchError, look};
+use sheaf_watch::{
+    Coalescer, Filter, Incoming, Links, LiveWatcher, Look, Settled, WatchError, look,
+};
 
 use super::reconcile::diff;
 use super::scopes::Scope;
@@ -358,7 +360,7 @@ impl WatchTask {
                         continue;
                     }
                     // One look per path: the facts of a file, sniffed.
-                    match look(&p, true) {
+                    match look(&p, Links::Keep, true) {
                         Look::File(f) => changes.push(present(f)),
                         Look::Folder => rescans.push(p),
                         // Deleted or renamed away since it settled: that event is on its
@@ -370,7 +372,7 @@ impl WatchTask {
                 Settled::Removed(p) => self.gone(&p, &mut changes),
                 Settled::Moved { from, to } => {
                     let owners = scopes.owners(&to);
-                    match look(&to, true) {
+                    match look(&to, Links::Keep, true) {
                         Look::Folder => {
                             walks.prepare();
                             self.moved_folder(&from, &to, &mut changes);
