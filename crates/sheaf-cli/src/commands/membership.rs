@@ -21,11 +21,8 @@ pub(crate) struct AddReport {
     collection_id: String,
     summary: BatchSummary,
     items_by_type: BTreeMap<String, u64>,
-    /// Requests sent (each atomic on its own).
-    batches: usize,
-    /// One op per batch, for undo.
-    op_ids: Vec<String>,
-    request_ids: Vec<String>,
+    #[serde(flatten)]
+    sent: Sent,
     /// Distinct paths registered (`POST /v1/items`) before adding.
     paths_registered: usize,
 }
@@ -42,9 +39,8 @@ impl AddReport {
         for (kind, n) in r.items_by_type {
             *self.items_by_type.entry(kind).or_default() += n;
         }
-        self.batches += 1;
-        self.op_ids.push(r.op_id.to_string());
-        self.request_ids.push(r.request_id.to_string());
+        self.sent
+            .absorb(r.op_id.to_string(), r.request_id.to_string());
     }
 
     /// One line: `papers: total 3 · added 2 · moved 0 · already there 1 · 2 document, 1 image · op op_…`.
@@ -62,7 +58,7 @@ impl AddReport {
         if !kinds.is_empty() {
             let _ = write!(text, " · {}", kinds.join(", "));
         }
-        text.push_str(&ops_text(&self.op_ids));
+        text.push_str(&self.sent.ops_text());
         text
     }
 }
@@ -72,9 +68,8 @@ impl AddReport {
 pub(crate) struct RemoveReport {
     collection_id: String,
     summary: RemoveSummary,
-    batches: usize,
-    op_ids: Vec<String>,
-    request_ids: Vec<String>,
+    #[serde(flatten)]
+    sent: Sent,
 }
 
 impl RemoveReport {
@@ -82,17 +77,50 @@ impl RemoveReport {
         self.summary.total += r.summary.total;
         self.summary.removed += r.summary.removed;
         self.summary.already_removed += r.summary.already_removed;
-        self.batches += 1;
-        self.op_ids.push(r.op_id.to_string());
-        self.request_ids.push(r.request_id.to_string());
+        self.sent
+            .absorb(r.op_id.to_string(), r.request_id.to_string());
     }
 }
 
-fn ops_text(ops: &[String]) -> String {
-    match ops {
-        [] => String::new(),
-        [one] => format!(" · op {one}"),
-        many => format!(" · {} batches: {}", many.len(), many.join(" ")),
+/// What every multi-batch write keeps of the requests it sent.
+#[derive(Debug, Default, Serialize)]
+struct Sent {
+    /// Requests applied (each atomic on its own).
+    batches: usize,
+    /// One op per batch, for undo.
+    op_ids: Vec<String>,
+    request_ids: Vec<String>,
+}
+
+impl Sent {
+    fn absorb(&mut self, op_id: String, request_id: String) {
+        self.batches += 1;
+        self.op_ids.push(op_id);
+        self.request_ids.push(request_id);
+    }
+
+    /// A batch failed: after the first applied one, the write is partial (and says which ops
+    /// to undo); before it, the failure is the whole answer.
+    fn failed(&self, of: usize, items: u64, source: sheaf_client::Error) -> anyhow::Error {
+        if self.batches == 0 {
+            return source.into();
+        }
+        CliError::Partial {
+            done: self.batches,
+            of,
+            items,
+            ops: self.op_ids.clone(),
+            source,
+        }
+        .into()
+    }
+
+    fn ops_text(&self) -> String {
+        match self.op_ids.as_slice() {
+            [] => String::new(),
+            [one] => format!(" · op {one}"),
+            many => format!(" · {} batches: {}", many.len(), many.join(" ")),
+        }
     }
 }
 
@@ -164,20 +192,11 @@ pub(super) async fn add(
             relocate: args.relocate,
             ..BatchAddBody::default()
         };
-        match client.batch_add(&args.collection, &body).await {
-            Ok(answer) => report.absorb(answer),
-            Err(source) if report.batches > 0 => {
-                return Err(CliError::Partial {
-                    done: report.batches,
-                    of: chunks.len(),
-                    items: report.summary.total,
-                    ops: report.op_ids,
-                    source,
-                }
-                .into());
-            }
-            Err(e) => return Err(e.into()),
-        }
+        let answer = client
+            .batch_add(&args.collection, &body)
+            .await
+            .map_err(|e| report.sent.failed(chunks.len(), report.summary.total, e))?;
+        report.absorb(answer);
     }
     if style.json {
         out.json(&report)
@@ -205,20 +224,11 @@ pub(super) async fn rm(
         let body = RemoveBody {
             items: chunk.to_vec(),
         };
-        match client.remove(&args.collection, &body).await {
-            Ok(answer) => report.absorb(&answer),
-            Err(source) if report.batches > 0 => {
-                return Err(CliError::Partial {
-                    done: report.batches,
-                    of: chunks.len(),
-                    items: report.summary.total,
-                    ops: report.op_ids,
-                    source,
-                }
-                .into());
-            }
-            Err(e) => return Err(e.into()),
-        }
+        let answer = client
+            .remove(&args.collection, &body)
+            .await
+            .map_err(|e| report.sent.failed(chunks.len(), report.summary.total, e))?;
+        report.absorb(&answer);
     }
     if style.json {
         return out.json(&report);
@@ -230,7 +240,7 @@ pub(super) async fn rm(
         s.total,
         s.removed,
         s.already_removed,
-        ops_text(&report.op_ids)
+        report.sent.ops_text()
     ))?;
     Ok(())
 }
@@ -263,7 +273,7 @@ mod tests {
         assert_eq!(r.summary.added, 1499);
         assert_eq!(r.summary.already_in_collection, 1);
         assert_eq!(r.items_by_type["text"], 1500);
-        assert_eq!(r.batches, 2);
+        assert_eq!(r.sent.batches, 2);
         assert_eq!(
             r.line(),
             "papers: total 1500 · added 1499 · moved 0 · already there 1 · 1500 text · 2 batches: \
