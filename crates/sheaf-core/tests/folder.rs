@@ -15,16 +15,7 @@ use sheaf_core::{
 use support::{World, cid, facts};
 
 fn watch_req(collection: &str, path: &str) -> NewWatch {
-    NewWatch {
-        path: path.to_owned(),
-        collection: cid(collection),
-        create: true,
-        recursive: true,
-        include: Vec::new(),
-        exclude: Vec::new(),
-        poll_ms: None,
-        from_config: false,
-    }
+    NewWatch::new(path, cid(collection))
 }
 
 fn add_watch(w: &mut World, collection: &str, path: &str) -> Owner {

@@ -1340,14 +1340,10 @@ fn watched_facts() -> Vec<FileFacts> {
 
 fn fixture_watch() -> NewWatch {
     NewWatch {
-        path: WATCHED.into(),
-        collection: cid("inbox"),
-        create: true,
-        recursive: true,
         include: vec!["*.txt".into()],
         exclude: vec!["tmp/**".into()],
         poll_ms: Some(5000),
-        from_config: false,
+        ..NewWatch::new(WATCHED, cid("inbox"))
     }
 }
 

@@ -19,16 +19,7 @@ fn facts(path: &str, ino: u64) -> FileFacts {
 }
 
 fn watch(store: &Store, root: &str) -> Owner {
-    let req = NewWatch {
-        path: root.into(),
-        collection: CollectionId::parse("papers").unwrap(),
-        create: true,
-        recursive: true,
-        include: Vec::new(),
-        exclude: Vec::new(),
-        poll_ms: None,
-        from_config: false,
-    };
+    let req = NewWatch::new(root, CollectionId::parse("papers").unwrap());
     let Outcome::Watch { watch, created } = store.create_watch(&req).unwrap().outcome else {
         panic!()
     };

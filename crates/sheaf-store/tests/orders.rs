@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use sheaf_core::rules::{BatchAdd, BatchItems, EntryUpdate, ItemRef, Mode, NewCollection, Remove};
+use sheaf_core::rules::{BatchAdd, EntryUpdate, NewCollection, Remove};
 use sheaf_core::{CollectionId, FileFacts, ItemId, ItemTarget, Outcome, Timestamp};
 use sheaf_store::{EntryQuery, Options, Order, Store};
 
@@ -41,16 +41,8 @@ fn register(store: &Store, files: &[FileFacts]) -> Vec<ItemId> {
 
 fn link(store: &Store, c: &CollectionId, ids: &[ItemId]) {
     let req = BatchAdd {
-        collection: c.clone(),
-        items: BatchItems::Refs(
-            ids.iter()
-                .map(|id| ItemRef::to(ItemTarget::Id(*id)))
-                .collect(),
-        ),
-        mode: Mode::Link,
-        from: None,
         create: true,
-        relocate: false,
+        ..BatchAdd::link(c.clone(), ids.iter().copied())
     };
     store.batch_add(&req).unwrap();
 }

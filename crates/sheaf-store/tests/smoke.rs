@@ -11,10 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use redb::StorageBackend;
 use redb::backends::InMemoryBackend;
-use sheaf_core::rules::{BatchAdd, BatchItems, ItemRef, Mode, NewCollection};
-use sheaf_core::{
-    CollectionId, ErrorCode, FileFacts, ItemId, ItemTarget, Outcome, Plan, Refusal, Timestamp,
-};
+use sheaf_core::rules::{BatchAdd, NewCollection};
+use sheaf_core::{CollectionId, ErrorCode, FileFacts, ItemId, Outcome, Plan, Refusal, Timestamp};
 use sheaf_store::{Effects, EntryQuery, Options, Store, WriteError};
 
 fn facts(path: &str, ct: &str) -> FileFacts {
@@ -46,18 +44,7 @@ fn seed(store: &Store, count: usize) -> (Vec<ItemId>, CollectionId) {
 }
 
 fn link(cid: &CollectionId, ids: &[ItemId]) -> BatchAdd {
-    BatchAdd {
-        collection: cid.clone(),
-        items: BatchItems::Refs(
-            ids.iter()
-                .map(|id| ItemRef::to(ItemTarget::Id(*id)))
-                .collect(),
-        ),
-        mode: Mode::Link,
-        from: None,
-        create: false,
-        relocate: false,
-    }
+    BatchAdd::link(cid.clone(), ids.iter().copied())
 }
 
 #[test]

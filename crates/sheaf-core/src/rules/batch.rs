@@ -85,6 +85,25 @@ pub struct BatchAdd {
     pub relocate: bool,
 }
 
+impl BatchAdd {
+    /// Links the items with these ids into `collection`, which must exist; the other
+    /// options are set with struct update syntax (`BatchAdd { create: true, ..link }`).
+    pub fn link(collection: CollectionId, ids: impl IntoIterator<Item = ItemId>) -> Self {
+        Self {
+            collection,
+            items: BatchItems::Refs(
+                ids.into_iter()
+                    .map(|id| ItemRef::to(ItemTarget::Id(id)))
+                    .collect(),
+            ),
+            mode: Mode::Link,
+            from: None,
+            create: false,
+            relocate: false,
+        }
+    }
+}
+
 /// An item of the batch with its resolved state.
 struct Planned {
     item: Item,

@@ -28,6 +28,24 @@ pub struct NewWatch {
     pub from_config: bool,
 }
 
+impl NewWatch {
+    /// Watches `path` and its sub-folders, every file, live, into `collection` (created when
+    /// it does not exist): what `sheaf watch <folder> <collection>` asks for.
+    #[must_use]
+    pub fn new(path: impl Into<String>, collection: CollectionId) -> Self {
+        Self {
+            path: path.into(),
+            collection,
+            create: true,
+            recursive: true,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            poll_ms: None,
+            from_config: false,
+        }
+    }
+}
+
 /// Plans adding a watch. A watch with the same root and collection is answered as it is
 /// (`created: false`) after taking the request's settings, so adding is idempotent and a
 /// config file's watch keeps its id across restarts.

@@ -8,13 +8,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 
-use sheaf_core::rules::{
-    self, BatchAdd, BatchItems, CollectionUpdate, ItemRef, Mode, NewCollection,
-};
+use sheaf_core::rules::{self, BatchAdd, CollectionUpdate, Mode, NewCollection};
 use sheaf_core::{
     BatchSummary, Change, Collection, CollectionId, Ctx, Entry, EntryFilter, EntrySource,
-    FileFacts, IdSource, Item, ItemId, ItemTarget, Kind, Limits, OpId, OpRecord, Outcome, Plan,
-    PlanError, Refusal, StateView, Timestamp, Watch, WatchId, content_type_for,
+    FileFacts, IdSource, Item, ItemId, Kind, Limits, OpId, OpRecord, Outcome, Plan, PlanError,
+    Refusal, StateView, Timestamp, Watch, WatchId, content_type_for,
 };
 use ulid::Ulid;
 
@@ -581,24 +579,8 @@ pub(crate) fn facts(path: &str) -> FileFacts {
     }
 }
 
-pub(crate) fn refs(items: &[ItemId]) -> BatchItems {
-    BatchItems::Refs(
-        items
-            .iter()
-            .map(|id| ItemRef::to(ItemTarget::Id(*id)))
-            .collect(),
-    )
-}
-
 pub(crate) fn link(collection: &str, items: &[ItemId]) -> BatchAdd {
-    BatchAdd {
-        collection: cid(collection),
-        items: refs(items),
-        mode: Mode::Link,
-        from: None,
-        create: false,
-        relocate: false,
-    }
+    BatchAdd::link(cid(collection), items.iter().copied())
 }
 
 pub(crate) fn move_to(collection: &str, items: &[ItemId], from: Option<&str>) -> BatchAdd {
