@@ -1,14 +1,22 @@
 //! A parse error or a value the daemon refuses, made one line that names the key and where
 //! it is written.
+//!
+//! Nothing here reads serde's message text: the key path of a deserialization error comes
+//! from `serde_path_to_error`, its position from the `toml` error's span, and the keys a
+//! table takes from the types themselves ([`known_keys`]).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
+use serde::de::DeserializeOwned;
+use serde_path_to_error::Segment;
+use toml::de::{DeTable, DeValue};
+
 use super::ConfigError;
-use super::file::FileConfig;
+use super::keys::known_keys;
 
 /// One step of a key's path in the file: a table key or an index in an array of tables.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Seg<'a> {
     Key(&'a str),
     Index(usize),
@@ -58,119 +66,93 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 /// Where the value of `key` is written in `text`, if the file holds it.
 pub(super) fn locate(text: &str, key: &[Seg<'_>]) -> Option<(usize, usize)> {
-    let doc = toml::de::DeTable::parse(text).ok()?;
-    let mut table = doc.get_ref();
-    let mut span = None;
-    let mut segs = key.iter().peekable();
-    while let Some(seg) = segs.next() {
-        let Seg::Key(k) = seg else { return None };
-        let (name, mut value) = table.get_key_value(*k)?;
-        span = Some(name.span().start);
-        if let Some(Seg::Index(i)) = segs.peek() {
-            segs.next();
-            value = value.get_ref().as_array()?.get(*i)?;
-            span = Some(value.span().start);
-        }
-        match value.get_ref() {
-            toml::de::DeValue::Table(t) => table = t,
-            _ if segs.peek().is_none() => span = Some(value.span().start),
-            _ => return None,
-        }
-    }
-    span.map(|s| line_col(text, s))
-}
-
-/// The deepest key whose name or value covers byte `offset`, as `[segments]`.
-fn key_at(text: &str, offset: usize) -> Option<Vec<String>> {
-    fn search(
-        table: &toml::de::DeTable<'_>,
-        offset: usize,
-        prefix: &[String],
-    ) -> Option<Vec<String>> {
-        for (name, value) in table {
-            let mut here = prefix.to_vec();
-            here.push(name.get_ref().to_string());
-            let hit = name.span().contains(&offset) || value.span().contains(&offset);
-            match value.get_ref() {
-                toml::de::DeValue::Table(t) => {
-                    if let Some(found) = search(t, offset, &here) {
-                        return Some(found);
-                    }
-                }
-                toml::de::DeValue::Array(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        if let toml::de::DeValue::Table(t) = item.get_ref() {
-                            let mut at = here.clone();
-                            at.push(format!("[{i}]"));
-                            if let Some(found) = search(t, offset, &at) {
-                                return Some(found);
-                            }
-                        }
-                    }
-                }
-                _ => {}
-            }
-            if hit {
-                return Some(here);
-            }
-        }
-        None
-    }
-    let doc = toml::de::DeTable::parse(text).ok()?;
-    search(doc.get_ref(), offset, &[])
-}
-
-/// `watch[0].poll` from `["watch", "[0]", "poll"]`.
-fn join_key(segs: &[String]) -> String {
-    let mut out = String::new();
-    for s in segs {
-        if !out.is_empty() && !s.starts_with('[') {
-            out.push('.');
-        }
-        out.push_str(s);
-    }
-    out
-}
-
-/// The parser's message made one line that names the key: an unknown key says where it
-/// was found and which keys are known there.
-fn describe(message: &str, key: Option<&[String]>) -> String {
-    let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
-    let Some(key) = key.filter(|k| !k.is_empty()) else {
-        return message;
+    let doc = DeTable::parse(text).ok()?;
+    let (Seg::Key(first), rest) = key.split_first()? else {
+        return None;
     };
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let name = rest.split('`').next().unwrap_or_default();
-        let parent = &key[..key.len() - 1];
-        let place = if parent.is_empty() {
+    let mut value = doc.get_ref().get(*first)?;
+    for seg in rest {
+        value = match (seg, value.get_ref()) {
+            (Seg::Key(k), DeValue::Table(table)) => table.get(*k)?,
+            (Seg::Index(i), DeValue::Array(items)) => items.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(line_col(text, value.span().start))
+}
+
+/// Reads the document `text` as a `T`. A syntax error, a value of the wrong type or a key
+/// the table does not take becomes one line naming the key (its path as
+/// `serde_path_to_error` tracked it) at the position the `toml` error spans.
+pub(super) fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, ConfigError> {
+    let (error, key) = match toml::Deserializer::parse(text) {
+        Err(syntax) => (syntax, None),
+        Ok(document) => match serde_path_to_error::deserialize(document) {
+            Ok(value) => return Ok(value),
+            Err(e) => {
+                let key = e.path().clone();
+                (e.into_inner(), Some(key))
+            }
+        },
+    };
+    let key: Vec<Seg<'_>> = key.iter().flatten().map(seg).collect();
+    Err(ConfigError::Invalid {
+        path: path.to_path_buf(),
+        at: error.span().map(|s| line_col(text, s.start)),
+        message: describe::<T>(error.message(), &key),
+    })
+}
+
+/// A step of the path `serde_path_to_error` tracked. TOML keys are strings, so `Unknown`
+/// (a key that is not) does not come out of a TOML document; it is named `?` as the crate
+/// names it.
+fn seg(segment: &Segment) -> Seg<'_> {
+    match segment {
+        Segment::Seq { index } => Seg::Index(*index),
+        Segment::Map { key } => Seg::Key(key),
+        Segment::Enum { variant } => Seg::Key(variant),
+        Segment::Unknown => Seg::Key("?"),
+    }
+}
+
+/// The error made one line that names its key. A key the table does not take is told as
+/// such, with where it was found and the keys known there.
+fn describe<T: DeserializeOwned>(message: &str, key: &[Seg<'_>]) -> String {
+    if let [table @ .., Seg::Key(name)] = key
+        && let Some(known) = known_keys::<T>(table)
+        && !known.contains(name)
+    {
+        let tables: Vec<&str> = table
+            .iter()
+            .filter_map(|s| match s {
+                Seg::Key(k) => Some(*k),
+                Seg::Index(_) => None,
+            })
+            .collect();
+        let place = if tables.is_empty() {
             "at the top level".to_owned()
         } else {
-            let table: Vec<String> = parent
-                .iter()
-                .filter(|s| !s.starts_with('['))
-                .cloned()
-                .collect();
-            format!("in [{}]", table.join("."))
+            format!("in [{}]", tables.join("."))
         };
-        let expected = rest
-            .split_once(", expected ")
-            .map(|(_, e)| format!(" (expected {e})"))
-            .unwrap_or_default();
-        return format!("unknown key `{name}` {place}{expected}");
+        return format!("unknown key `{name}` {place} (expected {})", one_of(known));
     }
-    format!("`{}`: {message}", join_key(key))
+    // The parser's messages may span lines; the diagnostic is one.
+    let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    if key.is_empty() {
+        message
+    } else {
+        format!("`{}`: {message}", key_name(key))
+    }
 }
 
-pub(super) fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
-    toml::from_str(text).map_err(|e| {
-        let start = e.span().map(|s| s.start);
-        let key = start.and_then(|s| key_at(text, s));
-        ConfigError::Invalid {
-            path: path.to_path_buf(),
-            at: start.map(|s| line_col(text, s)),
-            message: describe(e.message(), key.as_deref()),
-        }
-    })
+/// `` `a` or `b` ``, `` one of `a`, `b`, `c` ``: the known keys worded as serde words them
+/// (every table of the file takes two keys or more).
+fn one_of(known: &[&str]) -> String {
+    let quoted: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+    match quoted.as_slice() {
+        [a, b] => format!("{a} or {b}"),
+        _ => format!("one of {}", quoted.join(", ")),
+    }
 }
 
 #[cfg(test)]
@@ -235,5 +217,21 @@ mod tests {
             .to_string();
         assert!(err.contains(", line 2, column"), "{err}");
         assert!(!err.contains('\n'), "one line: {err}");
+    }
+
+    #[test]
+    fn the_key_path_reaches_the_element_and_the_table() {
+        let err = load("read_only_uids = [1, \"x\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 1, column 22: `read_only_uids[1]`: invalid type"),
+            "{err}"
+        );
+        let err = load("[[watch]]\npath = \"/a\"\n").unwrap_err().to_string();
+        assert!(
+            err.contains("`watch[0]`: missing field `collection`"),
+            "{err}"
+        );
     }
 }

@@ -2,10 +2,12 @@
 //! XDG defaults. Unknown keys and bad values are errors that name the file and the line.
 //!
 //! - [`file`]: the file as written ([`file::FileConfig`]);
-//! - [`diagnostics`]: a parse error or a refused value made one located line.
+//! - [`diagnostics`]: a parse error or a refused value made one located line;
+//! - [`keys`]: the keys each table takes, read from the types.
 
 mod diagnostics;
 mod file;
+mod keys;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -196,7 +198,7 @@ impl Config {
                     path: p.to_path_buf(),
                     source,
                 })?;
-                Some((p.to_path_buf(), parse(&text, p)?))
+                Some((p.to_path_buf(), parse::<file::FileConfig>(&text, p)?))
             }
             _ => None,
         };
