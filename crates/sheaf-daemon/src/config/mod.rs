@@ -161,17 +161,19 @@ pub struct Config {
 }
 
 impl Config {
-    /// A configuration with defaults for everything but the two paths.
+    /// A configuration with defaults for everything but the two paths. The store's settings
+    /// (limits, cache, retention) default to the store's own defaults.
     #[must_use]
     pub fn new(socket: PathBuf, database: PathBuf) -> Self {
+        let store = sheaf_store::Options::default();
         Self {
             socket,
             database,
-            limits: Limits::default(),
+            limits: store.limits,
             max_body_bytes: 16 << 20,
-            cache_bytes: 64 << 20,
-            feed_retention: 1_000_000,
-            op_retention: 10_000,
+            cache_bytes: store.cache_bytes,
+            feed_retention: store.feed_retention,
+            op_retention: store.op_retention,
             read_only_uids: Vec::new(),
             rate_limit: None,
             tcp: None,
@@ -238,11 +240,12 @@ impl Config {
             })?;
         let mut c = Config::new(socket, database);
         c.source = file.map(|(p, _)| p);
-        let defaults = Limits::default();
-        c.limits = Limits {
-            max_batch: f.max_batch.unwrap_or(defaults.max_batch),
-            max_select: f.max_select.unwrap_or(defaults.max_select),
-        };
+        if let Some(v) = f.max_batch {
+            c.limits.max_batch = v;
+        }
+        if let Some(v) = f.max_select {
+            c.limits.max_select = v;
+        }
         if let Some(v) = f.max_body_bytes {
             c.max_body_bytes = v;
         }
