@@ -187,17 +187,19 @@ impl Config {
         }
     }
 
-    /// Reads `path` (if given and present; an explicitly named file must exist) and applies
-    /// `socket` / `database` overrides.
+    /// Reads the config file `path` (it must exist), or without one the default file
+    /// ([`places::config_file`]) if it exists, and applies `socket` / `database` overrides.
     pub fn load(
         path: Option<&Path>,
-        must_exist: bool,
         socket: Option<PathBuf>,
         database: Option<PathBuf>,
     ) -> Result<Self, ConfigError> {
         let file = match path {
-            Some(p) if must_exist || p.exists() => Some(File::read(p)?),
-            _ => None,
+            Some(p) => Some(File::read(p)?),
+            None => match places::config_file() {
+                Some(p) if p.exists() => Some(File::read(&p)?),
+                _ => None,
+            },
         };
         let values = file.as_ref().map(|f| &f.values);
         let socket = socket
@@ -233,12 +235,6 @@ impl Config {
     }
 }
 
-/// The default config file ([`sheaf_proto::places::config_file`]).
-#[must_use]
-pub fn default_config() -> Option<PathBuf> {
-    sheaf_proto::places::config_file()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,12 +243,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
         std::fs::write(&path, text).unwrap();
-        Config::load(
-            Some(&path),
-            true,
-            Some("/s.sock".into()),
-            Some("/d.redb".into()),
-        )
+        Config::load(Some(&path), Some("/s.sock".into()), Some("/d.redb".into()))
     }
 
     #[test]
