@@ -157,30 +157,26 @@ fn one_of(known: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::load;
+    use super::super::tests::refusal;
 
     #[test]
     fn an_unknown_key_names_the_line_and_the_key() {
-        let err = load("max_batch = 10\nmax_bacth = 5\n")
-            .unwrap_err()
-            .to_string();
+        let err = refusal("max_batch = 10\nmax_bacth = 5\n");
         assert!(err.contains("line 2"), "{err}");
         assert!(err.contains("max_bacth"), "{err}");
     }
 
     #[test]
     fn a_bad_type_names_the_line() {
-        let err = load("max_batch = \"many\"\n").unwrap_err().to_string();
+        let err = refusal("max_batch = \"many\"\n");
         assert!(err.contains("line 1"), "{err}");
     }
 
     #[test]
     fn an_unknown_key_in_a_table_says_which_table_and_what_is_known() {
-        let err = load(
+        let err = refusal(
             "max_batch = 10\n\n[[watch]]\npath = \"/a\"\ncollection = \"a\"\nrecursiv = false\n",
-        )
-        .unwrap_err()
-        .to_string();
+        );
         assert!(err.starts_with("config /"), "{err}");
         assert!(
             err.contains(
@@ -194,16 +190,14 @@ mod tests {
 
     #[test]
     fn a_bad_type_names_the_key_and_its_column() {
-        let err = load("[rate_limit]\nper_second = 5.0\nburst = \"lots\"\n")
-            .unwrap_err()
-            .to_string();
+        let err = refusal("[rate_limit]\nper_second = 5.0\nburst = \"lots\"\n");
         assert!(
             err.contains("line 3, column 9: `rate_limit.burst`: invalid type"),
             "{err}"
         );
-        let err = load("[[watch]]\npath = \"/a\"\ncollection = \"a\"\n[[watch]]\npath = \"/b\"\ncollection = \"b\"\nrecursive = \"yes\"\n")
-            .unwrap_err()
-            .to_string();
+        let err = refusal(
+            "[[watch]]\npath = \"/a\"\ncollection = \"a\"\n[[watch]]\npath = \"/b\"\ncollection = \"b\"\nrecursive = \"yes\"\n",
+        );
         assert!(
             err.contains("line 7, column 13: `watch[1].recursive`"),
             "{err}"
@@ -212,23 +206,19 @@ mod tests {
 
     #[test]
     fn a_syntax_error_is_one_line_with_its_position() {
-        let err = load("max_batch = 10\nmax_select = \n")
-            .unwrap_err()
-            .to_string();
+        let err = refusal("max_batch = 10\nmax_select = \n");
         assert!(err.contains(", line 2, column"), "{err}");
         assert!(!err.contains('\n'), "one line: {err}");
     }
 
     #[test]
     fn the_key_path_reaches_the_element_and_the_table() {
-        let err = load("read_only_uids = [1, \"x\"]\n")
-            .unwrap_err()
-            .to_string();
+        let err = refusal("read_only_uids = [1, \"x\"]\n");
         assert!(
             err.contains("line 1, column 22: `read_only_uids[1]`: invalid type"),
             "{err}"
         );
-        let err = load("[[watch]]\npath = \"/a\"\n").unwrap_err().to_string();
+        let err = refusal("[[watch]]\npath = \"/a\"\n");
         assert!(
             err.contains("`watch[0]`: missing field `collection`"),
             "{err}"

@@ -186,7 +186,7 @@ impl Source {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::load;
+    use super::super::tests::{load, refusal};
 
     #[test]
     fn watches_are_read_with_their_defaults_and_checked() {
@@ -197,32 +197,22 @@ mod tests {
         assert_eq!(c.watches.len(), 1);
         assert!(c.watches[0].recursive);
         assert_eq!(c.watches[0].exclude, ["drafts"]);
-        let err = load("[[watch]]\npath = \"relative\"\ncollection = \"papers\"\n")
-            .unwrap_err()
-            .to_string();
+        let err = refusal("[[watch]]\npath = \"relative\"\ncollection = \"papers\"\n");
         assert!(err.contains("watch[0].path"), "{err}");
-        let err = load("[[watch]]\npath = \"/a\"\ncollection = \"Bad Slug\"\n")
-            .unwrap_err()
-            .to_string();
+        let err = refusal("[[watch]]\npath = \"/a\"\ncollection = \"Bad Slug\"\n");
         assert!(err.contains("watch[0].collection"), "{err}");
-        let err = load("[[watch]]\npath = \"/a\"\ncollection = \"a\"\npoll = \"soon\"\n")
-            .unwrap_err()
-            .to_string();
+        let err = refusal("[[watch]]\npath = \"/a\"\ncollection = \"a\"\npoll = \"soon\"\n");
         assert!(err.contains("watch[0].poll"), "{err}");
     }
 
     #[test]
     fn a_relative_path_names_its_line_and_key() {
-        let err = load("# sockets\nsocket = \"run/s.sock\"\n")
-            .unwrap_err()
-            .to_string();
+        let err = refusal("# sockets\nsocket = \"run/s.sock\"\n");
         assert!(
             err.contains("line 2, column 10: `socket`: run/s.sock must be an absolute path"),
             "{err}"
         );
-        let err = load("[[watch]]\ncollection = \"a\"\npath = \"papers\"\n")
-            .unwrap_err()
-            .to_string();
+        let err = refusal("[[watch]]\ncollection = \"a\"\npath = \"papers\"\n");
         assert!(
             err.contains("line 3, column 8: `watch[0].path`: papers must be an absolute path"),
             "{err}"
@@ -236,7 +226,7 @@ mod tests {
         } else {
             format!("{table}\nzzz_unknown = 1\n")
         };
-        let err = load(&text).unwrap_err().to_string();
+        let err = refusal(&text);
         let (_, list) = err
             .split_once("(expected ")
             .unwrap_or_else(|| panic!("{err}"));
@@ -276,9 +266,9 @@ mod tests {
 
     #[test]
     fn a_malformed_key_hash_is_refused() {
-        let err = load("[tcp]\nlisten = \"127.0.0.1:1\"\n[[tcp.keys]]\nname = \"a\"\nscope = \"read\"\nhash = \"plain\"\n")
-            .unwrap_err()
-            .to_string();
+        let err = refusal(
+            "[tcp]\nlisten = \"127.0.0.1:1\"\n[[tcp.keys]]\nname = \"a\"\nscope = \"read\"\nhash = \"plain\"\n",
+        );
         assert!(err.contains("blake3:"), "{err}");
     }
 }

@@ -246,6 +246,11 @@ mod tests {
         Config::load(Some(&path), Some("/s.sock".into()), Some("/d.redb".into()))
     }
 
+    /// Why `text` is refused, as the user reads it.
+    pub(super) fn refusal(text: &str) -> String {
+        load(text).unwrap_err().to_string()
+    }
+
     #[test]
     fn values_override_defaults_and_flags_override_the_file() {
         let c = load("socket = \"/other.sock\"\nmax_batch = 10\n[rate_limit]\nper_second = 5.0\nburst = 10\n").unwrap();
