@@ -39,10 +39,8 @@ fn reload_config(
     fixed: &Config,
     access: &std::sync::RwLock<api::Access>,
 ) -> Result<Arc<Config>, ConfigError> {
-    let path = fixed.source.clone().or_else(config::default_config);
     let fresh = match Config::load(
-        path.as_deref(),
-        fixed.source.is_some(),
+        fixed.source.as_deref(),
         Some(fixed.socket.clone()),
         Some(fixed.database.clone()),
     ) {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use sheaf_daemon::{Config, config};
+use sheaf_daemon::Config;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 const AFTER_HELP: &str = "\
@@ -188,9 +188,7 @@ fn main() -> ExitCode {
         };
     }
     if args.check_config {
-        let explicit = args.config.is_some();
-        let path = args.config.clone().or_else(config::default_config);
-        return match Config::load(path.as_deref(), explicit, args.socket, args.database) {
+        return match Config::load(args.config.as_deref(), args.socket, args.database) {
             Ok(c) => {
                 match &c.source {
                     Some(p) => println!(
@@ -223,9 +221,7 @@ fn main() -> ExitCode {
 }
 
 fn start(args: Args) -> anyhow::Result<()> {
-    let explicit = args.config.is_some();
-    let config_path = args.config.or_else(config::default_config);
-    let config = Config::load(config_path.as_deref(), explicit, args.socket, args.database)?;
+    let config = Config::load(args.config.as_deref(), args.socket, args.database)?;
     // Before the runtime's threads exist: this clears LISTEN_FDS/LISTEN_PID.
     let passed = sheaf_daemon::passed_listener()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
