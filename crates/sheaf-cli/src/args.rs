@@ -122,7 +122,7 @@ pub(crate) enum Command {
     },
     /// Print a shell completion script
     Completions {
-        /// The shell
+        /// The shell the script is for; save it where that shell loads completions
         shell: clap_complete::Shell,
     },
     /// Run sheafd as a systemd user service: install, uninstall, status
@@ -265,12 +265,12 @@ pub(crate) enum CollectionsCommand {
     },
     /// Show one collection
     Show {
-        /// The collection
+        /// The collection's id, as `sheaf collections` lists it
         id: String,
     },
     /// Change a collection's name, description or accept list
     Edit {
-        /// The collection
+        /// The collection's id, as `sheaf collections` lists it
         id: String,
         #[command(flatten)]
         fields: CollectionFields,
@@ -280,37 +280,37 @@ pub(crate) enum CollectionsCommand {
     },
     /// Make a collection read-only
     Archive {
-        /// The collection
+        /// The collection's id, as `sheaf collections` lists it
         id: String,
     },
     /// Make an archived collection writable again
     Unarchive {
-        /// The collection
+        /// The collection's id, as `sheaf collections` lists it
         id: String,
     },
     /// Move a collection to the trash
     Trash {
-        /// The collection
+        /// The collection's id, as `sheaf collections` lists it
         id: String,
     },
     /// Take a collection out of the trash
     Restore {
-        /// The collection
+        /// The collection's id, as `sheaf collections` lists it
         id: String,
     },
     /// Delete a trashed collection and its entries for good
     Purge {
-        /// The collection
+        /// The collection's id, as `sheaf collections` lists it
         id: String,
     },
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct CollectionFields {
-    /// Display name
+    /// Display name, 1 to 256 characters (a new collection's defaults to its id)
     #[arg(long)]
     pub(crate) name: Option<String>,
-    /// Description
+    /// Free text that `collections show` prints, at most 4096 bytes
     #[arg(long)]
     pub(crate) description: Option<String>,
     /// Only accept these kinds or MIME patterns (image, application/pdf, image/*);
@@ -360,7 +360,7 @@ pub(crate) struct LsArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct RmArgs {
-    /// The collection
+    /// The collection to remove them from (`default` has no entries to remove)
     pub(crate) collection: String,
     /// Item ids or file paths; `-` reads them from stdin, one per line
     #[arg(required = true, value_name = "ITEM|PATH")]

@@ -81,7 +81,7 @@ pub(crate) enum CliError {
         waited_text(*.waited)
     )]
     StillScanning {
-        /// The watch.
+        /// The watch's id (`w_…`), as `sheaf watch` lists it.
         wid: String,
         /// Its folder.
         path: String,

@@ -56,7 +56,7 @@ pub enum Error {
         daemon: String,
         /// The daemon's own version, as it reports it.
         daemon_version: String,
-        /// The socket.
+        /// The socket path that daemon answers on.
         socket: PathBuf,
     },
     /// The daemon accepted the connection but did not answer in time; it is reported, not
@@ -67,7 +67,7 @@ pub enum Error {
         secs(*.after)
     )]
     Timeout {
-        /// The socket.
+        /// The socket path the unanswered request went to.
         socket: PathBuf,
         /// The request.
         what: String,
@@ -91,7 +91,7 @@ pub enum Error {
     /// The HTTP exchange failed below the API (connection reset, malformed HTTP).
     #[error("talking to sheafd on {socket} failed")]
     Transport {
-        /// The socket.
+        /// The socket path of the connection that failed.
         socket: PathBuf,
         /// reqwest's error.
         #[source]

@@ -112,7 +112,8 @@ impl Client {
         })
     }
 
-    /// The socket.
+    /// The socket path this client talks to: [`ConnectOptions::socket`], or [`default_socket`] when
+    /// that was `None`.
     #[must_use]
     pub fn socket(&self) -> &Path {
         &self.conn.socket

@@ -335,9 +335,10 @@ impl<'de> Deserialize<'de> for EntrySource {
 pub struct Entry {
     /// `ent_<ULID>`.
     pub id: EntryId,
-    /// The collection.
+    /// The collection it is a member of (never `default`, which holds no entries).
     pub collection_id: CollectionId,
-    /// The item.
+    /// The item it makes a member; with `collection_id`, the key of the entry (one per item and
+    /// collection).
     pub item_id: ItemId,
     /// Defaults to the file name.
     pub display_name: String,

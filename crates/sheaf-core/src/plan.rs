@@ -76,7 +76,7 @@ pub enum OpKind {
     AddOne,
     /// Batch or single remove.
     Remove,
-    /// Reorder.
+    /// Entries moved to the front of a collection, or next to another entry.
     Reorder,
     /// Entry fields changed.
     UpdateEntry,
@@ -91,20 +91,20 @@ pub enum OpKind {
 /// carries that stamp, i.e. a later change touched it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Touched {
-    /// An entry.
+    /// An entry: one item's membership of one collection.
     Entry {
-        /// Its collection.
+        /// The collection the entry is in; with `item_id`, the key undo looks the entry up by.
         collection_id: CollectionId,
-        /// Its item.
+        /// The item the entry is of; with `collection_id`, the key undo looks the entry up by.
         item_id: ItemId,
         /// The entry before the op.
         before: Option<Entry>,
         /// Its `updated_at` right after the op.
         after_stamp: Option<Timestamp>,
     },
-    /// An item.
+    /// An item: the file record itself, not a membership of it.
     Item {
-        /// The item.
+        /// The item's id: undo reads its current record by it, and names it on a conflict.
         item_id: ItemId,
         /// The item before the op.
         before: Option<Item>,
@@ -195,7 +195,7 @@ pub enum OpSummary {
         /// Items by kind.
         items_by_type: BTreeMap<Kind, u64>,
     },
-    /// A remove.
+    /// A remove (soft): what became of the entries it named.
     Remove {
         /// The counts.
         summary: RemoveSummary,
@@ -246,7 +246,7 @@ pub enum Outcome {
     Removed {
         /// The op's id.
         op_id: OpId,
-        /// The collection.
+        /// The collection the entries were removed from.
         collection_id: CollectionId,
         /// The counts.
         summary: RemoveSummary,
@@ -255,21 +255,22 @@ pub enum Outcome {
     Entry {
         /// The op's id, where the change was logged.
         op_id: Option<OpId>,
-        /// The entry.
+        /// The record after the plan: a single add's new (or revived) entry, or a patch's entry
+        /// with its fields set.
         entry: Entry,
     },
     /// The entries reordered, in their new order.
     Reordered {
         /// The op's id.
         op_id: OpId,
-        /// The collection.
+        /// The collection whose entries were reordered.
         collection_id: CollectionId,
         /// Entries whose `sort_order` was written (renumbered neighbours included).
         moved: u64,
     },
     /// A collection created or changed (read it back for its live count).
     Collection(CollectionId),
-    /// A collection purged.
+    /// A trashed collection deleted for good, with its entries: its id.
     Purged(CollectionId),
     /// Items registered, in request order.
     Items(Vec<ItemId>),
@@ -277,19 +278,19 @@ pub enum Outcome {
     Item {
         /// The op's id, where logged.
         op_id: Option<OpId>,
-        /// The item.
+        /// The id of the item changed (read it back for its record).
         item_id: ItemId,
     },
     /// A watch added (`created`) or found already there with the same root and collection.
     Watch {
-        /// The watch.
+        /// The watch's id: the new one's, or with `created: false` the existing one's.
         watch: WatchId,
         /// Whether this request added it.
         created: bool,
     },
-    /// A watch removed.
+    /// A watch deleted: its folder is no longer followed.
     WatchRemoved {
-        /// The watch.
+        /// The id of the watch deleted.
         watch: WatchId,
         /// Its live entries, soft-deleted (or handed over to `manual`).
         entries: u64,

@@ -95,13 +95,13 @@ pub enum DaemonError {
     /// A daemon already answers on the socket.
     #[error("sheafd is already running on {socket}")]
     AlreadyRunning {
-        /// The socket.
+        /// The socket path, where a probe connection was accepted.
         socket: PathBuf,
     },
     /// Something that is not a socket sits at the socket path.
     #[error("{path} exists and is not a socket; move it away or choose another --socket")]
     NotASocket {
-        /// The path.
+        /// The socket path sheafd was asked to listen on, which holds something else.
         path: PathBuf,
     },
     /// The database is in use by another daemon.

@@ -130,13 +130,14 @@ impl From<core::Item> for Item {
     }
 }
 
-/// A collection.
+/// A named set of items, each a member through an entry; `default` lists the items in no
+/// collection.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Collection {
     /// The slug.
     #[schema(value_type = String, example = "research_papers")]
     pub id: CollectionId,
-    /// Display name.
+    /// Display name, 1 to 256 characters; the id unless one was given.
     pub name: String,
     /// Display text.
     pub description: String,
@@ -197,7 +198,7 @@ pub struct Folder {
 /// The short item embedded in entry listings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ItemBrief {
-    /// Kind.
+    /// The item's kind, from its content type.
     #[schema(value_type = KindSchema)]
     pub kind: Kind,
     /// Current path.
@@ -216,13 +217,14 @@ pub struct Entry {
     /// `ent_<ULID>`.
     #[schema(value_type = Option<String>)]
     pub id: Option<core::EntryId>,
-    /// The collection.
+    /// The collection's id (`default` in the view of unfiled items).
     #[schema(value_type = String)]
     pub collection_id: CollectionId,
-    /// The item.
+    /// The item's id, `<prefix>_<ULID>`.
     #[schema(value_type = String)]
     pub item_id: ItemId,
-    /// Display name.
+    /// The entry's own name for the file: the file name unless one was set, and always the file
+    /// name in the `default` view.
     pub display_name: String,
     /// Unique among the collection's live entries.
     pub unique_id: String,

@@ -56,7 +56,7 @@ pub struct BatchResponse {
     pub summary: BatchSummary,
     /// All items of the request by kind.
     pub items_by_type: BTreeMap<String, u64>,
-    /// This request.
+    /// This request's id, `req_<ULID>`, also sent as the `X-Request-Id` header.
     #[schema(value_type = String)]
     pub request_id: RequestId,
 }
@@ -67,12 +67,12 @@ pub struct RemoveResponse {
     /// The op, for undo.
     #[schema(value_type = String)]
     pub op_id: OpId,
-    /// The collection.
+    /// The collection the entries were removed from.
     #[schema(value_type = String)]
     pub collection_id: CollectionId,
     /// The counts.
     pub summary: RemoveSummary,
-    /// This request.
+    /// This request's id, `req_<ULID>`, also sent as the `X-Request-Id` header.
     #[schema(value_type = String)]
     pub request_id: RequestId,
 }
@@ -83,12 +83,12 @@ pub struct ReorderResponse {
     /// The op, for undo.
     #[schema(value_type = String)]
     pub op_id: OpId,
-    /// The collection.
+    /// The collection whose entries were reordered.
     #[schema(value_type = String)]
     pub collection_id: CollectionId,
     /// Entries whose `sort_order` was written.
     pub moved: u64,
-    /// This request.
+    /// This request's id, `req_<ULID>`, also sent as the `X-Request-Id` header.
     #[schema(value_type = String)]
     pub request_id: RequestId,
 }
@@ -104,7 +104,7 @@ pub struct UndoResponse {
     pub undone: OpId,
     /// Records restored.
     pub restored: u64,
-    /// This request.
+    /// This request's id, `req_<ULID>`, also sent as the `X-Request-Id` header.
     #[schema(value_type = String)]
     pub request_id: RequestId,
 }
@@ -163,7 +163,7 @@ pub struct Health {
     pub uptime_s: u64,
     /// The daemon's process id.
     pub pid: u32,
-    /// The store.
+    /// The database: its file, schema version, item count and last change-feed seq.
     pub store: StoreHealth,
     /// Request bounds.
     pub limits: HealthLimits,
@@ -182,7 +182,7 @@ pub struct ErrorBody {
     /// `null`.
     #[schema(value_type = Value)]
     pub details: serde_json::Value,
-    /// This request.
+    /// This request's id, `req_<ULID>`, also sent as the `X-Request-Id` header.
     pub request_id: String,
 }
 
@@ -191,7 +191,7 @@ pub struct ErrorBody {
 pub struct ErrorEnvelope {
     /// Always `false`.
     pub success: bool,
-    /// The error.
+    /// What went wrong: a `code` to branch on, a sentence, `details` and the request's id.
     pub error: ErrorBody,
 }
 

@@ -25,13 +25,15 @@ use crate::responses::{
 /// HTTP methods the API uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Method {
-    /// GET.
+    /// `GET`: reads, the event stream included; never needs write access.
     Get,
-    /// POST.
+    /// `POST`: creates, registers, batch writes (add, remove, reorder), restore, rescan and
+    /// undo; needs write access.
     Post,
-    /// PATCH.
+    /// `PATCH`: changes some fields of a collection, entry or item; needs write access.
     Patch,
-    /// DELETE.
+    /// `DELETE`: trashes or purges a collection, removes an entry (soft) or a watch; needs write
+    /// access.
     Delete,
 }
 
@@ -60,7 +62,7 @@ pub struct Query {
 /// One route, as the daemon serves it and the document describes it.
 #[derive(Clone, Copy, Debug)]
 pub struct Route {
-    /// Method.
+    /// The HTTP method; the daemon's gate asks for write access on any but `GET`.
     pub method: Method,
     /// Path template with `{name}` parameters: axum's syntax and OpenAPI's alike.
     pub path: &'static str,

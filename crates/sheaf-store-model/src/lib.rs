@@ -61,13 +61,13 @@ pub fn accept_rules(choice: u8) -> Vec<AcceptRule> {
 pub struct MItem {
     /// The store's id of the item.
     pub id: ItemId,
-    /// Its path.
+    /// The file's path as registered; `file_name` is its last segment.
     pub path: String,
     /// The last segment of its path: the default display name and unique id.
     pub file_name: String,
-    /// Its content type.
+    /// The MIME type that `Accept::Mime` rules match.
     pub content_type: String,
-    /// Its kind.
+    /// The kind that `Accept::Kind` rules match.
     pub kind: Kind,
 }
 
@@ -105,9 +105,10 @@ pub struct MEntry {
     pub serial: u64,
     /// Live, or soft-deleted.
     pub live: bool,
-    /// Its `unique_id`.
+    /// The store's `unique_id`: free among the collection's live entries.
     pub unique_id: String,
-    /// Its `display_name`.
+    /// The store's `display_name`; on an add, the one asked for, else the one a move or revival
+    /// carries, else the file name.
     pub display_name: String,
     /// Its order key: only the order of these keys means anything.
     pub pos: i64,
@@ -180,11 +181,11 @@ pub struct MState {
 /// absent after).
 #[derive(Clone, Debug)]
 pub struct Touch {
-    /// The collection.
+    /// The collection the entry is in, by slug; `incarnation` tells which life of it.
     pub collection: CollectionId,
     /// Which life of it.
     pub incarnation: u64,
-    /// The item.
+    /// The entry's item, as an index into [`Model::items`].
     pub item: usize,
     /// The entry before the op.
     pub before: Option<MEntry>,
@@ -228,9 +229,9 @@ pub enum Answer {
     Reordered(u64),
     /// The entry a single add or a patch left.
     Entry {
-        /// Its unique id.
+        /// The `unique_id` the add or patch left the entry with.
         unique_id: String,
-        /// Its display name.
+        /// The `display_name` the add or patch left the entry with.
         display_name: String,
     },
     /// A collection created, patched, trashed or restored.
@@ -308,7 +309,7 @@ pub enum MItems {
 pub struct MBatch {
     /// The collection added to.
     pub target: CollectionId,
-    /// The items.
+    /// What to add: references, or a selection of another collection's live items.
     pub items: MItems,
     /// Link or move.
     pub mode: Mode,

@@ -17,7 +17,7 @@ type Result<T> = std::result::Result<T, StoreError>;
 pub struct KnownFile {
     /// Its path, or where it was last seen when gone.
     pub path: String,
-    /// The item.
+    /// The id of the item the store knows at `path`.
     pub item: ItemId,
     /// Whether the file is there as far as the store knows (not soft-deleted).
     pub present: bool,
@@ -32,7 +32,7 @@ pub struct KnownFile {
 /// A live item whose content hash is not computed yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unhashed {
-    /// The item.
+    /// The item's id; its hash is recorded only if `size` and `mtime` still hold.
     pub item: ItemId,
     /// Its file.
     pub path: String,

@@ -51,7 +51,7 @@ use crate::view::{StoreView, meta};
 /// The source of commit times. Tests pin it; the daemon uses the system clock.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
-/// The system clock.
+/// Commit times from `SystemTime::now`, to the microsecond (0 before the Unix epoch).
 #[must_use]
 pub fn system_clock() -> Clock {
     Arc::new(|| {
@@ -196,7 +196,8 @@ fn open_file(path: &Path, cache_bytes: usize) -> Result<Database, OpenError> {
     Ok(db)
 }
 
-/// The database.
+/// The store: one redb database (a file, or any redb backend) holding the items, collections,
+/// entries and watches, the change feed and the op log.
 ///
 /// After an I/O failure (a full disk, a failing device) redb refuses every later operation
 /// until the database is closed and opened again. A file-backed store does that by itself:

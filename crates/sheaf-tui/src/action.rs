@@ -89,16 +89,16 @@ pub enum Input {
 pub enum Mouse {
     /// A left click.
     Click {
-        /// Column.
+        /// Terminal column, 0 at the left edge.
         column: u16,
-        /// Row.
+        /// Terminal row, 0 at the top.
         row: u16,
     },
     /// The wheel turned.
     Scroll {
-        /// Column.
+        /// Terminal column, 0 at the left edge.
         column: u16,
-        /// Row.
+        /// Terminal row, 0 at the top.
         row: u16,
         /// Towards the end.
         down: bool,
@@ -207,7 +207,7 @@ pub enum Effect {
     LoadCollections,
     /// Fetch one page of entries → [`Action::Page`].
     FetchPage {
-        /// The collection.
+        /// The collection to list (`default`: the unfiled items).
         collection: CollectionId,
         /// The listing's generation, echoed back.
         generation: u64,
@@ -220,7 +220,7 @@ pub enum Effect {
     LoadItem(ItemId),
     /// A batch add or move → [`Action::Op`].
     Batch {
-        /// The target.
+        /// The collection the items go to; `default` for a remove-all, a move out of the open one.
         target: CollectionId,
         /// The body: items or select, mode, from.
         body: BatchAddBody,
@@ -229,7 +229,7 @@ pub enum Effect {
     },
     /// A batch remove → [`Action::Op`].
     Remove {
-        /// The collection.
+        /// The open collection, which the items leave (never `default`).
         collection: CollectionId,
         /// Item ids.
         items: Vec<ItemId>,
@@ -240,25 +240,25 @@ pub enum Effect {
     CreateCollection(String),
     /// Rename a collection → [`Action::Op`].
     RenameCollection {
-        /// The collection.
+        /// The collection to rename (never `default`, which cannot be renamed).
         id: CollectionId,
         /// Its new display name.
         name: String,
     },
     /// Rename an entry → [`Action::Op`].
     RenameEntry {
-        /// The collection.
+        /// The open collection, whose entry is renamed (never `default`).
         collection: CollectionId,
-        /// The item.
+        /// The item under the cursor: the entry's item.
         item: ItemId,
         /// The new display name.
         name: String,
     },
     /// Patch an entry's metadata (an unfiled item's, in `default`) → [`Action::Op`].
     PatchMetadata {
-        /// The collection.
+        /// The open collection; in `default` the item's own metadata is patched.
         collection: CollectionId,
-        /// The item.
+        /// The item under the cursor.
         item: ItemId,
         /// Keys to set; `None` deletes.
         patch: MetadataPatch,

@@ -13,7 +13,7 @@ use crate::pages::Pages;
 /// The three panes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pane {
-    /// The collections.
+    /// The left pane: the collections, `default` first.
     Collections,
     /// The open collection's entries.
     Entries,
@@ -93,7 +93,8 @@ pub struct Prompt {
 /// A question before a batch runs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Confirm {
-    /// The question.
+    /// What the box asks, naming the operation, its items and the collection; y or Enter runs
+    /// `effect`, n or Esc drops it.
     pub question: String,
     /// What runs on yes.
     pub effect: crate::action::Effect,

@@ -41,7 +41,7 @@ impl Filter {
         })
     }
 
-    /// The root.
+    /// The watch's root, as given to [`Filter::new`]: paths are judged relative to it.
     #[must_use]
     pub fn root(&self) -> &Path {
         &self.root

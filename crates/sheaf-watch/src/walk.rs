@@ -331,7 +331,7 @@ pub enum Links {
 pub enum Look {
     /// A regular file, with its facts.
     File(WalkedFile),
-    /// A folder.
+    /// A directory (with [`Links::Keep`], a link to one is [`Look::Other`]).
     Folder,
     /// Nothing (or nothing that can be looked at).
     Missing,

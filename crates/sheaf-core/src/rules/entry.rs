@@ -11,9 +11,10 @@ use crate::view::StateView;
 /// `POST /v1/collections/{cid}/items/{item_id}`: create semantics.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewEntry {
-    /// The collection.
+    /// The collection to add the item to; `default` is refused (a single add links, and nothing
+    /// links into `default`).
     pub collection: CollectionId,
-    /// The item.
+    /// The item to add: its id, or the absolute path of a file the store knows.
     pub item: ItemTarget,
     /// Entry display name.
     pub display_name: Option<String>,

@@ -10,7 +10,7 @@ use crate::view::StateView;
 /// `POST /v1/collections/{cid}/items/remove`: soft-delete entries, atomically.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Remove {
-    /// The collection.
+    /// The collection the entries are in; not `default`, which has no entries to remove.
     pub collection: CollectionId,
     /// The items whose entries go.
     pub items: Vec<ItemTarget>,

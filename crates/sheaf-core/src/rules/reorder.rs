@@ -25,7 +25,7 @@ pub enum Placement {
 /// `POST /v1/collections/{cid}/items/reorder`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reorder {
-    /// The collection.
+    /// The collection whose entries move; not `default`, which has no order of its own.
     pub collection: CollectionId,
     /// Where the entries go.
     pub placement: Placement,

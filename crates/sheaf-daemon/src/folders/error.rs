@@ -10,13 +10,13 @@ pub(crate) enum FolderError {
     /// The path to watch is not a folder.
     #[error("{path} is not a folder")]
     NotAFolder {
-        /// The path.
+        /// The root the watch was asked for, which exists but is not a directory.
         path: String,
     },
     /// The path to watch cannot be read.
     #[error("{path} cannot be watched")]
     Unreadable {
-        /// The path.
+        /// The root the watch was asked for, whose metadata could not be read.
         path: String,
         /// Why.
         #[source]

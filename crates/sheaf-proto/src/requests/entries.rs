@@ -187,10 +187,12 @@ impl BatchAddBody {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntryCreateBody {
-    /// Display name.
+    /// The entry's name in this collection, 1 to 1024 characters without control characters;
+    /// defaults to the file name (a removed entry brought back: its old one).
     #[serde(default)]
     pub display_name: Option<String>,
-    /// Unique id.
+    /// 1 to 1024 characters, free among the collection's live entries; defaults to the file name (a
+    /// removed entry brought back: its old one), or to the item id when that is taken.
     #[serde(default)]
     pub unique_id: Option<String>,
     /// Entry metadata.
@@ -356,7 +358,8 @@ pub struct EntryListParams {
     #[serde(default)]
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
-    /// Sort order.
+    /// `position` (the collection's own order, the default), `name`, `added` or `size`; the last
+    /// three refuse `deleted=true` and the `default` collection.
     #[serde(default)]
     pub sort: Option<EntrySort>,
     /// Case-insensitive substring of name, unique id or path.

@@ -37,9 +37,9 @@ pub struct Page<T> {
 /// unfiled items) and its item.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Listed {
-    /// The entry.
+    /// The entry; `None` in the `default` view, whose rows are unfiled items.
     pub entry: Option<Entry>,
-    /// The item.
+    /// The entry's item, or in the `default` view the unfiled item itself.
     pub item: Item,
 }
 

@@ -111,7 +111,8 @@ pub(super) fn picker(app: &App, p: &Picker, area: Rect, buf: &mut Buffer) {
         .render(r, buf);
 }
 
-/// A prompt.
+/// Draws the one-line prompt in a box at the centre: what was typed, a hint for what it is for, and
+/// the keys that end it.
 pub(super) fn prompt(p: &Prompt, area: Rect, buf: &mut Buffer) {
     let (title, hint) = match &p.purpose {
         PromptFor::NewCollection => (

@@ -25,9 +25,9 @@ use scratch::Scratch;
 /// A watch that covers a file: the file belongs in `collection` as a `folder:<watch>` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Owner {
-    /// The watch.
+    /// The covering watch; the file's entry there has the source `folder:<watch>`.
     pub watch: WatchId,
-    /// Its collection.
+    /// The collection the watch feeds: where the file gets its entry.
     pub collection: CollectionId,
     /// Its root; the default `unique_id` is the file's path relative to it.
     pub root: String,
@@ -84,7 +84,7 @@ pub enum FolderChange {
     /// mtime it had then: recorded only if the item still has them (else the file changed
     /// since, and is hashed again).
     Hashed {
-        /// The item.
+        /// The item whose file was hashed.
         item: ItemId,
         /// Its file's size when hashed.
         size: u64,
