@@ -155,6 +155,16 @@ pub enum Loc {
     Key(String),
 }
 
+/// A key as it is, an index as its number.
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Loc::Index(i) => write!(f, "{i}"),
+            Loc::Key(k) => f.write_str(k),
+        }
+    }
+}
+
 impl From<&str> for Loc {
     fn from(key: &str) -> Self {
         Loc::Key(key.to_owned())

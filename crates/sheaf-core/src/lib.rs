@@ -1,5 +1,6 @@
 //! The domain of sheaf: ids, items, collections, entries and metadata, their validation,
-//! the error codes of the API, and the rules of every operation.
+//! the error codes of the API, the rules of every operation, and the [`Query`] that selects
+//! items for smart collections and rules.
 //!
 //! An operation is *planned* here against a read-only [`StateView`] of the current state and
 //! becomes a [`Plan`]: the exact changes to make, the events they emit, what undo needs to
@@ -18,6 +19,7 @@ mod kind;
 mod metadata;
 mod model;
 mod plan;
+mod query;
 pub mod rules;
 mod time;
 mod view;
@@ -40,6 +42,7 @@ pub use plan::{
     BatchSummary, Ctx, IdSource, Limits, OpKind, OpRecord, OpSummary, Outcome, Plan, PlanError,
     RemoveSummary, SyncSummary, Touched,
 };
+pub use query::{MAX_QUERY_VALUES, Matcher, Query, Subject};
 pub use rules::ItemTarget;
 pub use time::{Timestamp, TimestampError};
 pub use view::{EntryFilter, StateView};

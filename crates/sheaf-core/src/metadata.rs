@@ -111,7 +111,8 @@ impl<'de> Deserialize<'de> for MetaValue {
     }
 }
 
-fn validate_key(key: &str, loc: &[Loc], errors: &mut Vec<FieldError>) {
+/// Checks a key's length and characters; an error is located at `loc` + the key.
+pub(crate) fn validate_key(key: &str, loc: &[Loc], errors: &mut Vec<FieldError>) {
     let chars = key.chars().count();
     let at = || {
         let mut l = loc.to_vec();
@@ -246,14 +247,7 @@ mod tests {
         let errors = validate_metadata(&m, &loc());
         let keys: Vec<_> = errors
             .iter()
-            .map(|e| e.loc.last().unwrap().clone())
-            .collect();
-        let keys: Vec<_> = keys
-            .iter()
-            .map(|l| match l {
-                Loc::Key(k) => k.clone(),
-                Loc::Index(i) => i.to_string(),
-            })
+            .map(|e| e.loc.last().unwrap().to_string())
             .collect();
         assert_eq!(keys, ["", "bell\u{7}", "long", "nan"]);
     }

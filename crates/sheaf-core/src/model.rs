@@ -127,16 +127,31 @@ impl AcceptRule {
     pub fn accepts(&self, kind: Kind, content_type: &str) -> bool {
         match self {
             AcceptRule::Kind(k) => *k == kind,
-            AcceptRule::Mime(pattern) => {
-                let essence = content_type.split(';').next().unwrap_or_default().trim();
-                match pattern.strip_suffix("/*") {
-                    Some(top) => essence
-                        .split_once('/')
-                        .is_some_and(|(t, _)| t.eq_ignore_ascii_case(top)),
-                    None => essence.eq_ignore_ascii_case(pattern),
-                }
-            }
+            AcceptRule::Mime(pattern) => mime_matches(pattern, content_type),
         }
+    }
+}
+
+/// A MIME pattern, `type/subtype` or `type/*`, lower-cased; `None` when `s` is neither.
+pub(crate) fn mime_pattern(s: &str) -> Option<String> {
+    let token = |t: &str| {
+        !t.is_empty()
+            && t.len() <= 127
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    let (top, sub) = s.split_once('/')?;
+    (token(top) && (sub == "*" || token(sub))).then(|| s.to_ascii_lowercase())
+}
+
+/// Whether `content_type` (its parameters ignored) matches a pattern of [`mime_pattern`].
+pub(crate) fn mime_matches(pattern: &str, content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    match pattern.strip_suffix("/*") {
+        Some(top) => essence
+            .split_once('/')
+            .is_some_and(|(t, _)| t.eq_ignore_ascii_case(top)),
+        None => essence.eq_ignore_ascii_case(pattern),
     }
 }
 
@@ -155,22 +170,12 @@ impl FromStr for AcceptRule {
         if let Ok(kind) = s.parse::<Kind>() {
             return Ok(AcceptRule::Kind(kind));
         }
-        let token = |t: &str| {
-            !t.is_empty()
-                && t.len() <= 127
-                && t.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
-        };
-        match s.split_once('/') {
-            Some((top, "*")) if token(top) => Ok(AcceptRule::Mime(s.to_ascii_lowercase())),
-            Some((top, sub)) if token(top) && token(sub) => {
-                Ok(AcceptRule::Mime(s.to_ascii_lowercase()))
-            }
-            _ => Err(format!(
+        mime_pattern(s).map(AcceptRule::Mime).ok_or_else(|| {
+            format!(
                 "{s:?} is neither a kind (document, image, video, audio, text, archive, other) \
                  nor a MIME pattern like application/pdf or image/*"
-            )),
-        }
+            )
+        })
     }
 }
 

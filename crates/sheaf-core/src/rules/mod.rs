@@ -164,7 +164,7 @@ fn archived(id: &CollectionId) -> Refusal {
 }
 
 /// Checks a display name or unique id: 1 to 1024 characters, no control characters.
-fn validate_name(value: &str, loc: Vec<Loc>, errors: &mut Vec<FieldError>) {
+pub(crate) fn validate_name(value: &str, loc: Vec<Loc>, errors: &mut Vec<FieldError>) {
     let chars = value.chars().count();
     if chars == 0 || chars > MAX_NAME_CHARS {
         errors.push(FieldError::new(
