@@ -101,6 +101,10 @@ const PROVOKED: &[(&str, Option<&str>)] = &[
         Some("membership_changes_in_an_archived_collection_are_collection_archived"),
     ),
     (
+        "COLLECTION_IS_SMART",
+        Some("hand_changes_to_a_smart_collection_are_collection_is_smart_whatever_the_route"),
+    ),
+    (
         "NOT_IN_SOURCE",
         Some("moving_items_that_are_not_in_the_source_is_not_in_source"),
     ),
@@ -1169,4 +1173,59 @@ fn writes_resume_without_a_restart_once_the_disk_has_room_again() {
     std::fs::remove_file(d.database.with_file_name("filler")).unwrap();
     let r = post(&d, "/v1/collections", &json!({"id": "after"}));
     assert_eq!(r.status, 201, "{}", r.body);
+}
+
+#[test]
+fn hand_changes_to_a_smart_collection_are_collection_is_smart_whatever_the_route() {
+    let d = Daemon::start();
+    let ids = d.register(&[("a.txt", b"a"), ("b.txt", b"b")]);
+    let (s, c) = d.send(
+        "POST",
+        "/v1/collections",
+        &json!({"id": "texts", "query": {"kind": "text"}}),
+    );
+    assert_eq!(s, 201, "{c}");
+    let filled = sheaf_e2e::wait_until(Duration::from_secs(30), || {
+        d.get("/v1/collections/texts").1["filling"] == false
+    });
+    assert!(filled, "the smart collection was not filled");
+    d.create_collection("other");
+    let smart = |r: (u16, Value)| {
+        let details = sheaf_e2e::assert_error(&r, 409, "COLLECTION_IS_SMART");
+        assert_eq!(details["smart"], json!(["texts"]), "{details}");
+    };
+    smart(d.send(
+        "POST",
+        "/v1/collections/texts/items",
+        &json!({"items": [ids[0]]}),
+    ));
+    smart(d.send(
+        "POST",
+        "/v1/collections/other/items",
+        &json!({"items": [ids[0]], "mode": "move", "from": "texts"}),
+    ));
+    smart(d.send(
+        "POST",
+        "/v1/collections/texts/items/remove",
+        &json!({"items": [ids[1]]}),
+    ));
+    smart(d.send(
+        "POST",
+        &format!("/v1/collections/texts/items/{}", ids[0]),
+        &json!({}),
+    ));
+    smart(d.send(
+        "PATCH",
+        &format!("/v1/collections/texts/items/{}", ids[0]),
+        &json!({"display_name": "mine"}),
+    ));
+    smart(d.call("DELETE", &format!("/v1/collections/texts/items/{}", ids[0])));
+    smart(d.send(
+        "POST",
+        "/v1/watches",
+        &json!({"path": d.dir.path(), "collection": "texts"}),
+    ));
+    // Nothing changed: both items are still in it.
+    let (_, c) = d.get("/v1/collections/texts");
+    assert_eq!(c["item_count"], 2, "{c}");
 }

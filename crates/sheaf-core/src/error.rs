@@ -41,6 +41,8 @@ pub enum ErrorCode {
     CollectionExists,
     /// The collection is archived: its membership is read-only.
     CollectionArchived,
+    /// The collection is smart: its query alone decides its members (SPEC §7.2).
+    CollectionIsSmart,
     /// Items named in a move are not live members of `from`.
     NotInSource,
     /// The entry belongs to a folder watch; only the watch (or `relocate`) changes it.
@@ -88,6 +90,7 @@ impl ErrorCode {
             | C::UniqueIdConflict
             | C::CollectionExists
             | C::CollectionArchived
+            | C::CollectionIsSmart
             | C::NotInSource
             | C::EntryManagedByFolder
             | C::NoTargetFolder
@@ -123,6 +126,7 @@ impl ErrorCode {
             C::UniqueIdConflict => "UNIQUE_ID_CONFLICT",
             C::CollectionExists => "COLLECTION_EXISTS",
             C::CollectionArchived => "COLLECTION_ARCHIVED",
+            C::CollectionIsSmart => "COLLECTION_IS_SMART",
             C::NotInSource => "NOT_IN_SOURCE",
             C::EntryManagedByFolder => "ENTRY_MANAGED_BY_FOLDER",
             C::NoTargetFolder => "NO_TARGET_FOLDER",

@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::change::Change;
 use crate::id::{CollectionId, ItemId, WatchId};
+use crate::model::EntrySource;
 
 /// What happened, as the change feed names it (SPEC §2.4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -64,6 +65,9 @@ pub struct Event {
     pub item_id: Option<ItemId>,
     /// The watch concerned, if any.
     pub watch_id: Option<WatchId>,
+    /// Who owns the entry, for `entry.*` events: `manual`, `folder:<wid>`, `query` (a smart
+    /// collection keeps it), `rule:<rid>`.
+    pub source: Option<EntrySource>,
 }
 
 impl Event {
@@ -73,6 +77,7 @@ impl Event {
             collection_id,
             item_id,
             watch_id: None,
+            source: None,
         }
     }
 
@@ -124,11 +129,10 @@ impl Event {
                     (false, false) => return None,
                 };
                 let entry = after.as_ref().or(before.as_ref())?;
-                Some(Event::new(
-                    kind,
-                    Some(entry.collection_id.clone()),
-                    Some(entry.item_id),
-                ))
+                Some(Event {
+                    source: Some(entry.source),
+                    ..Event::new(kind, Some(entry.collection_id.clone()), Some(entry.item_id))
+                })
             }
             Change::Watch { before, after } => {
                 let (kind, watch) = match (before, after) {
@@ -142,6 +146,7 @@ impl Event {
                     collection_id: Some(watch.collection_id.clone()),
                     item_id: None,
                     watch_id: Some(watch.id),
+                    source: None,
                 })
             }
         }

@@ -129,6 +129,11 @@ prefixed_id!(
     WatchId,
     "w"
 );
+prefixed_id!(
+    /// A rule's id, `r_<ULID>` (SPEC §7.3).
+    RuleId,
+    "r"
+);
 
 /// An item's id: `<prefix>_<ULID>`, the prefix naming the kind the item had when it was
 /// first registered (`doc`, `img`, `vid`, `aud`, `txt`, `arc`, `bin`).

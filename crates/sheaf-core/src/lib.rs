@@ -27,7 +27,7 @@ mod view;
 pub use change::Change;
 pub use error::{Details, ErrorCode, FieldError, Loc, Refusal};
 pub use event::{Event, EventKind};
-pub use id::{CollectionId, EntryId, IdError, ItemId, OpId, RequestId, WatchId};
+pub use id::{CollectionId, EntryId, IdError, ItemId, OpId, RequestId, RuleId, WatchId};
 pub use interval::{IntervalError, format_interval, parse_interval};
 pub use kind::{Kind, content_type_for, kind_of_content_type};
 pub use metadata::{

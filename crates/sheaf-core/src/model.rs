@@ -5,9 +5,10 @@ use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::error::{FieldError, Loc};
-use crate::id::{CollectionId, EntryId, ItemId, WatchId};
+use crate::id::{CollectionId, EntryId, ItemId, RuleId, WatchId};
 use crate::kind::{Kind, kind_of_content_type};
 use crate::metadata::Metadata;
+use crate::query::Query;
 use crate::time::Timestamp;
 
 /// Which file on which device: how a file is recognised after a move while nobody watched.
@@ -215,6 +216,13 @@ pub struct Collection {
     pub created_at: Timestamp,
     /// Last change to the collection's own fields.
     pub updated_at: Timestamp,
+    /// A smart collection's query (SPEC §7.2): its live entries are exactly the items that
+    /// match. `None` for a collection kept by hand (and by watches and rules).
+    pub query: Option<Box<Query>>,
+    /// A smart collection not yet filled: created, restored or given a new query, and the
+    /// background fill has not looked at every item yet. Maintained by the store; planners
+    /// never write it.
+    pub filling: bool,
 }
 
 impl Collection {
@@ -232,6 +240,8 @@ impl Collection {
             folders: Vec::new(),
             created_at: Timestamp::EPOCH,
             updated_at: Timestamp::EPOCH,
+            query: None,
+            filling: false,
         }
     }
 
@@ -280,13 +290,29 @@ impl Watch {
     }
 }
 
-/// Who owns an entry: a person (or script), or a folder watch that mirrors a folder.
+/// Who owns an entry: a person (or script), a folder watch that mirrors a folder, a smart
+/// collection's query, or a rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EntrySource {
     /// Added through the API; the watcher never touches it.
     Manual,
     /// Mirrors a file under this watch's root.
     Folder(WatchId),
+    /// Kept by a smart collection's query (SPEC §7.2): there exactly while the item matches.
+    Query,
+    /// Linked by a rule (SPEC §7.3); otherwise like a manual entry.
+    Rule(RuleId),
+}
+
+impl EntrySource {
+    /// The watch that owns the entry, for a folder entry.
+    #[must_use]
+    pub fn watch(self) -> Option<WatchId> {
+        match self {
+            EntrySource::Folder(w) => Some(w),
+            EntrySource::Manual | EntrySource::Query | EntrySource::Rule(_) => None,
+        }
+    }
 }
 
 impl fmt::Display for EntrySource {
@@ -294,6 +320,8 @@ impl fmt::Display for EntrySource {
         match self {
             EntrySource::Manual => f.write_str("manual"),
             EntrySource::Folder(w) => write!(f, "folder:{w}"),
+            EntrySource::Query => f.write_str("query"),
+            EntrySource::Rule(r) => write!(f, "rule:{r}"),
         }
     }
 }
@@ -301,14 +329,35 @@ impl fmt::Display for EntrySource {
 impl FromStr for EntrySource {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        if s == "manual" {
-            return Ok(EntrySource::Manual);
+        match s {
+            "manual" => return Ok(EntrySource::Manual),
+            "query" => return Ok(EntrySource::Query),
+            _ => {}
         }
-        s.strip_prefix("folder:")
-            .and_then(|w| w.parse().ok())
-            .map(EntrySource::Folder)
-            .ok_or_else(|| format!("{s:?} is neither \"manual\" nor \"folder:<watch id>\""))
+        let parsed = if let Some(w) = s.strip_prefix("folder:") {
+            w.parse().ok().map(EntrySource::Folder)
+        } else if let Some(r) = s.strip_prefix("rule:") {
+            r.parse().ok().map(EntrySource::Rule)
+        } else {
+            None
+        };
+        parsed.ok_or_else(|| {
+            format!(
+                "{s:?} is none of \"manual\", \"folder:<watch id>\", \"query\", \"rule:<rule id>\""
+            )
+        })
     }
+}
+
+/// The binary form. Its first two variants encode exactly as the `Option<WatchId>` that
+/// schema 3 stored (postcard writes a variant index as the byte an `Option` tag is), so
+/// entries written before smart collections and rules read back unchanged.
+#[derive(Serialize, Deserialize)]
+enum StoredSource {
+    Manual,
+    Folder(WatchId),
+    Query,
+    Rule(RuleId),
 }
 
 impl Serialize for EntrySource {
@@ -316,10 +365,13 @@ impl Serialize for EntrySource {
         if s.is_human_readable() {
             s.collect_str(self)
         } else {
-            match self {
-                EntrySource::Manual => None::<WatchId>.serialize(s),
-                EntrySource::Folder(w) => Some(*w).serialize(s),
+            match *self {
+                EntrySource::Manual => StoredSource::Manual,
+                EntrySource::Folder(w) => StoredSource::Folder(w),
+                EntrySource::Query => StoredSource::Query,
+                EntrySource::Rule(r) => StoredSource::Rule(r),
             }
+            .serialize(s)
         }
     }
 }
@@ -330,7 +382,12 @@ impl<'de> Deserialize<'de> for EntrySource {
             let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
             text.parse().map_err(de::Error::custom)
         } else {
-            Ok(Option::<WatchId>::deserialize(d)?.map_or(EntrySource::Manual, EntrySource::Folder))
+            Ok(match StoredSource::deserialize(d)? {
+                StoredSource::Manual => EntrySource::Manual,
+                StoredSource::Folder(w) => EntrySource::Folder(w),
+                StoredSource::Query => EntrySource::Query,
+                StoredSource::Rule(r) => EntrySource::Rule(r),
+            })
         }
     }
 }

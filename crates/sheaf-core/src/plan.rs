@@ -297,6 +297,15 @@ pub enum Outcome {
     },
     /// Folder changes applied (SPEC §3).
     Synced(SyncSummary),
+    /// A smart collection's entries brought in line with its query (SPEC §7.2).
+    Kept {
+        /// The smart collection.
+        collection_id: CollectionId,
+        /// Entries that became live: items that started to match.
+        added: u64,
+        /// Entries soft-deleted: items that stopped matching.
+        removed: u64,
+    },
     /// An op undone.
     Undone {
         /// The undo's own op id.
@@ -426,6 +435,16 @@ impl ChangeSet {
         Plan {
             changes: self.changes,
             op: Some(op),
+            undoes: None,
+            outcome,
+        }
+    }
+
+    /// The plan of changes that are not logged: undo never sees them.
+    pub(crate) fn unlogged(self, outcome: Outcome) -> Plan {
+        Plan {
+            changes: self.changes,
+            op: None,
             undoes: None,
             outcome,
         }

@@ -54,6 +54,8 @@ pub trait StateView {
     fn collection(&self, id: &CollectionId) -> Result<Option<Collection>, Self::Error>;
     /// An item by id.
     fn item(&self, id: ItemId) -> Result<Option<Item>, Self::Error>;
+    /// The items, live or gone, whose `content_hash` is `hash`, in id order.
+    fn same_content(&self, hash: &str) -> Result<Vec<Item>, Self::Error>;
     /// The item whose current `path` is this or, when its file is gone, whose `last_path`
     /// is (until another item takes that path).
     fn item_by_path(&self, path: &str) -> Result<Option<Item>, Self::Error>;

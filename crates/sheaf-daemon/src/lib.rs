@@ -11,6 +11,7 @@ mod access;
 mod api;
 pub mod config;
 mod connections;
+mod fill;
 mod folders;
 mod relocate;
 mod service;
@@ -184,6 +185,7 @@ pub async fn serve(
         limits: config.limits,
         feed_retention: config.feed_retention,
         op_retention: config.op_retention,
+        home: std::env::home_dir().and_then(|h| h.to_str().map(str::to_owned)),
         ..Options::default()
     };
     let db_path = config.database.clone();
@@ -240,6 +242,11 @@ pub async fn serve(
     })?;
     let folders = Arc::new(folders);
     let watches_ms = begun.elapsed().as_millis() as u64 - store_ms;
+    tokio::spawn(fill::run(
+        Arc::clone(&writer),
+        writer.fill_wake(),
+        stop_rx.clone(),
+    ));
     let state = api::AppState::new(api::Shared {
         store: Arc::clone(&store),
         config: Arc::clone(&config),

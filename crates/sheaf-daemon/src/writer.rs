@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
-use sheaf_store::{Store, WriteError, Written};
-use tokio::sync::watch;
+use sheaf_core::Outcome;
+use sheaf_store::{Filled, Store, WriteError, Written};
+use tokio::sync::{Notify, watch};
 
 /// Runs writes and publishes their committed seqs.
 #[derive(Debug)]
@@ -14,6 +15,8 @@ pub(crate) struct Writer {
     store: Arc<Store>,
     /// The last committed seq; event streams wait on it.
     seq: watch::Sender<u64>,
+    /// Wakes the smart-collection fill after a write that created or changed a collection.
+    fill: Arc<Notify>,
 }
 
 impl Writer {
@@ -22,7 +25,22 @@ impl Writer {
         Self {
             store,
             seq: watch::Sender::new(last_seq),
+            fill: Arc::new(Notify::new()),
         }
+    }
+
+    /// What wakes the smart-collection fill (see `fill`).
+    pub(crate) fn fill_wake(&self) -> Arc<Notify> {
+        Arc::clone(&self.fill)
+    }
+
+    /// One step of the smart-collection fill, its seqs published like any write's.
+    pub(crate) fn fill_step(&self, chunk: usize) -> Result<Option<Filled>, WriteError> {
+        let filled = self.store.fill_smart(chunk)?;
+        if let Some((_, last)) = filled.as_ref().and_then(|f| f.seqs) {
+            self.publish(last);
+        }
+        Ok(filled)
     }
 
     /// Told of every commit from now on (the last committed seq).
@@ -44,17 +62,24 @@ impl Writer {
     ) -> Result<Written, WriteError> {
         let written = op(&self.store)?;
         if let Some((_, last)) = written.seqs {
-            // Commits are serialised by the store, but two writers may publish out of
-            // order: the seq only moves forward.
-            self.seq.send_if_modified(|seq| {
-                let newer = last > *seq;
-                if newer {
-                    *seq = last;
-                }
-                newer
-            });
+            self.publish(last);
+        }
+        if matches!(written.outcome, Outcome::Collection(_)) {
+            self.fill.notify_one();
         }
         Ok(written)
+    }
+
+    fn publish(&self, last: u64) {
+        // Commits are serialised by the store, but two writers may publish out of order:
+        // the seq only moves forward.
+        self.seq.send_if_modified(|seq| {
+            let newer = last > *seq;
+            if newer {
+                *seq = last;
+            }
+            newer
+        });
     }
 }
 

@@ -159,9 +159,23 @@ pub struct Collection {
     /// Last change to its own fields.
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
+    /// A smart collection's query (SPEC §7.2); absent for a collection kept by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub query: Option<serde_json::Value>,
+    /// On a smart collection: `true` until the background fill has looked at every item
+    /// (after it was created, restored or given a new query).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filling: Option<bool>,
 }
 
 impl Collection {
+    /// Whether its members are kept by a query.
+    #[must_use]
+    pub fn is_smart(&self) -> bool {
+        self.query.is_some()
+    }
+
     /// The collection as the API shows it, each watch bound to it named with its root by
     /// `root`; a watch `root` does not know is left out (it was removed meanwhile).
     pub fn with_roots(c: core::Collection, root: impl Fn(core::WatchId) -> Option<String>) -> Self {
@@ -180,6 +194,8 @@ impl Collection {
                 .collect(),
             created_at: c.created_at,
             updated_at: c.updated_at,
+            filling: c.query.is_some().then_some(c.filling),
+            query: c.query.as_deref().map(core::Query::to_json),
         }
     }
 }
@@ -454,6 +470,11 @@ pub struct Event {
     #[schema(value_type = Option<String>)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub op_id: Option<OpId>,
+    /// Who owns the entry, on `entry.*` events: `manual`, `folder:<watch id>`, `query` (a
+    /// smart collection's own entry) or `rule:<rule id>`.
+    #[schema(value_type = Option<String>, example = "query")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<core::EntrySource>,
 }
 
 impl Event {
@@ -472,6 +493,7 @@ impl Event {
             item_id: event.item_id,
             watch_id: event.watch_id,
             op_id,
+            source: event.source,
         }
     }
 
@@ -486,6 +508,7 @@ impl Event {
             item_id: None,
             watch_id: None,
             op_id: None,
+            source: None,
         }
     }
 }

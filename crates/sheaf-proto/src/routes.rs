@@ -251,6 +251,7 @@ const BATCH_ERRORS: &[ErrorCode] = &[
     E::ItemsNotFound,
     E::UniqueIdConflict,
     E::CollectionArchived,
+    E::CollectionIsSmart,
     E::NotInSource,
     E::EntryManagedByFolder,
     E::NoTargetFolder,
@@ -282,13 +283,13 @@ routes! {
         body: (), query: CollectionListParams, op: "list_collections", summary: "Collections, default first",
         writes: false, errors: &[];
     CREATE_COLLECTION: Post "/v1/collections" => Collection, 201,
-        body: CollectionCreateBody, query: (), op: "create_collection", summary: "Create a collection",
-        writes: true, errors: &[E::CollectionExists];
+        body: CollectionCreateBody, query: (), op: "create_collection", summary: "Create a collection (smart, with a query)",
+        writes: true, errors: &[E::CollectionExists, E::CollectionNotFound];
     GET_COLLECTION: Get "/v1/collections/{cid}" => Collection, 200,
         body: (), query: (), op: "get_collection", summary: "One collection with its live count",
         writes: false, errors: &[E::CollectionNotFound];
     UPDATE_COLLECTION: Patch "/v1/collections/{cid}" => Collection, 200,
-        body: CollectionPatchBody, query: (), op: "update_collection", summary: "Rename, describe, archive, set accept",
+        body: CollectionPatchBody, query: (), op: "update_collection", summary: "Rename, describe, archive, set accept or a smart collection's query",
         writes: true, errors: &[E::CollectionNotFound, E::CollectionTrashed];
     DELETE_COLLECTION: Delete "/v1/collections/{cid}" => Collection, 200,
         body: (), query: DeleteParams, op: "delete_collection", summary: "To the trash; ?purge=true deletes a trashed one for good",
@@ -304,22 +305,22 @@ routes! {
         writes: true, errors: BATCH_ERRORS;
     BATCH_REMOVE: Post "/v1/collections/{cid}/items/remove" => RemoveResponse, 200,
         body: RemoveBody, query: (), op: "batch_remove", summary: "Batch remove (soft), atomic",
-        writes: true, errors: &[E::BatchSizeExceeded, E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::ItemsNotFound, E::EntryNotFound, E::EntryManagedByFolder];
+        writes: true, errors: &[E::BatchSizeExceeded, E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::CollectionIsSmart, E::ItemsNotFound, E::EntryNotFound, E::EntryManagedByFolder];
     REORDER: Post "/v1/collections/{cid}/items/reorder" => ReorderResponse, 200,
         body: ReorderBody, query: (), op: "reorder", summary: "Move entries to the front, or next to another",
-        writes: true, errors: &[E::BatchSizeExceeded, E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::ItemsNotFound, E::EntryNotFound];
+        writes: true, errors: &[E::BatchSizeExceeded, E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::CollectionIsSmart, E::ItemsNotFound, E::EntryNotFound];
     GET_ENTRY: Get "/v1/collections/{cid}/items/{item_id}" => Entry, 200,
         body: (), query: (), op: "get_entry", summary: "One entry",
         writes: false, errors: &[E::InvalidId, E::CollectionNotFound, E::EntryNotFound];
     ADD_ENTRY: Post "/v1/collections/{cid}/items/{item_id}" => Entry, 201,
         body: EntryCreateBody, query: (), op: "add_entry", summary: "Add one item (create semantics)",
-        writes: true, errors: &[E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::ItemsNotFound, E::AlreadyInCollection, E::UniqueIdConflict, E::ItemNotAllowed, E::ItemDeleted];
+        writes: true, errors: &[E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::CollectionIsSmart, E::ItemsNotFound, E::AlreadyInCollection, E::UniqueIdConflict, E::ItemNotAllowed, E::ItemDeleted];
     UPDATE_ENTRY: Patch "/v1/collections/{cid}/items/{item_id}" => Entry, 200,
         body: EntryPatchBody, query: (), op: "update_entry", summary: "Change an entry's name, unique id, metadata",
-        writes: true, errors: &[E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::ItemsNotFound, E::EntryNotFound, E::UniqueIdConflict];
+        writes: true, errors: &[E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::CollectionIsSmart, E::ItemsNotFound, E::EntryNotFound, E::UniqueIdConflict];
     REMOVE_ENTRY: Delete "/v1/collections/{cid}/items/{item_id}" => Entry, 200,
         body: (), query: (), op: "remove_entry", summary: "Remove one entry (soft)",
-        writes: true, errors: &[E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::ItemsNotFound, E::EntryNotFound, E::EntryManagedByFolder];
+        writes: true, errors: &[E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::CollectionIsSmart, E::ItemsNotFound, E::EntryNotFound, E::EntryManagedByFolder];
     LIST_ITEMS: Get "/v1/items" => ItemPage, 200,
         body: (), query: ItemListParams, op: "list_items", summary: "Items, paged and filtered",
         writes: false, errors: &[E::CollectionNotFound];
@@ -337,7 +338,7 @@ routes! {
         writes: false, errors: &[];
     CREATE_WATCH: Post "/v1/watches" => Watch, 201,
         body: WatchCreateBody, query: (), op: "create_watch", summary: "Bind a folder to a collection; 200 with the watch if it exists",
-        writes: true, errors: &[E::CollectionNotFound, E::CollectionTrashed];
+        writes: true, errors: &[E::CollectionNotFound, E::CollectionTrashed, E::CollectionIsSmart];
     DELETE_WATCH: Delete "/v1/watches/{wid}" => WatchRemoved, 200,
         body: (), query: WatchDeleteParams, op: "delete_watch", summary: "Stop watching; its entries are soft-deleted (or kept as manual)",
         writes: true, errors: &[E::InvalidId, E::WatchNotFound];
@@ -352,5 +353,5 @@ routes! {
         writes: false, errors: &[];
     UNDO: Post "/v1/ops/{op_id}/undo" => UndoResponse, 200,
         body: (), query: (), op: "undo", summary: "Undo a logged operation",
-        writes: true, errors: &[E::InvalidId, E::OpNotFound, E::UndoConflict, E::CollectionTrashed, E::CollectionArchived];
+        writes: true, errors: &[E::InvalidId, E::OpNotFound, E::UndoConflict, E::CollectionTrashed, E::CollectionArchived, E::CollectionIsSmart];
 }

@@ -10,7 +10,8 @@ use sheaf_core::{Change, Collection, CollectionId, Entry, Item, Plan, Timestamp}
 use crate::error::StoreError;
 use crate::schema::{
     CollectionRecord, EntryRecord, FeedBlock, META_FIRST_SEQ, META_LAST_NOW, META_NEXT_HANDLE,
-    META_NEXT_SEQ, META_OPS, META_UNFILED, WriteTabs, decode, encode, encode_item, item_size,
+    META_NEXT_SEQ, META_OPS, META_UNFILED, WriteTabs, decode, encode, encode_item, hash_key,
+    item_size,
 };
 use crate::view::{collection_record, item, meta};
 
@@ -186,10 +187,20 @@ fn apply_collection(
                 .map_err(StoreError::storage)?;
             t.counts.insert(handle, 0).map_err(StoreError::storage)?;
             b.handles.insert(c.id.clone(), handle);
+            if c.query.is_some() {
+                t.smart.insert(handle, ()).map_err(StoreError::storage)?;
+                t.filling.insert(handle, 0).map_err(StoreError::storage)?;
+            }
         }
         (Some(old), Some(c)) => {
             let handle = b.handle(t, &c.id)?;
             write_collection(t, handle, c)?;
+            // A smart collection is filled again from the first item when its query
+            // changes or it comes back from the trash (its entries were left as they were).
+            let restored = old.trashed_at.is_some() && c.trashed_at.is_none();
+            if c.query.is_some() && (old.query != c.query || restored) {
+                t.filling.insert(handle, 0).map_err(StoreError::storage)?;
+            }
             if old.trashed_at.is_some() != c.trashed_at.is_some() {
                 b.trashed.insert(handle, c.trashed_at.is_some());
                 for r in t
@@ -211,6 +222,7 @@ fn apply_collection(
 fn write_collection(t: &mut WriteTabs<'_>, handle: u64, c: &Collection) -> Result<()> {
     let mut stored = c.clone();
     stored.item_count = 0;
+    stored.filling = false;
     let record = CollectionRecord {
         handle,
         collection: stored,
@@ -243,6 +255,8 @@ fn purge_collection(t: &mut WriteTabs<'_>, b: &mut Batch, id: &CollectionId) -> 
     b.count_deltas.remove(&handle);
     t.counts.remove(handle).map_err(StoreError::storage)?;
     t.sorted_on.remove(handle).map_err(StoreError::storage)?;
+    t.smart.remove(handle).map_err(StoreError::storage)?;
+    t.filling.remove(handle).map_err(StoreError::storage)?;
     t.handles.remove(handle).map_err(StoreError::storage)?;
     t.collections
         .remove(id.as_str())
@@ -282,6 +296,18 @@ fn apply_item(
         && old.size != new.size
     {
         crate::order::resize(t, ulid, old.size, new.size)?;
+    }
+    let hash_of = |i: Option<&Item>| i.and_then(|i| i.content_hash.as_deref()).and_then(hash_key);
+    let (old_hash, new_hash) = (hash_of(before), hash_of(after));
+    if old_hash != new_hash {
+        if let Some(h) = old_hash {
+            t.hashes.remove((h, ulid)).map_err(StoreError::storage)?;
+        }
+        if let Some(h) = new_hash {
+            t.hashes
+                .insert((h, ulid), ())
+                .map_err(StoreError::storage)?;
+        }
     }
     match after {
         Some(item) => {

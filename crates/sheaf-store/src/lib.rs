@@ -17,6 +17,7 @@ mod migrate;
 mod order;
 mod query;
 mod schema;
+mod smart;
 mod view;
 
 use std::path::{Path, PathBuf};
@@ -40,12 +41,14 @@ pub use folder::{KnownFile, Unhashed};
 pub use order::Order;
 pub use query::{CollectionQuery, EntryQuery, FeedPage, ItemQuery, Listed, Page, StoredEvent};
 pub use schema::SCHEMA_VERSION;
+pub use smart::Filled;
 
 use crate::apply::Retention;
 use crate::schema::{
     FEED, META, META_CREATED, META_FIRST_SEQ, META_LAST_NOW, META_NEXT_HANDLE, META_NEXT_SEQ,
     META_SCHEMA, ReadTabs, WriteTabs,
 };
+use crate::smart::{Matchers, Upkeep};
 use crate::view::{StoreView, meta};
 
 /// The source of commit times. Tests pin it; the daemon uses the system clock.
@@ -79,6 +82,9 @@ pub struct Options {
     pub op_retention: u64,
     /// Commit times.
     pub clock: Clock,
+    /// The home folder a leading `~` of a query's `path` globs stands for (the daemon
+    /// user's); `None`: such globs match nothing.
+    pub home: Option<String>,
 }
 
 impl Default for Options {
@@ -90,6 +96,7 @@ impl Default for Options {
             feed_retention: 1_000_000,
             op_retention: 10_000,
             clock: system_clock(),
+            home: None,
         }
     }
 }
@@ -102,6 +109,7 @@ impl std::fmt::Debug for Options {
             .field("limits", &self.limits)
             .field("feed_retention", &self.feed_retention)
             .field("op_retention", &self.op_retention)
+            .field("home", &self.home)
             .finish_non_exhaustive()
     }
 }
@@ -208,6 +216,7 @@ pub struct Store {
     path: Option<PathBuf>,
     failed: AtomicBool,
     options: Options,
+    matchers: Matchers,
 }
 
 impl std::fmt::Debug for Store {
@@ -243,7 +252,7 @@ impl Store {
         let txn = db.begin_write().map_err(StoreError::redb("initialising"))?;
         {
             let mut tabs = WriteTabs::open(&txn)?;
-            txn.open_table(FEED).map_err(StoreError::table)?;
+            let mut feed = txn.open_table(FEED).map_err(StoreError::table)?;
             if meta(&tabs, META_CREATED)? == 0 {
                 let now = (options.clock)().as_micros().max(0) as u64;
                 tabs.meta
@@ -252,7 +261,7 @@ impl Store {
             }
             let found = meta(&tabs, META_SCHEMA)?;
             if found != 0 && found < SCHEMA_VERSION {
-                migrate::run(&mut tabs, found)?;
+                migrate::run(&mut tabs, &mut feed, found)?;
                 tabs.meta
                     .insert(META_SCHEMA, SCHEMA_VERSION)
                     .map_err(StoreError::storage)?;
@@ -274,6 +283,7 @@ impl Store {
             db: RwLock::new(Some(Arc::new(db))),
             path: None,
             failed: AtomicBool::new(false),
+            matchers: Matchers::new(options.home.clone()),
             options,
         })
     }
@@ -382,12 +392,18 @@ impl Store {
             let plan = plan(&StoreView::new(&tabs), &mut ctx)?;
             effects.apply(&plan)?;
             *applied = true;
-            let retention = Retention {
-                feed_events: self.options.feed_retention,
-                ops: self.options.op_retention,
-            };
+            let retention = self.retention();
             let seqs = apply::apply(&mut tabs, &mut feed, &plan, now, retention)?;
-            (plan, now, seqs)
+            let kept = Upkeep {
+                tabs: &mut tabs,
+                feed: &mut feed,
+                ctx: &mut ctx,
+                now,
+                retention,
+                matchers: &self.matchers,
+            }
+            .keep(&plan.changes)?;
+            (plan, now, smart::join(seqs, kept))
         };
         txn.commit().map_err(StoreError::redb("committing"))?;
         Ok(Written {
@@ -395,6 +411,51 @@ impl Store {
             at: now,
             seqs,
         })
+    }
+
+    fn retention(&self) -> Retention {
+        Retention {
+            feed_events: self.options.feed_retention,
+            ops: self.options.op_retention,
+        }
+    }
+
+    /// One step of the background fill of smart collections (SPEC §7.2): the first
+    /// collection still filling is matched against up to `chunk` more items, in one
+    /// transaction. `None` when every smart collection is filled.
+    pub fn fill_smart(&self, chunk: usize) -> Result<Option<Filled>, WriteError> {
+        let result = self.fill_once(chunk.max(1));
+        if let Err(WriteError::Store(e)) = &result {
+            self.remember(e);
+        }
+        result
+    }
+
+    fn fill_once(&self, chunk: usize) -> Result<Option<Filled>, WriteError> {
+        let txn = self.begin_write()?;
+        let filled = {
+            let mut tabs = WriteTabs::open(&txn)?;
+            let mut feed = txn.open_table(FEED).map_err(StoreError::table)?;
+            let last = Timestamp::from_micros(meta(&tabs, META_LAST_NOW)? as i64);
+            let now = (self.options.clock)().max(last.next());
+            let mut ids = TxnIds::new(now);
+            let mut ctx = Ctx {
+                now,
+                ids: &mut ids,
+                limits: self.options.limits,
+            };
+            Upkeep {
+                tabs: &mut tabs,
+                feed: &mut feed,
+                ctx: &mut ctx,
+                now,
+                retention: self.retention(),
+                matchers: &self.matchers,
+            }
+            .fill_step(chunk)?
+        };
+        txn.commit().map_err(StoreError::redb("committing"))?;
+        Ok(filled)
     }
 
     /// `POST /v1/collections/{cid}/items`.

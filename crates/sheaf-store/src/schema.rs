@@ -22,6 +22,9 @@
 //! | `sorted` | (handle, order, key, ULID) → () | live entries by name, date added, size |
 //! | `sorted_on` | handle → () | collections whose `sorted` rows are kept (built on the first sorted listing) |
 //! | `watches` | ULID → `Watch` | folder watches (SPEC §3) |
+//! | `hashes` | (hash prefix, ULID) → () | items by content: duplicates in O(log n) |
+//! | `smart` | handle → () | the smart collections (SPEC §7.2), kept inside every write |
+//! | `filling` | handle → ULID | smart collections still being filled: the next item to look at |
 //!
 //! Item records are stored as `(size, Item)`, so that the size key of the `sorted` table
 //! can be read without decoding the rest.
@@ -29,7 +32,9 @@
 //! Versions: 1 — the first; 2 — adds `sorted`, `sorted_on` and the size header of item
 //! records (migrated in place on open, in one transaction); 3 — adds `watches` (created by
 //! the opening transaction like every table; the bump keeps older builds, which would
-//! ignore it, from opening the file).
+//! ignore it, from opening the file); 4 — smart collections: a collection record carries
+//! its query, a feed event the source of its entry, and `hashes`, `smart` and `filling`
+//! are added (`hashes` built from the items when migrating).
 
 use std::cell::OnceCell;
 
@@ -44,7 +49,7 @@ use sheaf_core::{
 use crate::error::StoreError;
 
 /// The schema this build writes and reads.
-pub const SCHEMA_VERSION: u64 = 3;
+pub const SCHEMA_VERSION: u64 = 4;
 
 pub(crate) const FEED: TableDefinition<u64, &[u8]> = TableDefinition::new("feed");
 
@@ -140,6 +145,16 @@ tables! {
     sorted, SORTED, "sorted": (u64, u8, &'static [u8], u128) => ();
     sorted_on, SORTED_ON, "sorted_on": u64 => ();
     watches, WATCHES, "watches": u128 => &'static [u8];
+    hashes, HASHES, "hashes": (u128, u128) => ();
+    smart, SMART, "smart": u64 => ();
+    filling, FILLING, "filling": u64 => u128;
+}
+
+/// The key of an item's content hash in `hashes`: the hash's first 128 bits (its hex text
+/// is 256). A shared prefix with a different hash is told apart by the item records.
+pub(crate) fn hash_key(hash: &str) -> Option<u128> {
+    hash.get(..32)
+        .and_then(|h| u128::from_str_radix(h, 16).ok())
 }
 
 /// A collection as stored: its fields (with `item_count` left at 0; `counts` has it) and

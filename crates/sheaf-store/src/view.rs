@@ -11,7 +11,7 @@ use sheaf_core::{
 
 use crate::error::StoreError;
 use crate::schema::{
-    CollectionRecord, EntryRecord, META_CREATED, META_UNFILED, Tabs, decode, decode_item,
+    CollectionRecord, EntryRecord, META_CREATED, META_UNFILED, Tabs, decode, decode_item, hash_key,
 };
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -68,6 +68,13 @@ pub(crate) fn collection<T: Tabs>(t: &T, id: &CollectionId) -> Result<Option<Col
     };
     let mut c = record.collection;
     c.item_count = count(t, record.handle)?;
+    if c.query.is_some() {
+        c.filling = t
+            .filling()?
+            .get(record.handle)
+            .map_err(StoreError::storage)?
+            .is_some();
+    }
     Ok(Some(c))
 }
 
@@ -205,6 +212,27 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
 
     fn item(&self, id: ItemId) -> Result<Option<Item>> {
         item(self.tabs, id.ulid().0)
+    }
+
+    fn same_content(&self, hash: &str) -> Result<Vec<Item>> {
+        let Some(key) = hash_key(hash) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for r in self
+            .tabs
+            .hashes()?
+            .range((key, 0)..=(key, u128::MAX))
+            .map_err(StoreError::storage)?
+        {
+            let (k, _) = r.map_err(StoreError::storage)?;
+            if let Some(i) = item(self.tabs, k.value().1)?
+                && i.content_hash.as_deref() == Some(hash)
+            {
+                out.push(i);
+            }
+        }
+        Ok(out)
     }
 
     fn item_by_path(&self, path: &str) -> Result<Option<Item>> {

@@ -1360,6 +1360,7 @@ fn write_fixture_content(store: &Store) {
             name: Some("Papers".into()),
             description: Some("PDFs to read".into()),
             accept: Some(vec![AcceptRule::Kind(Kind::Document)]),
+            query: None,
         })
         .unwrap(); // T0 + 1 s
     create_accepting(store, "photos", vec![AcceptRule::Mime("image/*".into())]); // + 2 s
@@ -1395,7 +1396,47 @@ fn write_fixture_content(store: &Store) {
         })
         .collect();
     store.sync(&changes).unwrap(); // + 10 s
+
+    // Schema 4: a content hash (the `hashes` index) and a smart collection, filled.
+    let w1 = store
+        .item_by_path(&format!("{WATCHED}/w1.txt"))
+        .unwrap()
+        .unwrap();
+    store
+        .sync(&[FolderChange::Hashed {
+            item: w1.id,
+            size: w1.size,
+            mtime: w1.mtime,
+            hash: FIXTURE_HASH.into(),
+        }])
+        .unwrap(); // + 11 s
+    store
+        .create_collection(&NewCollection {
+            id: Some(cid("watched_texts")),
+            query: Some(smart_fixture_query()),
+            ..NewCollection::default()
+        })
+        .unwrap(); // + 12 s
+    while store.fill_smart(1000).unwrap().is_some() {} // + 13 s
 }
+
+/// The content hash of the fixture's `w1.txt` (schema 4).
+const FIXTURE_HASH: &str = "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262";
+
+/// The query of the fixture's smart collection `watched_texts` (schema 4).
+fn smart_fixture_query() -> sheaf_core::Query {
+    let json = serde_json::json!({"kind": "text", "path": [format!("{WATCHED}/**")]});
+    sheaf_core::Query::parse(&json, &[]).unwrap()
+}
+
+/// The feed after the hash and the smart collection (schema 4): the last seq, and the
+/// events they appended after the watch's.
+const SMART_LAST_SEQ: u64 = 33;
+const SMART_EVENTS: [(usize, EventKind, i64); 3] = [
+    (1, EventKind::ItemUpdated, 11),
+    (1, EventKind::CollectionCreated, 12),
+    (2, EventKind::EntryAdded, 13),
+];
 
 /// Writes `tests/fixtures/schema-v{SCHEMA_VERSION}.redb` with [`write_fixture_content`].
 /// Run it when the schema version changes (after the bump, with the new version's code):
@@ -1479,6 +1520,7 @@ fn open_and_check_fixture(version: u64) {
     let clock = TestClock::new(FIXTURE_T0 + 3600 * SECOND, SECOND);
     let store = Store::open(&path, clock.options()).unwrap();
     let watched = version >= 3;
+    let smart = version >= 4;
 
     // Items, by path.
     let files = fixture_files();
@@ -1516,6 +1558,9 @@ fn open_and_check_fixture(version: u64) {
     ];
     if watched {
         expected.insert(1, ("inbox".into(), 2, false));
+    }
+    if smart {
+        expected.push(("watched_texts".into(), 2, false));
     }
     assert_eq!(summary, expected);
     let named = |slug: &str| collections.iter().find(|c| c.id == cid(slug)).unwrap();
@@ -1603,7 +1648,12 @@ fn open_and_check_fixture(version: u64) {
     // The feed.
     let feed = store.events(0, usize::MAX).unwrap();
     assert!(!feed.reset);
-    assert_eq!(feed.last_seq, if watched { WATCHED_LAST_SEQ } else { 23 });
+    let last_seq = match (watched, smart) {
+        (_, true) => SMART_LAST_SEQ,
+        (true, false) => WATCHED_LAST_SEQ,
+        (false, false) => 23,
+    };
+    assert_eq!(feed.last_seq, last_seq);
     let kinds: Vec<(u64, EventKind, Timestamp)> = feed
         .events
         .iter()
@@ -1629,7 +1679,20 @@ fn open_and_check_fixture(version: u64) {
             push(n, kind, t);
         }
     }
+    if smart {
+        for (n, kind, t) in SMART_EVENTS {
+            push(n, kind, t);
+        }
+    }
     assert_eq!(kinds, expected);
+    // Events from before schema 4 do not know their entry's source; later ones do.
+    for e in &feed.events {
+        let entry_event = matches!(
+            e.event.kind,
+            EventKind::EntryAdded | EventKind::EntryUpdated | EventKind::EntryRemoved
+        );
+        assert_eq!(e.event.source.is_some(), smart && entry_event, "{e:?}");
+    }
 
     // The op log.
     let ops = store.ops(None, 100).unwrap().items;
@@ -1680,8 +1743,46 @@ fn open_and_check_fixture(version: u64) {
     if watched {
         assert_watch_content(&store);
     }
+    if smart {
+        assert_smart_content(&store);
+    }
+    // Whatever its version, the database takes smart collections now: one over its
+    // documents is filled with exactly them.
+    store
+        .create_collection(&NewCollection {
+            id: Some(cid("all_documents")),
+            query: Some(
+                sheaf_core::Query::parse(&serde_json::json!({"kind": "document"}), &[]).unwrap(),
+            ),
+            ..NewCollection::default()
+        })
+        .unwrap();
+    while store.fill_smart(3).unwrap().is_some() {}
+    let documents = files.iter().filter(|f| f.kind() == Kind::Document).count();
+    let all = store.collection(&cid("all_documents")).unwrap().unwrap();
+    assert_eq!((all.item_count, all.filling), (documents as u64, false));
     drop(store);
     assert_eq!(raw_schema_version(&path), Some(SCHEMA_VERSION));
+}
+
+/// The fixture's smart collection (schema 4): its query, filled, with the watched files as
+/// entries of source `query`; and the content hash of `w1.txt`.
+fn assert_smart_content(store: &Store) {
+    let c = store.collection(&cid("watched_texts")).unwrap().unwrap();
+    assert_eq!(c.query.as_deref(), Some(&smart_fixture_query()));
+    assert!(!c.filling);
+    assert_eq!(c.item_count, WATCHED_FILES.len() as u64);
+    for row in all_entries(store, &cid("watched_texts"), false) {
+        let e = row.entry.unwrap();
+        assert_eq!(e.source, EntrySource::Query);
+        assert_eq!(e.created_at, at(13));
+        assert!(row.item.path.unwrap().starts_with(WATCHED));
+    }
+    let w1 = store
+        .item_by_path(&format!("{WATCHED}/w1.txt"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(w1.content_hash.as_deref(), Some(FIXTURE_HASH));
 }
 
 /// The fixture's watch (schema 3): the watch itself, its collection bound to it, the
@@ -1748,4 +1849,9 @@ fn a_schema_v2_database_opens_with_its_content_intact() {
 #[test]
 fn a_schema_v3_database_opens_with_its_content_intact() {
     open_and_check_fixture(3);
+}
+
+#[test]
+fn a_schema_v4_database_opens_with_its_content_intact() {
+    open_and_check_fixture(4);
 }

@@ -1107,7 +1107,8 @@ fn op_id_of(outcome: &Outcome) -> Option<OpId> {
         | Outcome::Items(_)
         | Outcome::Watch { .. }
         | Outcome::WatchRemoved { .. }
-        | Outcome::Synced(_) => None,
+        | Outcome::Synced(_)
+        | Outcome::Kept { .. } => None,
     }
 }
 

@@ -43,6 +43,7 @@ pub fn size(bytes: u64) -> String {
 pub fn meaning(code: &str) -> Option<&'static str> {
     Some(match code {
         "COLLECTION_ARCHIVED" => "the collection is archived, so its membership is read-only",
+        "COLLECTION_IS_SMART" => "the collection is smart: its query decides what is in it",
         "COLLECTION_TRASHED" => "the collection is in the trash",
         "COLLECTION_NOT_FOUND" => "the collection does not exist (any more)",
         "COLLECTION_EXISTS" => "a collection with that id exists already",

@@ -62,6 +62,8 @@ pub(crate) fn collection(id: &str, count: u64) -> Collection {
         folders: Vec::new(),
         created_at: at(),
         updated_at: at(),
+        query: None,
+        filling: None,
     }
 }
 

@@ -39,6 +39,7 @@ pub(super) async fn run(
                     name: fields.name,
                     description: fields.description,
                     accept: fields.accept,
+                    query: None,
                 })
                 .await?,
             "created",
@@ -58,6 +59,7 @@ pub(super) async fn run(
                 } else {
                     fields.accept.map(Some)
                 },
+                query: None,
             };
             (client.update_collection(&id, &patch).await?, "updated")
         }

@@ -342,10 +342,7 @@ fn relocate_files<V: StateView + ?Sized>(
     let mut landing = BTreeMap::new();
     let mut taken = Vec::new();
     for p in planned {
-        let leaving = p.sources.iter().find_map(|e| match e.source {
-            EntrySource::Folder(w) => Some(w),
-            EntrySource::Manual => None,
-        });
+        let leaving = p.sources.iter().find_map(|e| e.source.watch());
         let (Some(root), Some(path)) = (leaving.and_then(root_of), p.item.path.as_deref()) else {
             continue;
         };
@@ -469,27 +466,36 @@ fn collect_sources<V: StateView + ?Sized>(
     let mut managed = Vec::new();
     let mut archived_sources = std::collections::BTreeSet::new();
     // (trashed, archived) of each collection met, read once.
-    let mut states: BTreeMap<CollectionId, (bool, bool)> = BTreeMap::new();
+    let mut states: BTreeMap<CollectionId, (bool, bool, bool)> = BTreeMap::new();
     for (p, unfiled) in planned.iter_mut().zip(already_unfiled.iter_mut()) {
-        // Live memberships outside the trash, with whether each is archived.
+        // Live memberships outside the trash, with whether each is archived. A smart
+        // collection is never a source: its query alone decides whether the item stays.
         let mut live = Vec::new();
+        let mut in_smart = false;
         for cid in view.live_collections(p.item.id).or_view()? {
-            let (trashed, is_archived) = if let Some(s) = states.get(&cid) {
+            let (trashed, is_archived, by_query) = if let Some(s) = states.get(&cid) {
                 *s
             } else {
                 let c = view.collection(&cid).or_view()?;
-                let s = c.map_or((true, false), |c| (c.trashed_at.is_some(), c.archived));
+                let s = c.map_or((true, false, false), |c| {
+                    (c.trashed_at.is_some(), c.archived, c.query.is_some())
+                });
                 states.insert(cid.clone(), s);
                 s
             };
-            if !trashed {
+            if trashed {
+                continue;
+            }
+            if by_query && from.is_none_or(|f| f != &cid) {
+                in_smart = true;
+            } else {
                 live.push((cid, is_archived));
             }
         }
-        *unfiled = live.is_empty();
+        *unfiled = live.is_empty() && !in_smart;
         let sources: Vec<(CollectionId, bool)> = match from {
             Some(f) if f.is_default() => {
-                if !live.is_empty() {
+                if !*unfiled {
                     not_in_source.push(p.item.id.to_string());
                 }
                 Vec::new()

@@ -1,8 +1,10 @@
+use super::smart::reads_itself;
 use super::{PlanResult, loc, not_found};
 use crate::error::{ErrorCode, FieldError, Loc, Refusal};
 use crate::id::CollectionId;
 use crate::model::{AcceptRule, Collection};
 use crate::plan::{ChangeSet, Ctx, OrView, Outcome, Plan};
+use crate::query::Query;
 use crate::time::Timestamp;
 use crate::view::StateView;
 
@@ -22,6 +24,8 @@ pub struct NewCollection {
     pub description: Option<String>,
     /// Allowed kinds or MIME patterns.
     pub accept: Option<Vec<AcceptRule>>,
+    /// Makes the collection smart (SPEC §7.2): its members are the items that match.
+    pub query: Option<Query>,
 }
 
 /// `PATCH /v1/collections/{cid}`: each `Some` field is set.
@@ -35,6 +39,8 @@ pub struct CollectionUpdate {
     pub archived: Option<bool>,
     /// New accept list; `Some(None)` accepts everything again.
     pub accept: Option<Option<Vec<AcceptRule>>>,
+    /// A smart collection's new query (a collection is smart or not from its creation on).
+    pub query: Option<Query>,
 }
 
 pub(crate) fn new_collection(
@@ -55,6 +61,8 @@ pub(crate) fn new_collection(
         folders: Vec::new(),
         created_at: now,
         updated_at: now,
+        query: None,
+        filling: false,
     }
 }
 
@@ -140,16 +148,56 @@ pub fn plan_create_collection<V: StateView + ?Sized>(
         )
         .into());
     }
-    let created = new_collection(
+    if let Some(query) = &req.query {
+        if req.accept.is_some() {
+            return Err(Refusal::field(
+                loc(&["body", "accept"]),
+                "a smart collection holds what its query matches: put kinds and types in the \
+                 query (\"kind\", \"content_type\") instead of accept",
+                "smart_accept",
+            )
+            .into());
+        }
+        check_query(view, id, query)?;
+    }
+    let mut created = new_collection(
         id,
         req.name.clone(),
         req.description.clone().unwrap_or_default(),
         req.accept.clone(),
         ctx.now,
     );
+    created.query = req.query.clone().map(Box::new);
     let mut cs = ChangeSet::default();
     cs.collection(None, Some(created));
     Ok(collection_plan(cs, id))
+}
+
+/// The collections a query reads exist, and the query does not read, through other smart
+/// collections, the collection it defines.
+fn check_query<V: StateView + ?Sized>(
+    view: &V,
+    id: &CollectionId,
+    query: &Query,
+) -> PlanResult<(), V> {
+    for c in query.collections() {
+        if !c.is_default() && view.collection(c).or_view()?.is_none() {
+            return Err(not_found(c).into());
+        }
+    }
+    if query.collections().any(CollectionId::is_default) || reads_itself(view, id, query)? {
+        return Err(Refusal::field(
+            loc(&["body", "query"]),
+            format!(
+                "the query reads the membership of {id} itself (through \"in\"/\"not_in\", smart \
+                 collections, or default, which is every item in no collection — this one \
+                 included): a smart collection cannot depend on its own members"
+            ),
+            "query.cycle",
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn collection_plan(cs: ChangeSet, id: &CollectionId) -> Plan {
@@ -199,6 +247,29 @@ pub fn plan_update_collection<V: StateView + ?Sized>(
     }
     if let Some(accept) = &req.accept {
         after.accept.clone_from(accept);
+    }
+    if let Some(query) = &req.query {
+        if before.query.is_none() {
+            return Err(Refusal::field(
+                loc(&["body", "query"]),
+                format!(
+                    "collection {id} is kept by hand; a collection is smart from its creation \
+                     on: create a new one with this query"
+                ),
+                "not_smart",
+            )
+            .into());
+        }
+        check_query(view, id, query)?;
+        after.query = Some(Box::new(query.clone()));
+    }
+    if after.query.is_some() && after.accept.is_some() {
+        return Err(Refusal::field(
+            loc(&["body", "accept"]),
+            "a smart collection holds what its query matches: put kinds and types in the query",
+            "smart_accept",
+        )
+        .into());
     }
     let mut cs = ChangeSet::default();
     if after != before {

@@ -8,6 +8,7 @@ mod folder;
 mod item;
 mod remove;
 mod reorder;
+mod smart;
 mod undo;
 mod watch;
 
@@ -22,6 +23,7 @@ pub use folder::{FolderChange, Owner, Was, plan_folder_sync, plan_folder_sync_gr
 pub use item::{ItemUpdate, plan_register, plan_update_item};
 pub use remove::{Remove, plan_remove};
 pub use reorder::{Placement, Reorder, plan_reorder};
+pub use smart::{affected_items, plan_smart_upkeep, reads_itself, upkeep_order};
 pub use undo::plan_undo;
 pub use watch::{NewWatch, plan_create_watch, plan_remove_watch, watch_not_found};
 
@@ -135,7 +137,8 @@ fn existing_collection<V: StateView + ?Sized>(
     }
 }
 
-/// A collection whose membership may change: it exists, is not trashed, not archived.
+/// A collection whose membership may change by hand: it exists, is not trashed, not
+/// archived, and not smart (its query alone decides its members).
 fn writable_collection<V: StateView + ?Sized>(
     view: &V,
     id: &CollectionId,
@@ -144,7 +147,22 @@ fn writable_collection<V: StateView + ?Sized>(
     if c.archived {
         return Err(archived(id).into());
     }
+    if c.query.is_some() {
+        return Err(smart(id).into());
+    }
     Ok(c)
+}
+
+fn smart(id: &CollectionId) -> Refusal {
+    Refusal::with_ids(
+        ErrorCode::CollectionIsSmart,
+        format!(
+            "collection {id} is smart: its query decides what is in it; change the query, or \
+             link its items into another collection"
+        ),
+        "smart",
+        vec![id.to_string()],
+    )
 }
 
 fn not_found(id: &CollectionId) -> Refusal {

@@ -1,7 +1,8 @@
+use super::collection::new_collection;
 use super::{PlanResult, existing_collection, loc, not_found};
 use crate::error::{ErrorCode, Refusal};
 use crate::id::{CollectionId, WatchId};
-use crate::model::{Collection, EntrySource, Watch, validate_absolute_path};
+use crate::model::{EntrySource, Watch, validate_absolute_path};
 use crate::plan::{ChangeSet, Ctx, OrView, Outcome, Plan};
 use crate::view::StateView;
 
@@ -83,20 +84,15 @@ pub fn plan_create_watch<V: StateView + ?Sized>(
 
     let mut cs = ChangeSet::default();
     let collection = match view.collection(&req.collection).or_view()? {
-        Some(_) => existing_collection(view, &req.collection)?,
+        Some(_) => {
+            let c = existing_collection(view, &req.collection)?;
+            if c.query.is_some() {
+                return Err(super::smart(&req.collection).into());
+            }
+            c
+        }
         None if req.create => {
-            let c = Collection {
-                id: req.collection.clone(),
-                name: req.collection.to_string(),
-                description: String::new(),
-                archived: false,
-                accept: None,
-                trashed_at: None,
-                item_count: 0,
-                folders: Vec::new(),
-                created_at: ctx.now,
-                updated_at: ctx.now,
-            };
+            let c = new_collection(&req.collection, None, String::new(), None, ctx.now);
             cs.collection(None, Some(c.clone()));
             c
         }

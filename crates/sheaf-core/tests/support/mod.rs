@@ -186,6 +186,15 @@ impl StateView for Mem {
         Ok(self.items.get(&id.ulid()).cloned())
     }
 
+    fn same_content(&self, hash: &str) -> Result<Vec<Item>, Infallible> {
+        Ok(self
+            .items
+            .values()
+            .filter(|i| i.content_hash.as_deref() == Some(hash))
+            .cloned()
+            .collect())
+    }
+
     fn item_by_path(&self, path: &str) -> Result<Option<Item>, Infallible> {
         let current = self
             .items

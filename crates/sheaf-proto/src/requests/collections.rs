@@ -1,6 +1,7 @@
 //! `/v1/collections…`: create, update, list, delete.
 
 use serde::{Deserialize, Serialize};
+use sheaf_core::Query;
 use sheaf_core::rules::{CollectionUpdate, NewCollection};
 use sheaf_core::{AcceptRule, FieldError, Loc, Refusal};
 use utoipa::{IntoParams, ToSchema};
@@ -24,6 +25,10 @@ pub struct CollectionCreateBody {
     #[serde(default, deserialize_with = "bounded::accept")]
     #[schema(max_items = 64)]
     pub accept: Option<Vec<String>>,
+    /// Makes it a smart collection (SPEC §7.2): its members are the items that match.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub query: Option<serde_json::Value>,
 }
 
 /// The most rules an `accept` list may hold: a collection is read on every membership
@@ -60,6 +65,11 @@ fn accept_rules(rules: &[String], loc: &[&str]) -> Result<Vec<AcceptRule>, Refus
     }
 }
 
+/// The query of a request body, every problem located under `body.query`.
+pub(crate) fn body_query(value: &serde_json::Value) -> Result<Query, Refusal> {
+    Query::parse(value, &[Loc::from("body"), Loc::from("query")]).map_err(Refusal::validation)
+}
+
 impl CollectionCreateBody {
     /// The core request.
     pub fn into_request(self) -> Result<NewCollection, Refusal> {
@@ -74,6 +84,7 @@ impl CollectionCreateBody {
                 .accept
                 .map(|a| accept_rules(&a, &["body", "accept"]))
                 .transpose()?,
+            query: self.query.as_ref().map(body_query).transpose()?,
         })
     }
 }
@@ -100,6 +111,10 @@ pub struct CollectionPatchBody {
     )]
     #[schema(max_items = 64)]
     pub accept: Option<Option<Vec<String>>>,
+    /// A smart collection's new query; it is filled again in the background.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub query: Option<serde_json::Value>,
 }
 
 impl CollectionPatchBody {
@@ -114,6 +129,7 @@ impl CollectionPatchBody {
                 Some(None) => Some(None),
                 Some(Some(rules)) => Some(Some(accept_rules(&rules, &["body", "accept"])?)),
             },
+            query: self.query.as_ref().map(body_query).transpose()?,
         })
     }
 }

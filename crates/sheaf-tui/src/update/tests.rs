@@ -44,6 +44,7 @@ fn event(kind: &str, collection: Option<&str>, i: Option<usize>, seq: u64) -> Ev
         item_id: i.map(item),
         watch_id: None,
         op_id: None,
+        source: None,
     }
 }
 

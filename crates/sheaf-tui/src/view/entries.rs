@@ -72,6 +72,8 @@ fn source(e: &Entry) -> String {
         None => "unfiled".to_owned(),
         Some(sheaf_core::EntrySource::Manual) => "manual".to_owned(),
         Some(sheaf_core::EntrySource::Folder(_)) => "folder".to_owned(),
+        Some(sheaf_core::EntrySource::Query) => "query".to_owned(),
+        Some(sheaf_core::EntrySource::Rule(_)) => "rule".to_owned(),
     }
 }
 

@@ -253,10 +253,7 @@ impl<'v, V: StateView + ?Sized> Scratch<'v, V> {
     /// The net change of each watch's live folder entries.
     pub(super) fn folder_entry_deltas(&self) -> BTreeMap<WatchId, i64> {
         let live_folder = |e: Option<&Entry>| match e {
-            Some(e) if e.is_live() => match e.source {
-                EntrySource::Folder(w) => Some(w),
-                EntrySource::Manual => None,
-            },
+            Some(e) if e.is_live() => e.source.watch(),
             _ => None,
         };
         let mut deltas = BTreeMap::new();

@@ -1,0 +1,229 @@
+//! Smart collections inside every write (SPEC §7.2). After a write's own plan is applied,
+//! [`keep`] finds the items whose answer it may have changed and brings every smart
+//! collection in line, in dependency order, in the same transaction: a reader never sees
+//! a write without its smart collections' share of it. [`fill_step`] is the background
+//! fill of a new (or re-queried, or restored) smart collection, one chunk of items per
+//! transaction.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use redb::{ReadableTable, Table};
+use sheaf_core::rules::{affected_items, plan_smart_upkeep, upkeep_order};
+use sheaf_core::{Change, Collection, CollectionId, Ctx, ItemId, Outcome, Timestamp};
+use sheaf_core::{Matcher, Query};
+
+use crate::apply::{self, Retention};
+use crate::error::{StoreError, WriteError};
+use crate::schema::{Tabs, WriteTabs, decode_item};
+use crate::view::{StoreView, collection, collection_id_of};
+
+type Result<T> = std::result::Result<T, WriteError>;
+
+/// The compiled matchers of the smart collections, kept across writes: a query's globs are
+/// compiled once, not in every transaction.
+#[derive(Debug, Default)]
+pub(crate) struct Matchers {
+    home: Option<String>,
+    compiled: Mutex<HashMap<CollectionId, (Query, Arc<Matcher>)>>,
+}
+
+impl Matchers {
+    pub(crate) fn new(home: Option<String>) -> Self {
+        Self {
+            home,
+            compiled: Mutex::default(),
+        }
+    }
+
+    fn of(&self, id: &CollectionId, query: &Query) -> Arc<Matcher> {
+        let mut compiled = self.compiled.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((q, m)) = compiled.get(id)
+            && q == query
+        {
+            return Arc::clone(m);
+        }
+        let matcher = Arc::new(query.matcher(self.home.as_deref()));
+        compiled.insert(id.clone(), (query.clone(), Arc::clone(&matcher)));
+        matcher
+    }
+}
+
+/// The store's side of one write transaction, for the smart collections.
+pub(crate) struct Upkeep<'a, 'b, 't> {
+    pub(crate) tabs: &'a mut WriteTabs<'t>,
+    pub(crate) feed: &'a mut Table<'t, u64, &'static [u8]>,
+    pub(crate) ctx: &'a mut Ctx<'b>,
+    pub(crate) now: Timestamp,
+    pub(crate) retention: Retention,
+    pub(crate) matchers: &'a Matchers,
+}
+
+/// Joins the seq ranges of two applies of one commit.
+pub(crate) fn join(a: Option<(u64, u64)>, b: Option<(u64, u64)>) -> Option<(u64, u64)> {
+    match (a, b) {
+        (Some((first, _)), Some((_, last))) => Some((first, last)),
+        (a, b) => a.or(b),
+    }
+}
+
+impl Upkeep<'_, '_, '_> {
+    /// The smart collections outside the trash.
+    fn smart_collections(&self) -> std::result::Result<Vec<Collection>, StoreError> {
+        let mut out = Vec::new();
+        for r in Tabs::smart(&*self.tabs)?
+            .iter()
+            .map_err(StoreError::storage)?
+        {
+            let (handle, ()) = r
+                .map(|(k, v)| (k.value(), v.value()))
+                .map_err(StoreError::storage)?;
+            if let Some(id) = collection_id_of(&*self.tabs, handle)?
+                && let Some(c) = collection(&*self.tabs, &id)?
+                && c.trashed_at.is_none()
+                && c.query.is_some()
+            {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Brings every smart collection in line for the items `changes` may have changed the
+    /// answer for; returns the seqs of the events that appended.
+    pub(crate) fn keep(&mut self, changes: &[Change]) -> Result<Option<(u64, u64)>> {
+        if self
+            .tabs
+            .smart
+            .first()
+            .map_err(StoreError::storage)?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let items = affected_items(&StoreView::new(&*self.tabs), changes)?;
+        self.keep_items(&items, None)
+    }
+
+    /// [`Upkeep::keep`] for these items, every smart collection (or those after `after` in
+    /// the upkeep order, when the fill of `after` already did its own).
+    fn keep_items(
+        &mut self,
+        items: &BTreeSet<ItemId>,
+        after: Option<&CollectionId>,
+    ) -> Result<Option<(u64, u64)>> {
+        if items.is_empty() {
+            return Ok(None);
+        }
+        let smart = self.smart_collections()?;
+        let mut order = upkeep_order(&smart).into_iter();
+        if let Some(after) = after {
+            order.by_ref().find(|c| &c.id == after);
+        }
+        let mut seqs = None;
+        for c in order {
+            let Some(query) = &c.query else { continue };
+            let matcher = self.matchers.of(&c.id, query);
+            let plan =
+                plan_smart_upkeep(&StoreView::new(&*self.tabs), self.ctx, c, &matcher, items)?;
+            if !plan.changes.is_empty() {
+                let applied = apply::apply(self.tabs, self.feed, &plan, self.now, self.retention)?;
+                seqs = join(seqs, applied);
+            }
+        }
+        Ok(seqs)
+    }
+
+    /// Fills the first smart collection still filling by up to `chunk` items: each is
+    /// matched, the collection's entries follow, the collections that read it follow in
+    /// turn, and the fill position advances. `None` when no collection is filling.
+    pub(crate) fn fill_step(&mut self, chunk: usize) -> Result<Option<Filled>> {
+        let Some((handle, from)) = self
+            .tabs
+            .filling
+            .first()
+            .map_err(StoreError::storage)?
+            .map(|(k, v)| (k.value(), v.value()))
+        else {
+            return Ok(None);
+        };
+        let target = collection_id_of(&*self.tabs, handle)?
+            .map(|id| collection(&*self.tabs, &id))
+            .transpose()?
+            .flatten();
+        let Some(target) = target.filter(|c| c.trashed_at.is_none() && c.query.is_some()) else {
+            // Trashed (it is filled again when restored) or no longer smart.
+            self.tabs
+                .filling
+                .remove(handle)
+                .map_err(StoreError::storage)?;
+            return self.fill_step(chunk);
+        };
+        let mut items = BTreeSet::new();
+        let mut next = None;
+        for r in self.tabs.items.range(from..).map_err(StoreError::storage)? {
+            let (k, v) = r.map_err(StoreError::storage)?;
+            if items.len() == chunk {
+                next = Some(k.value());
+                break;
+            }
+            items.insert(decode_item(v.value())?.id);
+        }
+        let looked_at = items.len();
+        let query = target.query.as_ref().ok_or_else(|| StoreError::Encoding {
+            what: "smart collection",
+            detail: format!("{} lost its query", target.id),
+        })?;
+        let matcher = self.matchers.of(&target.id, query);
+        let plan = plan_smart_upkeep(
+            &StoreView::new(&*self.tabs),
+            self.ctx,
+            &target,
+            &matcher,
+            &items,
+        )?;
+        let mut seqs = None;
+        if !plan.changes.is_empty() {
+            seqs = apply::apply(self.tabs, self.feed, &plan, self.now, self.retention)?;
+            let changed = affected_items(&StoreView::new(&*self.tabs), &plan.changes)?;
+            seqs = join(seqs, self.keep_items(&changed, Some(&target.id))?);
+        }
+        match next {
+            Some(n) => self.tabs.filling.insert(handle, n),
+            None => self.tabs.filling.remove(handle),
+        }
+        .map_err(StoreError::storage)?;
+        let Outcome::Kept { added, removed, .. } = plan.outcome else {
+            return Err(StoreError::Encoding {
+                what: "smart upkeep",
+                detail: "the planner answered something else".into(),
+            }
+            .into());
+        };
+        Ok(Some(Filled {
+            collection_id: target.id,
+            looked_at,
+            added,
+            removed,
+            done: next.is_none(),
+            seqs,
+        }))
+    }
+}
+
+/// One step of a smart collection's background fill.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Filled {
+    /// The collection filled.
+    pub collection_id: CollectionId,
+    /// Items matched in this step.
+    pub looked_at: usize,
+    /// Entries that became live.
+    pub added: u64,
+    /// Entries soft-deleted (items that no longer match a changed query).
+    pub removed: u64,
+    /// Whether the fill is over: every item was looked at.
+    pub done: bool,
+    /// The seqs of the events this step appended.
+    pub seqs: Option<(u64, u64)>,
+}
