@@ -30,27 +30,17 @@ mod folders;
 mod http;
 #[path = "daemon/ls.rs"]
 mod ls;
-#[path = "daemon/procs.rs"]
-mod procs;
 #[path = "daemon/reads.rs"]
 mod reads;
-#[path = "daemon/report.rs"]
-mod report;
 #[path = "daemon/watchman.rs"]
 mod watchman;
 
-use std::error::Error;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::procs::Server;
-use crate::report::{Report, progress};
-
-type Result<T, E = Box<dyn Error + Send + Sync>> = std::result::Result<T, E>;
-
-/// Items per batch add, and entries per page.
-const BATCH: usize = 1000;
+use sheaf_bench::seed::BATCH;
+use sheaf_bench::sheafd::{self, Server};
+use sheaf_bench::{Picked, Report, Result, bench_root, kib, quick, scratch_dir, timed};
 
 /// How long and how much, shortened in quick mode.
 #[derive(Clone, Copy)]
@@ -68,13 +58,11 @@ struct Scale {
     tree_files: usize,
     tree_rounds: usize,
     latency_files: usize,
-    quick: bool,
 }
 
 impl Scale {
     fn from_env() -> Self {
-        let quick = std::env::var_os("SHEAF_BENCH_QUICK").is_some_and(|v| v != "0");
-        if quick {
+        if quick() {
             Self {
                 load_rounds: 4,
                 load_round: Duration::from_millis(200),
@@ -85,7 +73,6 @@ impl Scale {
                 tree_files: 10_000,
                 tree_rounds: 2,
                 latency_files: 200,
-                quick,
             }
         } else {
             Self {
@@ -98,7 +85,6 @@ impl Scale {
                 tree_files: 100_000,
                 tree_rounds: 3,
                 latency_files: 1000,
-                quick,
             }
         }
     }
@@ -111,40 +97,21 @@ struct Bins {
     floor: PathBuf,
 }
 
-fn bench_root() -> PathBuf {
-    std::env::var_os("SHEAF_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from)
-}
-
-/// `target/`, found from this executable (`target/release/deps/daemon-…`).
-fn target_dir() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
-        .filter(|t| t.join("CACHEDIR.TAG").exists())
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
-}
-
-/// Builds `sheafd`, `sheaf` and the floor server in release — a no-op for cargo when they
-/// are fresh. `cargo bench` has released its build lock by the time benchmarks run.
+/// Builds `sheafd`, `sheaf` and the floor server in release (a no-op for cargo when they
+/// are fresh); `SHEAF_BENCH_SHEAFD` names another `sheafd` to measure.
 fn build_binaries() -> Result<Bins> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--release", "--quiet"])
-        .args([
-            "-p",
-            "sheaf-daemon",
-            "--bin",
-            "sheafd",
-            "--example",
-            "floor_server",
-        ])
-        .args(["-p", "sheaf-cli", "--bin", "sheaf"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()?;
-    if !status.success() {
-        return Err(format!("building the release binaries failed: {status}").into());
-    }
-    let release = target_dir().join("release");
+    let release = sheafd::build_release(&[
+        "-p",
+        "sheaf-daemon",
+        "--bin",
+        "sheafd",
+        "--example",
+        "floor_server",
+        "-p",
+        "sheaf-cli",
+        "--bin",
+        "sheaf",
+    ])?;
     Ok(Bins {
         sheafd: std::env::var_os("SHEAF_BENCH_SHEAFD")
             .map_or_else(|| release.join("sheafd"), PathBuf::from),
@@ -153,60 +120,27 @@ fn build_binaries() -> Result<Bins> {
     })
 }
 
-/// Starts `sheafd` on `dir`'s database with an empty config: every setting its default.
-fn start_sheafd(bins: &Bins, dir: &Path, rt: &tokio::runtime::Runtime) -> Result<Server> {
-    let config = dir.join("config.toml");
-    std::fs::write(&config, "")?;
-    let socket = dir.join("run/sheafd.sock");
-    let mut cmd = Command::new(&bins.sheafd);
-    cmd.arg("--config")
-        .arg(&config)
-        .arg("--socket")
-        .arg(&socket)
-        .arg("--database")
-        .arg(dir.join("daemon.redb"))
-        .env_remove("RUST_LOG");
-    Server::start("sheafd", cmd, socket, dir.join("sheafd.log"), rt)
-}
-
-/// Runs the closures of one round in an order rotated by `round`, so that none of them
-/// always runs first (right after the others' fsyncs or cache misses).
-fn interleave<const N: usize>(
-    round: usize,
-    runs: &mut [&mut dyn FnMut() -> Result<Duration>; N],
-    out: &mut [Vec<Duration>; N],
-) -> Result<()> {
-    for k in 0..N {
-        let i = (round + k) % N;
-        out[i].push(runs[i]()?);
-    }
-    Ok(())
-}
-
-fn timed<T>(f: impl FnOnce() -> Result<T>) -> Result<(Duration, T)> {
-    let t = Instant::now();
-    let v = f()?;
-    Ok((t.elapsed(), v))
+/// Starts `sheafd` on `dir`'s database, `daemon.redb`.
+fn start_sheafd(bins: &Bins, dir: &Path) -> Result<Server> {
+    sheafd::start(&bins.sheafd, dir, &dir.join("daemon.redb"))
 }
 
 fn main() -> Result<()> {
     let scale = Scale::from_env();
-    let root = bench_root();
-    let mut report = Report::new(&root);
-    let dir = tempfile::Builder::new()
-        .prefix("sheaf-bench-")
-        .tempdir_in(&root)?;
-    progress(
-        &report,
-        &format!("socket and databases in {}", dir.path().display()),
-    );
+    let mut report = Report::new("sheafd benchmarks", &bench_root()).with_rates();
+    let dir = scratch_dir("sheaf-bench-")?;
+    report.progress(&format!("socket and databases in {}", dir.path().display()));
+    if quick() {
+        report.intro(format!(
+            "**Quick mode** (`SHEAF_BENCH_QUICK`): shorter load rounds, fewer batches, \
+             `ls` of {} and {} entries.",
+            scale.ls_small, scale.ls_large
+        ));
+    }
 
-    // Arguments other than cargo's `--bench` pick benchmarks by name: reads, add, ls.
-    let picked: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
-    let run = |name: &str| picked.is_empty() || picked.iter().any(|p| p == name);
+    // Arguments other than cargo's `--bench` pick benchmarks by name: reads, add, ls, folders.
+    let picked = Picked::from_args();
+    let run = |name: &str| picked.runs(name);
 
     let (took, bins) = timed(build_binaries)?;
     report.setup(
@@ -240,19 +174,19 @@ fn main() -> Result<()> {
         report.setup(
             format!(
                 "2: copy it for the direct store calls ({})",
-                report::kib(bytes / 1024)
+                kib(bytes / 1024)
             ),
             took,
         );
     }
     if std::env::var_os("SHEAF_BENCH_SHEAFD").is_some() {
-        report.notes.push(format!(
+        report.note(format!(
             "`SHEAF_BENCH_SHEAFD`: measured {}, not this tree's `sheafd`.",
             bins.sheafd.display()
         ));
     }
     let started = Instant::now();
-    let mut sheafd = start_sheafd(&bins, dir.path(), &rt)?;
+    let mut sheafd = start_sheafd(&bins, dir.path())?;
     report.setup("start sheafd on it", started.elapsed());
 
     if run("reads") {
@@ -277,10 +211,6 @@ fn main() -> Result<()> {
         )
         .into());
     }
-    let md = report.markdown(scale);
-    println!("{md}");
-    let out = target_dir().join("bench-daemon.md");
-    std::fs::write(&out, &md)?;
-    progress(&report, &format!("wrote {}", out.display()));
+    report.save("daemon", &report.markdown())?;
     Ok(())
 }

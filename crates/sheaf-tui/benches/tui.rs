@@ -12,29 +12,22 @@
 //!    the time of that walk is reported too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
 
-use std::error::Error;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use sheaf_bench::{Report, Result, bench_root, quick, scratch_dir, secs, seed, sheafd, status_kib};
 use sheaf_client::{Client, ConnectOptions};
-use sheaf_core::rules::{BatchAdd, BatchItems, ItemRef, Mode, NewCollection};
-use sheaf_core::{CollectionId, FileFacts, ItemId, ItemTarget, Limits, Outcome, Timestamp};
+use sheaf_core::CollectionId;
 use sheaf_proto::requests::EntryListParams;
-use sheaf_store::{Options, Store};
 use sheaf_tui::action::{Action, Command as Key};
 use sheaf_tui::effects::Runner;
 use sheaf_tui::{App, Config, update};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
-use std::fmt::Write as _;
-
-type Result<T, E = Box<dyn Error + Send + Sync>> = std::result::Result<T, E>;
-
 const BIG: &str = "big";
-const BATCH: usize = 1000;
 const MARKS: usize = 10_000;
 const WIDTH: u16 = 200;
 const HEIGHT: u16 = 60;
@@ -95,98 +88,12 @@ fn draw(terminal: &mut Terminal<TestBackend>, app: &App) {
         .expect("drawing into a TestBackend");
 }
 
-fn quick() -> bool {
-    std::env::var_os("SHEAF_BENCH_QUICK").is_some_and(|v| v != "0")
-}
-
-/// `target/`, found from this executable (`target/release/deps/tui-…`).
-fn target_dir() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
-        .filter(|t| t.join("CACHEDIR.TAG").exists())
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
-}
-
-fn build_sheafd() -> Result<PathBuf> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "sheaf-daemon",
-            "--bin",
-            "sheafd",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()?;
-    if !status.success() {
-        return Err("building sheafd failed".into());
-    }
-    Ok(target_dir().join("release/sheafd"))
-}
-
 /// Writes the database: `big` with `n` entries (distinct paths, one kind), `small` with 10.
-fn seed(path: &Path, n: usize) -> Result<()> {
-    let store = Store::open(
-        path,
-        Options {
-            durable: false,
-            limits: Limits {
-                max_batch: BATCH,
-                ..Limits::default()
-            },
-            ..Options::default()
-        },
-    )?;
-    for (slug, count) in [(BIG, n), ("small", 10)] {
-        let id = CollectionId::parse(slug)?;
-        store.create_collection(&NewCollection {
-            id: Some(id.clone()),
-            ..NewCollection::default()
-        })?;
-        for start in (0..count).step_by(BATCH) {
-            let facts: Vec<FileFacts> = (start..(start + BATCH).min(count))
-                .map(|i| FileFacts {
-                    path: format!("/bench/{slug}/{:04}/report-{i:08}.pdf", i / 10_000),
-                    size: 123_456,
-                    mtime: Timestamp::from_micros(1_700_000_000_000_000),
-                    content_type: "application/pdf".into(),
-                    file_id: None,
-                })
-                .collect();
-            let ids: Vec<ItemId> = match store.register(&facts)?.outcome {
-                Outcome::Items(ids) => ids,
-                other => return Err(format!("register answered {other:?}").into()),
-            };
-            let add = BatchAdd {
-                collection: id.clone(),
-                items: BatchItems::Refs(
-                    ids.iter()
-                        .map(|i| ItemRef::to(ItemTarget::Id(*i)))
-                        .collect(),
-                ),
-                mode: Mode::Link,
-                from: None,
-                create: false,
-                relocate: false,
-            };
-            store.batch_add(&add)?;
-        }
-    }
+fn write_database(path: &Path, n: usize) -> Result<()> {
+    let store = seed::open(path)?;
+    seed::fill(&store, BIG, n)?;
+    seed::fill(&store, "small", 10)?;
     Ok(())
-}
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let pid = rustix::process::Pid::from_child(&self.0);
-        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
-        let _ = self.0.wait();
-    }
 }
 
 async fn connect(socket: &Path) -> Result<Client> {
@@ -196,15 +103,6 @@ async fn connect(socket: &Path) -> Result<Client> {
         ..ConnectOptions::default()
     })
     .await?)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
 /// The memory child: opens the big collection, goes to the end and back; prints
@@ -223,15 +121,7 @@ async fn memory_child(socket: &Path) -> Result<()> {
     d.apply(Action::Command(Key::Top));
     d.settle(|a| a.pages.row(0).is_some()).await?;
     draw(&mut terminal, &d.app);
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let kib = |key: &str| -> u64 {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(key))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
+    let kib = |key: &str| status_kib(Path::new("/proc/self/status"), key).unwrap_or(0);
     println!(
         "RESULT {} {} {}",
         kib("VmHWM:"),
@@ -239,14 +129,6 @@ async fn memory_child(socket: &Path) -> Result<()> {
         walked.as_millis()
     );
     Ok(())
-}
-
-struct Row {
-    name: String,
-    median: String,
-    p99: String,
-    goal: &'static str,
-    met: &'static str,
 }
 
 fn main() -> Result<()> {
@@ -261,45 +143,20 @@ fn main() -> Result<()> {
         let socket = PathBuf::from(args.get(i + 1).ok_or("--memory-child SOCKET")?);
         return rt.block_on(memory_child(&socket));
     }
+    let mut report = Report::new("sheaf-tui benchmarks", &bench_root());
     let n = if quick() { 100_000 } else { 1_000_000 };
-    let sheafd = build_sheafd()?;
-    let dir = tempfile::Builder::new()
-        .prefix("sheaf-tui-bench-")
-        .tempdir()?;
+    let bin = sheafd::build()?;
+    let dir = scratch_dir("sheaf-tui-bench-")?;
     let db = dir.path().join("sheaf.redb");
-    eprintln!("seeding {n} entries into {}", db.display());
+    report.progress(&format!("seeding {n} entries into {}", db.display()));
     let seeding = Instant::now();
-    seed(&db, n)?;
+    write_database(&db, n)?;
     let seeded = seeding.elapsed();
-    eprintln!("seeded in {seeded:.1?}");
+    report.progress(&format!("seeded in {}", secs(seeded)));
 
-    let socket = dir.path().join("run/sheafd.sock");
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, "")?;
-    let log = std::fs::File::create(dir.path().join("sheafd.log"))?;
-    let _daemon = Daemon(
-        Command::new(&sheafd)
-            .arg("--socket")
-            .arg(&socket)
-            .arg("--database")
-            .arg(&db)
-            .arg("--config")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()?,
-    );
-    let started = Instant::now();
-    let client = loop {
-        match rt.block_on(connect(&socket)) {
-            Ok(c) => break c,
-            Err(e) if started.elapsed() > Duration::from_secs(60) => {
-                return Err(format!("sheafd did not answer: {e}").into());
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(50)),
-        }
-    };
+    let daemon = sheafd::start(&bin, dir.path(), &db)?;
+    let socket = daemon.socket.clone();
+    let client = rt.block_on(connect(&socket))?;
     // The first sorted or deep read warms the daemon's caches; the TUI is what is measured.
     rt.block_on(client.list_entries(BIG, &EntryListParams::default()))?;
 
@@ -313,14 +170,13 @@ fn main() -> Result<()> {
             let client = connect(&socket).await?;
             let mut d = Driver::new(&client, Some(BIG));
             d.first_page().await?;
-            Ok::<_, Box<dyn Error + Send + Sync>>(d)
+            Ok::<_, sheaf_bench::BoxError>(d)
         })?;
         let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT))?;
         draw(&mut terminal, &driver.app);
         first.push(t.elapsed());
         last = Some(driver);
     }
-    first.sort();
 
     // 2. Frame render with 10 000 marks, the cursor among them.
     let mut d = last.ok_or("no run")?;
@@ -365,7 +221,6 @@ fn main() -> Result<()> {
         draw(&mut terminal, &d.app);
         render.push(t.elapsed());
     }
-    render.sort();
     drop(d);
 
     // 3. Memory of a TUI process that walked the collection end to end.
@@ -393,71 +248,47 @@ fn main() -> Result<()> {
         rss.push(v[1]);
         walks.push(Duration::from_millis(v[2]));
     }
-    hwm.sort_unstable();
-    rss.sort_unstable();
-    walks.sort();
-    let mib = |kib: u64| format!("{:.1} MiB", kib as f64 / 1024.0);
     let label = if n == 1_000_000 {
         "1M".to_owned()
     } else {
         format!("{}k", n / 1000)
     };
-    let met = |ok: bool| if ok { "yes" } else { "no" };
-    let rows = [
-        Row {
-            name: format!("time to first frame, {label}-entry collection"),
-            median: ms(percentile(&first, 0.5)),
-            p99: ms(percentile(&first, 0.99)),
-            goal: "≤ 150 ms",
-            met: met(percentile(&first, 0.99) <= Duration::from_millis(150)),
-        },
-        Row {
-            name: format!("frame render 200×60, {label} entries, 10k marks"),
-            median: ms(percentile(&render, 0.5)),
-            p99: ms(percentile(&render, 0.99)),
-            goal: "≤ 2 ms p99",
-            met: met(percentile(&render, 0.99) <= Duration::from_millis(2)),
-        },
-        Row {
-            name: format!("TUI peak RSS, {label} scrolled end to end"),
-            median: mib(hwm[hwm.len() / 2]),
-            p99: mib(hwm[hwm.len() - 1]),
-            goal: "≤ 60 MiB",
-            met: met(hwm[hwm.len() - 1] <= 60 * 1024),
-        },
-        Row {
-            name: "TUI RSS after the walk".to_owned(),
-            median: mib(rss[rss.len() / 2]),
-            p99: mib(rss[rss.len() - 1]),
-            goal: "—",
-            met: "—",
-        },
-        Row {
-            name: format!("`G` on {label}: walk to the last page"),
-            median: ms(walks[walks.len() / 2]),
-            p99: ms(walks[walks.len() - 1]),
-            goal: "—",
-            met: "—",
-        },
-    ];
-    let mut md = format!(
-        "# sheaf-tui benchmarks\n\n{label} entries, seeded in {seeded:.1?}; sheafd in release.\n\n\
-         | benchmark | median | p99 (max for RSS/walk) | goal | met |\n|---|---|---|---|---|\n"
+    report.intro(format!(
+        "{label} entries, seeded in {}; sheafd in release.",
+        secs(seeded)
+    ));
+    let s = report.timing(
+        "1",
+        format!("time to first frame, {label}-entry collection"),
+        &first,
+        None,
     );
-    for r in rows {
-        writeln!(
-            md,
-            "| {} | {} | {} | {} | {} |",
-            r.name, r.median, r.p99, r.goal, r.met
-        )?;
-    }
-    writeln!(
-        md,
-        "\n{runs} first-frame runs, {frames} frames, {child_runs} memory run(s)."
-    )?;
-    println!("\n{md}");
-    let out = target_dir().join("bench-tui.md");
-    std::fs::write(&out, &md)?;
-    eprintln!("wrote {}", out.display());
+    report.goal("≤ 150 ms", s.p99 <= Duration::from_millis(150));
+    let s = report.timing(
+        "2",
+        format!("frame render 200×60, {label} entries, 10k marks"),
+        &render,
+        None,
+    );
+    report.goal("≤ 2 ms p99", s.p99 <= Duration::from_millis(2));
+    let peak = hwm.iter().copied().max().unwrap_or(0);
+    report.memory(
+        "3a",
+        format!("TUI peak RSS, {label} scrolled end to end"),
+        hwm,
+        None,
+    );
+    report.goal("≤ 60 MiB", peak <= 60 * 1024);
+    report.memory("3b", "TUI RSS after the walk", rss, None);
+    report.timing(
+        "3c",
+        format!("`G` on {label}: walk to the last page"),
+        &walks,
+        None,
+    );
+    report.note(format!(
+        "{runs} first-frame runs, {frames} frames, {child_runs} memory run(s)."
+    ));
+    report.save("tui", &report.summary())?;
     Ok(())
 }

@@ -12,11 +12,13 @@ use hyper::body::Bytes;
 use sheaf_store::{Options, Store};
 use tokio::runtime::Runtime;
 
-use crate::fixture::{Fixture, TARGET, batch_add, cid, link};
+use sheaf_bench::seed::{BATCH, batch_add, cid, link};
+use sheaf_bench::sheafd::Server;
+use sheaf_bench::{Report, Result, dur, interleave_warm, timed, trend};
+
+use crate::Scale;
+use crate::fixture::{Fixture, TARGET};
 use crate::http::Conn;
-use crate::procs::Server;
-use crate::report::{Report, dur, progress, stats};
-use crate::{BATCH, Result, Scale, interleave};
 
 /// Untimed batch adds first.
 pub(crate) const WARMUP: usize = 3;
@@ -56,7 +58,7 @@ pub(crate) fn bench_batch_add(
     let conn = RefCell::new(rt.block_on(Conn::open(&sheafd.socket))?);
     let path = format!("/v1/collections/{TARGET}/items");
     let missing = "/v1/collections/missing/items".to_owned();
-    let (took, bodies) = crate::timed(|| {
+    let (took, bodies) = timed(|| {
         fixture
             .unfiled
             .chunks(BATCH)
@@ -72,7 +74,7 @@ pub(crate) fn bench_batch_add(
     let mut out: [Vec<Duration>; 3] = Default::default();
     let rounds = fixture.unfiled.chunks(BATCH).zip(&bodies);
     for (round, (chunk, body)) in rounds.enumerate() {
-        let req = link(&target, chunk);
+        let req = link(&target, chunk, false);
         let mut over_socket = || -> Result<Duration> {
             let t = Instant::now();
             let (status, answer) = rt.block_on(conn.borrow_mut().post_json(&path, body.clone()))?;
@@ -87,7 +89,7 @@ pub(crate) fn bench_batch_add(
             }
             Ok(took)
         };
-        let mut direct = || crate::timed(|| batch_add(&store, &req)).map(|(d, ())| d);
+        let mut direct = || timed(|| batch_add(&store, &req)).map(|(d, ())| d);
         let mut refused = || -> Result<Duration> {
             let t = Instant::now();
             let (status, answer) =
@@ -102,19 +104,14 @@ pub(crate) fn bench_batch_add(
             }
             Ok(took)
         };
-        let mut round_out: [Vec<Duration>; 3] = Default::default();
-        interleave(
+        interleave_warm(
+            WARMUP,
             round,
             &mut [&mut direct, &mut over_socket, &mut refused],
-            &mut round_out,
+            &mut out,
         )?;
-        if round >= WARMUP {
-            for (o, mut ro) in out.iter_mut().zip(round_out) {
-                o.append(&mut ro);
-            }
-        }
         if round % 20 == 0 {
-            progress(report, &format!("2: batch add round {round}"));
+            report.progress(&format!("2: batch add round {round}"));
         }
     }
     let total = fixture.unfiled.len() / 1000;
@@ -147,17 +144,13 @@ pub(crate) fn bench_batch_add(
         None,
     );
     let k = scale.add_runs / 5;
-    let trend = |samples: &[Duration]| {
-        let (early, late) = (stats(&samples[..k]), stats(&samples[samples.len() - k..]));
-        format!("{} → {}", dur(early.p50), dur(late.p50))
-    };
-    report.notes.push(format!(
+    report.note(format!(
         "2: request body {} KiB. Median of the first {k} batch adds → of the last {k}: \
          2a {}, 2b {}. At the median, the socket adds {} to the store's work (2b − 2a), of \
          which {} is the round trip and the parse alone (2c).",
         bodies.first().map_or(0, Bytes::len) / 1024,
-        trend(&out[0]),
-        trend(&out[1]),
+        trend(&out[0], k),
+        trend(&out[1], k),
         dur(s.p50.saturating_sub(floor)),
         dur(refusal.p50),
     ));

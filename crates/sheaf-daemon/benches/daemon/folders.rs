@@ -16,9 +16,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use sheaf_bench::sheafd::Server;
+use sheaf_bench::{Report, Result, interleave, status_kib};
+
 use crate::http::Conn;
-use crate::report::{Report, progress};
-use crate::{Bins, Result, Scale, interleave, start_sheafd};
+use crate::{Bins, Scale, start_sheafd};
 
 /// Files per folder of the generated tree.
 const PER_FOLDER: usize = 50;
@@ -82,7 +84,7 @@ fn add_watch(rt: &tokio::runtime::Runtime, socket: &Path, folder: &Path) -> Resu
 }
 
 fn rss_kib(pid: u32, key: &str) -> Option<u64> {
-    crate::ls::status_kib(Path::new(&format!("/proc/{pid}/status")), key)
+    status_kib(Path::new(&format!("/proc/{pid}/status")), key)
 }
 
 /// An open `/v1/events` stream read as raw bytes: each `entry.added` counted as it comes.
@@ -167,7 +169,7 @@ pub(crate) fn bench_folders(
         Ok(t.elapsed())
     };
     let mut round_no = 0;
-    let mut last: Option<(crate::procs::Server, PathBuf)> = None;
+    let mut last: Option<(Server, PathBuf)> = None;
     let mut reconcile_once = || -> Result<Duration> {
         round_no += 1;
         if let Some((mut old, _)) = last.take() {
@@ -175,7 +177,7 @@ pub(crate) fn bench_folders(
         }
         let home = dir.join(format!("reconcile-{round_no}"));
         std::fs::create_dir_all(&home)?;
-        let server = start_sheafd(bins, &home, rt)?;
+        let server = start_sheafd(bins, &home)?;
         let t = Instant::now();
         add_watch(rt, &server.socket, &tree)?;
         let took = until_count(rt, &server.socket, "tree", files as u64, t)?;
@@ -186,7 +188,7 @@ pub(crate) fn bench_folders(
     // Warm the page cache for every contender alike.
     walk_once()?;
     for round in 0..scale.tree_rounds {
-        progress(report, &format!("4: reconcile round {}", round + 1));
+        report.progress(&format!("4: reconcile round {}", round + 1));
         interleave(
             round,
             &mut [&mut walk_once, &mut find_once, &mut reconcile_once],
@@ -199,7 +201,7 @@ pub(crate) fn bench_folders(
     let mut crawls = Vec::new();
     if watchman {
         for round in 0..scale.tree_rounds {
-            progress(report, &format!("4: watchman crawl round {}", round + 1));
+            report.progress(&format!("4: watchman crawl round {}", round + 1));
             let state = dir.join("watchman-crawl");
             crawls.push(crate::watchman::crawl_once(&state, &tree, files)?);
         }
@@ -358,7 +360,7 @@ pub(crate) fn bench_folders(
         vec![after_rss],
         None,
     );
-    report.memory_goal("≤ 100 MiB", after_rss <= 100 * 1024);
+    report.goal("≤ 100 MiB", after_rss <= 100 * 1024);
     server.stop()?;
     Ok(())
 }

@@ -11,7 +11,7 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::UnixStream;
 
-use crate::Result;
+use sheaf_bench::Result;
 
 /// A kept-alive connection.
 pub(crate) struct Conn {

@@ -14,11 +14,13 @@ use std::time::{Duration, Instant};
 use serde::de::IgnoredAny;
 use tokio::runtime::Runtime;
 
+use sheaf_bench::seed::BATCH;
+use sheaf_bench::sheafd::Server;
+use sheaf_bench::{Report, Result, dur, interleave_warm, kib, status_kib};
+
+use crate::Scale;
 use crate::fixture::{SMALL, SMALL_ENTRIES, listing};
 use crate::http::Conn;
-use crate::procs::Server;
-use crate::report::{Report, dur, kib, progress};
-use crate::{BATCH, Result, Scale, interleave};
 
 /// Untimed runs first.
 const WARMUP: usize = 1;
@@ -51,18 +53,6 @@ async fn fetch_pages(conn: &mut Conn, collection: &str) -> Result<usize> {
             None => return Ok(count),
         }
     }
-}
-
-/// A `kB` line (`VmHWM:`, `VmRSS:`) of a process's `/proc/<pid>/status`, in KiB.
-pub(crate) fn status_kib(status: &Path, key: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(status).ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix(key))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
 }
 
 /// One `sheaf ls`: its wall time and peak RSS (KiB); checks that it printed a header and
@@ -162,8 +152,8 @@ pub(crate) fn bench_ls(
     let mut out: [Vec<Duration>; 5] = Default::default();
     let rounds = WARMUP + scale.ls_runs;
     for round in 0..rounds {
-        let mut round_out: [Vec<Duration>; 5] = Default::default();
-        interleave(
+        let kept = interleave_warm(
+            WARMUP,
             round,
             &mut [
                 &mut || raw(&small, scale.ls_small),
@@ -172,17 +162,14 @@ pub(crate) fn bench_ls(
                 &mut || cli(2, &large, scale.ls_large),
                 &mut || cli(0, SMALL, SMALL_ENTRIES),
             ],
-            &mut round_out,
+            &mut out,
         )?;
-        if round >= WARMUP {
-            for (o, mut ro) in out.iter_mut().zip(round_out) {
-                o.append(&mut ro);
-            }
+        if kept {
             for (r, got) in rss.iter_mut().zip(&last_rss) {
                 r.push(got.get());
             }
         }
-        progress(report, &format!("3: ls round {round}"));
+        report.progress(&format!("3: ls round {round}"));
     }
     let [raw_small, ls_small, raw_large, ls_large, ls_one] = out;
     let [rss_one, rss_small, rss_large] = rss;
@@ -245,7 +232,7 @@ pub(crate) fn bench_ls(
         rss_large,
         Some("3b"),
     );
-    report.memory_goal(
+    report.goal(
         format!(
             "flat: ≤ 1.25× with {}× the entries",
             scale.ls_large / scale.ls_small
@@ -253,7 +240,7 @@ pub(crate) fn bench_ls(
         large_rss as f64 <= 1.25 * small_rss as f64,
     );
     let beyond = large_wall.p50.saturating_sub(one_wall.p50);
-    report.notes.push(format!(
+    report.note(format!(
         "3: `sheaf ls` peak RSS {} at {n_small} entries, {} at {n_large}; wall time beyond \
          start-up at {n_large} entries (3d − 3e, medians) {}, {:.2} µs per entry.",
         kib(small_rss),

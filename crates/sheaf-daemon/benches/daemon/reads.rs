@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use tokio::runtime::Runtime;
 
+use sheaf_bench::sheafd::Server;
+use sheaf_bench::{Report, Result, dur};
+
 use crate::fixture::SMALL;
 use crate::http::Conn;
-use crate::procs::Server;
-use crate::report::{Report, dur, progress};
-use crate::{Bins, Result, Scale};
+use crate::{Bins, Scale};
 
 /// Concurrent clients, one connection each.
 pub(crate) const CLIENTS: usize = 16;
@@ -92,7 +93,7 @@ pub(crate) fn bench_reads(
     let mut cmd = std::process::Command::new(&bins.floor);
     cmd.arg(&socket).arg(std::str::from_utf8(&body)?);
     let started = Instant::now();
-    let floor = Server::start("floor_server", cmd, socket, dir.join("floor.log"), rt)?;
+    let floor = Server::start("floor_server", cmd, socket, dir.join("floor.log"))?;
     report.setup("1: start the floor server", started.elapsed());
 
     let sockets = [&floor.socket, &sheafd.socket];
@@ -120,7 +121,7 @@ pub(crate) fn bench_reads(
                 elapsed[i] += got.elapsed;
             }
         }
-        progress(report, &format!("1: load round {r}"));
+        report.progress(&format!("1: load round {r}"));
     }
     drop(conns);
     let rate = |i: usize| latencies[i].len() as f64 / elapsed[i].as_secs_f64();
@@ -151,7 +152,7 @@ pub(crate) fn bench_reads(
         let hi = r.iter().copied().fold(0.0, f64::max);
         format!("{lo:.0}–{hi:.0}")
     };
-    report.notes.push(format!(
+    report.note(format!(
         "1: req/s per round: floor {}, sheafd {}. The load generator runs in the benchmark \
          process, on the same cores as the server under test; {CLIENTS} clients in a closed \
          loop, so the mean latency is {CLIENTS} / rate (1b: {}).",

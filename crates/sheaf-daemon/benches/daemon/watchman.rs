@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::Result;
+use sheaf_bench::Result;
 
 /// Whether `watchman` is on the PATH.
 pub(crate) fn installed() -> bool {

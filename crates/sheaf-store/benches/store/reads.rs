@@ -10,11 +10,10 @@ use redb::{Durability, ReadableDatabase, TableDefinition};
 use sheaf_core::CollectionId;
 use sheaf_store::{EntryQuery, Options, Store};
 
-use crate::report::{Report, Size, progress};
-use crate::{
-    BATCH, Result, Scale, batch_add, cid, file_len, floor_db, interleave, link, ms, register,
-    setup_options, timed, us,
-};
+use sheaf_bench::seed::{self, BATCH, batch_add, cid, link, register};
+use sheaf_bench::{Report, Result, Size, interleave, timed};
+
+use crate::{Scale, file_len, floor_db, ms, us};
 
 /// Timed page fetches per offset.
 const PAGE_RUNS: usize = 200;
@@ -32,7 +31,7 @@ pub(crate) fn bench_reads(dir: &Path, scale: Scale, report: &mut Report) -> Resu
     let big = cid("big")?;
     let n = scale.entries;
     let member = {
-        let store = Store::open(&path, setup_options())?;
+        let store = seed::open(&path)?;
         let (mut reg, mut add) = (Duration::ZERO, Duration::ZERO);
         for chunk in 0..n / BATCH {
             let (d, ids) = timed(|| register(&store, "big", chunk * BATCH, BATCH))?;
@@ -40,10 +39,7 @@ pub(crate) fn bench_reads(dir: &Path, scale: Scale, report: &mut Report) -> Resu
             let req = link(&big, &ids, true);
             add += timed(|| batch_add(&store, &req))?.0;
             if chunk % 100 == 99 {
-                progress(
-                    report,
-                    &format!("2: built {} of {n} entries", (chunk + 1) * BATCH),
-                );
+                report.progress(&format!("2: built {} of {n} entries", (chunk + 1) * BATCH));
             }
         }
         report.setup(
@@ -67,7 +63,7 @@ pub(crate) fn bench_reads(dir: &Path, scale: Scale, report: &mut Report) -> Resu
         );
         member
     };
-    report.sizes.push(Size {
+    report.size(Size {
         what: format!("benchmark 2's store: one collection of {n} entries (+ items, feed, ops)"),
         count: n as u64,
         unit: "entries",
@@ -191,7 +187,7 @@ pub(crate) fn bench_reads(dir: &Path, scale: Scale, report: &mut Report) -> Resu
             &mut out,
         )?;
     }
-    progress(report, "2: paging timed");
+    report.progress("2: paging timed");
     let label = |o: usize| {
         if o >= 1000 {
             format!("{}k", o / 1000)
@@ -295,7 +291,7 @@ pub(crate) fn bench_reads(dir: &Path, scale: Scale, report: &mut Report) -> Resu
             &mut out,
         )?;
     }
-    progress(report, "3: counts and memberships timed");
+    report.progress("3: counts and memberships timed");
     report.timing(
         "3a",
         "bare redb: read transaction, one `u64 → u64` get",

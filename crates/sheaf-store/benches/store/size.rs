@@ -10,10 +10,10 @@ use redb::{
 };
 use sheaf_store::{Options, Store};
 
-use crate::report::{Report, Size, mib, progress, secs};
-use crate::{
-    BATCH, Result, Scale, batch_add, cid, file_len, floor_db, link, register, setup_options, timed,
-};
+use sheaf_bench::seed::{self, BATCH, batch_add, cid, link, register};
+use sheaf_bench::{Report, Result, Size, mib, secs, timed};
+
+use crate::{Scale, file_len, floor_db};
 
 /// Entries per collection.
 const PER_COLLECTION: usize = 100;
@@ -26,7 +26,7 @@ pub(crate) fn bench_size(dir: &Path, scale: Scale, report: &mut Report) -> Resul
     let collections = n / PER_COLLECTION;
     let mut keys: Vec<(u64, u128)> = Vec::with_capacity(n);
     {
-        let store = Store::open(&path, setup_options())?;
+        let store = seed::open(&path)?;
         let (mut reg, mut add) = (Duration::ZERO, Duration::ZERO);
         for chunk in 0..n / BATCH {
             let (d, ids) = timed(|| register(&store, "size", chunk * BATCH, BATCH))?;
@@ -38,10 +38,7 @@ pub(crate) fn bench_size(dir: &Path, scale: Scale, report: &mut Report) -> Resul
                 keys.extend(group.iter().map(|id| (c as u64 + 1, id.ulid().0)));
             }
             if chunk % 100 == 99 {
-                progress(
-                    report,
-                    &format!("4: built {} of {n} entries", (chunk + 1) * BATCH),
-                );
+                report.progress(&format!("4: built {} of {n} entries", (chunk + 1) * BATCH));
             }
         }
         report.setup(
@@ -90,14 +87,14 @@ pub(crate) fn bench_size(dir: &Path, scale: Scale, report: &mut Report) -> Resul
         took,
     );
     let floor_bytes = file_len(&floor_path)?;
-    report.sizes.push(Size {
+    report.size(Size {
         what: "bare redb: `(u64, u128) → u64`, one commit per 100 keys".into(),
         count: n as u64,
         unit: "keys",
         bytes: floor_bytes,
         floor: None,
     });
-    report.sizes.push(Size {
+    report.size(Size {
         what: format!(
             "store: {n} entries in {collections} collections (+ {n} items, feed, op log)"
         ),
@@ -187,6 +184,6 @@ pub(crate) fn bench_size(dir: &Path, scale: Scale, report: &mut Report) -> Resul
         mib(compacted),
         compacted as f64 / n as f64
     );
-    report.breakdown = md;
+    report.breakdown(md);
     Ok(())
 }

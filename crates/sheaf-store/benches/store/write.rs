@@ -8,10 +8,10 @@ use redb::{Database, Durability, TableDefinition};
 use sheaf_core::ItemId;
 use sheaf_store::{Options, Store};
 
-use crate::report::{Report, dur, progress, stats};
-use crate::{
-    BATCH, Result, batch_add, cid, floor_db, interleave, link, ms, register, setup_options, timed,
-};
+use sheaf_bench::seed::{self, BATCH, batch_add, cid, link, register};
+use sheaf_bench::{Report, Result, interleave_warm, timed, trend};
+
+use crate::{floor_db, ms};
 
 /// Timed batch adds, after a few untimed ones.
 const RUNS: usize = 100;
@@ -94,12 +94,9 @@ pub(crate) fn bench_batch_add(dir: &Path, report: &mut Report) -> Result<()> {
     let target = cid("target")?;
     // The subject and its non-durable twin, with every item registered beforehand.
     let prepare = |path: &Path| -> Result<Vec<ItemId>> {
-        let store = Store::open(path, setup_options())?;
+        let store = seed::open(path)?;
         let ids = register(&store, "add", 0, total)?;
-        store.create_collection(&sheaf_core::rules::NewCollection {
-            id: Some(target.clone()),
-            ..Default::default()
-        })?;
+        seed::create(&store, "target")?;
         Ok(ids)
     };
     let (path, nd_path) = (dir.join("add.redb"), dir.join("add-nd.redb"));
@@ -110,7 +107,7 @@ pub(crate) fn bench_batch_add(dir: &Path, report: &mut Report) -> Result<()> {
     );
     let names: Vec<String> = (0..total).map(|i| format!("f{i:08}.pdf")).collect();
     let store = Store::open(&path, Options::default())?;
-    let nd_store = Store::open(&nd_path, setup_options())?;
+    let nd_store = seed::open(&nd_path)?;
     let floor = floor_db(&dir.join("add-floor.redb"))?;
     let nd_floor = floor_db(&dir.join("add-floor-nd.redb"))?;
     let schema_floor = floor_db(&dir.join("add-write-set.redb"))?;
@@ -148,8 +145,8 @@ pub(crate) fn bench_batch_add(dir: &Path, report: &mut Report) -> Result<()> {
     for (round, ((chunk, nd_chunk), names)) in rounds.enumerate() {
         let req = link(&target, chunk, false);
         let nd_req = link(&target, nd_chunk, false);
-        let mut round_out: [Vec<Duration>; 5] = Default::default();
-        interleave(
+        interleave_warm(
+            WARMUP,
             round,
             &mut [
                 &mut || bare(&floor, Durability::Immediate, chunk),
@@ -158,15 +155,10 @@ pub(crate) fn bench_batch_add(dir: &Path, report: &mut Report) -> Result<()> {
                 &mut || bare(&nd_floor, Durability::None, nd_chunk),
                 &mut || timed(|| batch_add(&nd_store, &nd_req)).map(|(d, ())| d),
             ],
-            &mut round_out,
+            &mut out,
         )?;
-        if round >= WARMUP {
-            for (o, mut ro) in out.iter_mut().zip(round_out) {
-                o.append(&mut ro);
-            }
-        }
         if round % 20 == 0 {
-            progress(report, &format!("1: batch add round {round}"));
+            report.progress(&format!("1: batch add round {round}"));
         }
     }
     report.timing(
@@ -206,27 +198,23 @@ pub(crate) fn bench_batch_add(dir: &Path, report: &mut Report) -> Result<()> {
         &out[4],
         Some("1d"),
     );
-    report.notes.push(format!(
+    report.note(format!(
         "1b / 1c = {:.2}× at the median: the store's own work (plan reads, \
          (de)serialisation, allocation) on top of writing its tables.",
         s.p50.as_secs_f64() / write_set.p50.as_secs_f64()
     ));
     // Does a batch add slow down as the collection grows? The floors grow alike.
     let k = RUNS / 5;
-    let trend = |samples: &[Duration]| {
-        let (early, late) = (stats(&samples[..k]), stats(&samples[samples.len() - k..]));
-        format!("{} → {}", dur(early.p50), dur(late.p50))
-    };
-    report.notes.push(format!(
+    report.note(format!(
         "Over the run (median of the first {k} batches, collection {WARMUP}k–{}k entries → \
          of the last {k}, {}k–{}k): 1a {}, 1b {}, 1c {}, 1e {}.",
         WARMUP + k,
         total / 1000 - k,
         total / 1000,
-        trend(&out[0]),
-        trend(&out[1]),
-        trend(&out[2]),
-        trend(&out[4]),
+        trend(&out[0], k),
+        trend(&out[1], k),
+        trend(&out[2], k),
+        trend(&out[4], k),
     ));
     Ok(())
 }

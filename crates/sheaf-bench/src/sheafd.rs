@@ -1,38 +1,76 @@
-//! The servers under test, each a separate process on its own socket: started, waited for
-//! until they answer, stopped with SIGTERM (SIGKILL after a deadline) — also when the
-//! benchmark fails half-way.
+//! The servers under test, each a separate process on its own socket: release builds made
+//! by cargo, started, waited for until `GET /v1/health` answers 200, stopped with SIGTERM
+//! (SIGKILL after a deadline) — also when the benchmark fails half-way.
 
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use tokio::runtime::Runtime;
-
-use crate::Result;
-use crate::http::Conn;
+use crate::{Result, target_dir};
 
 /// How long a server may take to answer after it was started, and to stop.
-const START_DEADLINE: Duration = Duration::from_secs(30);
+const START_DEADLINE: Duration = Duration::from_secs(60);
 const STOP_DEADLINE: Duration = Duration::from_secs(20);
 
+/// Runs `cargo build --release --quiet {args}` in the workspace — a no-op for cargo when
+/// the binaries are fresh; `cargo bench` has released its build lock by the time
+/// benchmarks run. Answers `target/release`.
+pub fn build_release(args: &[&str]) -> Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--quiet"])
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()?;
+    if !status.success() {
+        return Err(format!("cargo build --release {} failed: {status}", args.join(" ")).into());
+    }
+    Ok(target_dir().join("release"))
+}
+
+/// Builds the release `sheafd`; answers its path.
+pub fn build() -> Result<PathBuf> {
+    Ok(build_release(&["-p", "sheaf-daemon", "--bin", "sheafd"])?.join("sheafd"))
+}
+
+/// Starts `sheafd` (the binary at `bin`) on `database` with an empty config — every
+/// setting its default — its socket `dir/run/sheafd.sock` and its output in
+/// `dir/sheafd.log`.
+pub fn start(bin: &Path, dir: &Path, database: &Path) -> Result<Server> {
+    let config = dir.join("config.toml");
+    std::fs::write(&config, "")?;
+    let socket = dir.join("run/sheafd.sock");
+    let mut cmd = Command::new(bin);
+    cmd.arg("--config")
+        .arg(&config)
+        .arg("--socket")
+        .arg(&socket)
+        .arg("--database")
+        .arg(database)
+        .env_remove("RUST_LOG");
+    Server::start("sheafd", cmd, socket, dir.join("sheafd.log"))
+}
+
 /// A running server process, stopped on drop.
-pub(crate) struct Server {
+#[derive(Debug)]
+pub struct Server {
     name: &'static str,
     child: Option<Child>,
     /// Its stdout and stderr.
     log: PathBuf,
-    pub(crate) socket: PathBuf,
+    pub socket: PathBuf,
 }
 
 impl Server {
     /// Spawns `cmd` with its output in `log` and waits until `GET /v1/health` on `socket`
     /// answers 200.
-    pub(crate) fn start(
+    pub fn start(
         name: &'static str,
         mut cmd: Command,
         socket: PathBuf,
         log: PathBuf,
-        rt: &Runtime,
     ) -> Result<Self> {
         let out = std::fs::File::create(&log)?;
         cmd.stdin(Stdio::null())
@@ -47,20 +85,14 @@ impl Server {
             log,
             socket,
         };
-        server.wait_ready(rt)?;
+        server.wait_ready()?;
         Ok(server)
     }
 
-    fn wait_ready(&mut self, rt: &Runtime) -> Result<()> {
+    fn wait_ready(&mut self) -> Result<()> {
         let deadline = Instant::now() + START_DEADLINE;
         loop {
-            let answered = rt.block_on(async {
-                let mut conn = Conn::open(&self.socket).await?;
-                conn.get("/v1/health").await
-            });
-            if let Ok((status, _)) = answered
-                && status.is_success()
-            {
+            if healthy(&self.socket).unwrap_or(false) {
                 return Ok(());
             }
             if let Some(child) = self.child.as_mut()
@@ -82,17 +114,19 @@ impl Server {
         }
     }
 
-    pub(crate) fn pid(&self) -> Option<u32> {
+    #[must_use]
+    pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
 
     /// What the process wrote, for error messages.
-    pub(crate) fn log_text(&self) -> String {
+    #[must_use]
+    pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// SIGTERM, then SIGKILL if it has not exited by the deadline.
-    pub(crate) fn stop(&mut self) -> Result<ExitStatus> {
+    pub fn stop(&mut self) -> Result<ExitStatus> {
         let mut child = self
             .child
             .take()
@@ -126,4 +160,14 @@ impl Drop for Server {
             eprintln!("{e}");
         }
     }
+}
+
+/// Whether `GET /v1/health` on `socket` answers a 2xx, over a plain HTTP/1.1 connection.
+fn healthy(socket: &Path) -> std::io::Result<bool> {
+    let mut stream = UnixStream::connect(socket)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.write_all(b"GET /v1/health HTTP/1.1\r\nHost: sheaf\r\nConnection: close\r\n\r\n")?;
+    let mut head = [0u8; 10];
+    stream.read_exact(&mut head)?;
+    Ok(head.starts_with(b"HTTP/1.1 2"))
 }
