@@ -27,6 +27,14 @@ pub fn write(path: &Path, content: &[u8]) {
     std::fs::write(path, content).unwrap();
 }
 
+/// Writes a shell script `body` to `path` and makes it executable; answers the path.
+pub fn executable(path: &Path, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    write(path, body.as_bytes());
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.to_owned()
+}
+
 /// A path as text (the temporary folders' paths are UTF-8).
 pub fn text(path: &Path) -> &str {
     path.to_str().unwrap()

@@ -27,6 +27,8 @@ pub enum ErrorCode {
     EntryNotFound,
     /// No such watch.
     WatchNotFound,
+    /// No rule has this id.
+    RuleNotFound,
     /// No such operation.
     OpNotFound,
     /// No such route.
@@ -43,6 +45,8 @@ pub enum ErrorCode {
     CollectionArchived,
     /// The collection is smart: its query alone decides its members (SPEC §7.2).
     CollectionIsSmart,
+    /// A rule with this name exists.
+    RuleExists,
     /// Items named in a move are not live members of `from`.
     NotInSource,
     /// The entry belongs to a folder watch; only the watch (or `relocate`) changes it.
@@ -83,6 +87,7 @@ impl ErrorCode {
             | C::ItemsNotFound
             | C::EntryNotFound
             | C::WatchNotFound
+            | C::RuleNotFound
             | C::OpNotFound
             | C::NotFound => 404,
             C::MethodNotAllowed => 405,
@@ -91,6 +96,7 @@ impl ErrorCode {
             | C::CollectionExists
             | C::CollectionArchived
             | C::CollectionIsSmart
+            | C::RuleExists
             | C::NotInSource
             | C::EntryManagedByFolder
             | C::NoTargetFolder
@@ -119,6 +125,7 @@ impl ErrorCode {
             C::ItemsNotFound => "ITEMS_NOT_FOUND",
             C::EntryNotFound => "ENTRY_NOT_FOUND",
             C::WatchNotFound => "WATCH_NOT_FOUND",
+            C::RuleNotFound => "RULE_NOT_FOUND",
             C::OpNotFound => "OP_NOT_FOUND",
             C::NotFound => "NOT_FOUND",
             C::MethodNotAllowed => "METHOD_NOT_ALLOWED",
@@ -127,6 +134,7 @@ impl ErrorCode {
             C::CollectionExists => "COLLECTION_EXISTS",
             C::CollectionArchived => "COLLECTION_ARCHIVED",
             C::CollectionIsSmart => "COLLECTION_IS_SMART",
+            C::RuleExists => "RULE_EXISTS",
             C::NotInSource => "NOT_IN_SOURCE",
             C::EntryManagedByFolder => "ENTRY_MANAGED_BY_FOLDER",
             C::NoTargetFolder => "NO_TARGET_FOLDER",

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::change::Change;
-use crate::id::{CollectionId, ItemId, WatchId};
+use crate::id::{CollectionId, ItemId, RuleId, WatchId};
 use crate::model::EntrySource;
 
 /// What happened, as the change feed names it (SPEC §2.4).
@@ -52,6 +52,13 @@ pub enum EventKind {
     /// A watch was removed.
     #[serde(rename = "watch.removed")]
     WatchRemoved,
+    /// A rule ran for an item, every action done (SPEC §7.3).
+    #[serde(rename = "rule.ran")]
+    RuleRan,
+    /// A rule's run failed: an action was refused or failed, or a chain of rules was
+    /// stopped.
+    #[serde(rename = "rule.failed")]
+    RuleFailed,
 }
 
 /// One change-feed event, before the store stamps it with `seq`, `at` and `op_id`.
@@ -68,6 +75,8 @@ pub struct Event {
     /// Who owns the entry, for `entry.*` events: `manual`, `folder:<wid>`, `query` (a smart
     /// collection keeps it), `rule:<rid>`.
     pub source: Option<EntrySource>,
+    /// The rule, for `rule.*` events.
+    pub rule_id: Option<RuleId>,
 }
 
 impl Event {
@@ -78,6 +87,24 @@ impl Event {
             item_id,
             watch_id: None,
             source: None,
+            rule_id: None,
+        }
+    }
+
+    /// A rule's run: `rule.ran` or `rule.failed` (`ok` says which), for an item.
+    #[must_use]
+    pub fn rule_run(rule: RuleId, item: Option<ItemId>, ok: bool) -> Self {
+        Self {
+            rule_id: Some(rule),
+            ..Self::new(
+                if ok {
+                    EventKind::RuleRan
+                } else {
+                    EventKind::RuleFailed
+                },
+                None,
+                item,
+            )
         }
     }
 
@@ -147,6 +174,7 @@ impl Event {
                     item_id: None,
                     watch_id: Some(watch.id),
                     source: None,
+                    rule_id: None,
                 })
             }
         }

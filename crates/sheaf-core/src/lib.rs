@@ -20,6 +20,7 @@ mod metadata;
 mod model;
 mod plan;
 mod query;
+pub mod rule;
 pub mod rules;
 mod time;
 mod view;

@@ -297,6 +297,13 @@ pub enum Outcome {
     },
     /// Folder changes applied (SPEC §3).
     Synced(SyncSummary),
+    /// A rule defined (`created`) or found by its name and given the new definition.
+    Rule {
+        /// The rule.
+        rule: crate::id::RuleId,
+        /// Whether this request defined it.
+        created: bool,
+    },
     /// A smart collection's entries brought in line with its query (SPEC §7.2).
     Kept {
         /// The smart collection.

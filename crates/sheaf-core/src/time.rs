@@ -33,6 +33,13 @@ impl Timestamp {
         Self(self.0.saturating_add(1))
     }
 
+    /// The calendar date in UTC: year, month (1–12), day (1–31).
+    #[must_use]
+    pub fn date(self) -> (i16, i8, i8) {
+        let d = self.to_jiff().to_zoned(jiff::tz::TimeZone::UTC).date();
+        (d.year(), d.month(), d.day())
+    }
+
     fn to_jiff(self) -> jiff::Timestamp {
         jiff::Timestamp::from_microsecond(self.0).unwrap_or(if self.0 < 0 {
             jiff::Timestamp::MIN

@@ -14,8 +14,6 @@ mod connections;
 mod fill;
 mod folders;
 mod relocate;
-// The executors of rules' outside actions; the rule engine that calls them lands next.
-#[cfg_attr(not(test), allow(dead_code))]
 mod rules;
 mod service;
 mod socket;
@@ -250,6 +248,17 @@ pub async fn serve(
         writer.fill_wake(),
         stop_rx.clone(),
     ));
+    let rule_writer = Arc::clone(&writer);
+    let rule_specs = config.rules.clone();
+    tokio::task::spawn_blocking(move || rules::engine::sync_config(&rule_writer, &rule_specs))
+        .await
+        .map_err(|_| DaemonError::TaskPanicked { task: "rule sync" })?;
+    let engine = Arc::new(rules::engine::Engine::new(
+        Arc::clone(&writer),
+        store.options().home.clone(),
+        config.max_jobs,
+    ));
+    tokio::spawn(rules::engine::run(engine, stop_rx.clone()));
     let state = api::AppState::new(api::Shared {
         store: Arc::clone(&store),
         config: Arc::clone(&config),

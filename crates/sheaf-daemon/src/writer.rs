@@ -70,6 +70,19 @@ impl Writer {
         Ok(written)
     }
 
+    /// Runs `op`, a store write that answers its value with the seqs it committed (a
+    /// rule's firing, a job's run), and publishes them.
+    pub(crate) fn write_with_seqs<T>(
+        &self,
+        op: impl FnOnce(&Store) -> Result<(T, Option<(u64, u64)>), WriteError>,
+    ) -> Result<(T, Option<(u64, u64)>), WriteError> {
+        let (value, seqs) = op(&self.store)?;
+        if let Some((_, last)) = seqs {
+            self.publish(last);
+        }
+        Ok((value, seqs))
+    }
+
     fn publish(&self, last: u64) {
         // Commits are serialised by the store, but two writers may publish out of order:
         // the seq only moves forward.

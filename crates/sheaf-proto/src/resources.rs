@@ -475,12 +475,26 @@ pub struct Event {
     #[schema(value_type = Option<String>, example = "query")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<core::EntrySource>,
+    /// The rule, on `rule.ran` and `rule.failed`.
+    #[schema(value_type = Option<String>, example = "r_01JD3Q2X9K8M7N6P5R4S3T2V1W")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<core::RuleId>,
+    /// `rule:<rule id>` when a rule's action made the change (SPEC §7.3).
+    #[schema(value_type = Option<String>, example = "rule:r_01JD3Q2X9K8M7N6P5R4S3T2V1W")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 impl Event {
     /// The event of a committed change.
     #[must_use]
-    pub fn new(seq: u64, at: Timestamp, op_id: Option<OpId>, event: core::Event) -> Self {
+    pub fn new(
+        seq: u64,
+        at: Timestamp,
+        op_id: Option<OpId>,
+        cause: Option<core::rule::Cause>,
+        event: core::Event,
+    ) -> Self {
         let kind = serde_json::to_value(event.kind)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
@@ -494,6 +508,8 @@ impl Event {
             watch_id: event.watch_id,
             op_id,
             source: event.source,
+            rule_id: event.rule_id,
+            cause: cause.map(|c| format!("rule:{}", c.rule)),
         }
     }
 
@@ -509,6 +525,8 @@ impl Event {
             watch_id: None,
             op_id: None,
             source: None,
+            rule_id: None,
+            cause: None,
         }
     }
 }

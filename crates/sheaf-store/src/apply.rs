@@ -5,6 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use redb::{ReadableTable, Table};
+use sheaf_core::rule::Cause;
 use sheaf_core::{Change, Collection, CollectionId, Entry, Item, Plan, Timestamp};
 
 use crate::error::StoreError;
@@ -89,6 +90,7 @@ pub(crate) fn apply(
     plan: &Plan,
     now: Timestamp,
     retention: Retention,
+    cause: Option<Cause>,
 ) -> Result<Option<(u64, u64)>> {
     let mut b = Batch::default();
 
@@ -165,7 +167,8 @@ pub(crate) fn apply(
     }
     refresh_unfiled(t, &mut b)?;
 
-    let seqs = append_events(t, feed, plan, now, retention)?;
+    let op_id = plan.op.as_ref().map(|o| o.id);
+    let seqs = append_events(t, feed, plan.events(), op_id, now, retention, cause)?;
     log_op(t, plan, retention)?;
     set_meta(t, META_LAST_NOW, now.as_micros() as u64)?;
     Ok(seqs)
@@ -428,14 +431,17 @@ fn refresh_unfiled(t: &mut WriteTabs<'_>, b: &mut Batch) -> Result<()> {
     Ok(())
 }
 
-fn append_events(
+/// Appends one commit's events as a block (nothing when there are none), and drops the
+/// oldest blocks beyond the retention.
+pub(crate) fn append_events(
     t: &mut WriteTabs<'_>,
     feed: &mut Table<'_, u64, &'static [u8]>,
-    plan: &Plan,
+    events: Vec<sheaf_core::Event>,
+    op_id: Option<sheaf_core::OpId>,
     now: Timestamp,
     retention: Retention,
+    cause: Option<Cause>,
 ) -> Result<Option<(u64, u64)>> {
-    let events = plan.events();
     if events.is_empty() {
         return Ok(None);
     }
@@ -443,9 +449,11 @@ fn append_events(
     let last = first + events.len() as u64 - 1;
     let block = FeedBlock {
         at: now,
-        op_id: plan.op.as_ref().map(|o| o.id),
+        op_id,
         events,
+        cause,
     };
+    set_meta(t, META_LAST_NOW, now.as_micros() as u64)?;
     feed.insert(first, encode(&block)?.as_slice())
         .map_err(StoreError::storage)?;
     set_meta(t, META_NEXT_SEQ, last + 1)?;

@@ -16,8 +16,10 @@ mod folder;
 mod migrate;
 mod order;
 mod query;
+mod rule;
 mod schema;
 mod smart;
+mod txn;
 mod view;
 
 use std::path::{Path, PathBuf};
@@ -31,8 +33,8 @@ use sheaf_core::rules::{
     NewEntry, NewWatch, Remove, Reorder,
 };
 use sheaf_core::{
-    CollectionId, Ctx, FileFacts, IdSource, ItemTarget, Limits, OpId, Outcome, Plan, PlanError,
-    StateView, Timestamp, WatchId,
+    CollectionId, Ctx, FileFacts, ItemTarget, Limits, OpId, Outcome, Plan, PlanError, StateView,
+    Timestamp, WatchId,
 };
 
 pub use effects::Effects;
@@ -40,16 +42,18 @@ pub use error::{OpenError, ReadError, StoreError, WriteError};
 pub use folder::{KnownFile, Unhashed};
 pub use order::Order;
 pub use query::{CollectionQuery, EntryQuery, FeedPage, ItemQuery, Listed, Page, StoredEvent};
+pub use rule::{Fired, Firing, RULE_RUNS_KEPT, RuleState};
 pub use schema::SCHEMA_VERSION;
 pub use smart::Filled;
 
 use crate::apply::Retention;
 use crate::schema::{
-    FEED, META, META_CREATED, META_FIRST_SEQ, META_LAST_NOW, META_NEXT_HANDLE, META_NEXT_SEQ,
-    META_SCHEMA, ReadTabs, WriteTabs,
+    FEED, META, META_CREATED, META_FIRST_SEQ, META_NEXT_HANDLE, META_NEXT_SEQ, META_SCHEMA,
+    ReadTabs, WriteTabs,
 };
-use crate::smart::{Matchers, Upkeep};
-use crate::view::{StoreView, meta};
+use crate::smart::Matchers;
+use crate::txn::{Settings, Txn};
+use crate::view::meta;
 
 /// The source of commit times. Tests pin it; the daemon uses the system clock.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -114,6 +118,10 @@ impl std::fmt::Debug for Options {
     }
 }
 
+/// What [`Store::transact`] answers: the body's value, the seqs the write appended, its
+/// commit time.
+pub(crate) type Transacted<T> = (T, Option<(u64, u64)>, Timestamp);
+
 /// What a committed write did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Written {
@@ -124,29 +132,6 @@ pub struct Written {
     /// The seqs of the events it appended, first and last; `None` when nothing visible
     /// changed.
     pub seqs: Option<(u64, u64)>,
-}
-
-/// Fresh ULIDs within one transaction, increasing from one commit to the next: the
-/// commit's millisecond is the ULID's time, the microsecond within it leads the random
-/// part (commit times are strictly increasing microseconds), and ids of one commit count
-/// up from a random start below that.
-struct TxnIds(u128);
-
-impl TxnIds {
-    fn new(now: Timestamp) -> Self {
-        let micros = u64::try_from(now.as_micros()).unwrap_or(0);
-        let (ms, within) = (micros / 1000, u128::from(micros % 1000));
-        // 80 random bits: 10 for the microsecond, 69 random, 1 bit of room to count up.
-        let random = (within << 70) | (ulid::Ulid::generate().random() >> 11);
-        Self(ulid::Ulid::from_parts(ms, random).0)
-    }
-}
-
-impl IdSource for TxnIds {
-    fn next_ulid(&mut self) -> ulid::Ulid {
-        self.0 += 1;
-        ulid::Ulid(self.0)
-    }
 }
 
 /// Refuses a database written by a newer sheaf; reads only.
@@ -379,31 +364,12 @@ impl Store {
     {
         let txn = self.begin_write()?;
         let (plan, now, seqs) = {
-            let mut tabs = WriteTabs::open(&txn)?;
-            let mut feed = txn.open_table(FEED).map_err(StoreError::table)?;
-            let last = Timestamp::from_micros(meta(&tabs, META_LAST_NOW)? as i64);
-            let now = (self.options.clock)().max(last.next());
-            let mut ids = TxnIds::new(now);
-            let mut ctx = Ctx {
-                now,
-                ids: &mut ids,
-                limits: self.options.limits,
-            };
-            let plan = plan(&StoreView::new(&tabs), &mut ctx)?;
+            let mut t = Txn::open(&txn, self.settings())?;
+            let plan = t.plan(plan)?;
             effects.apply(&plan)?;
             *applied = true;
-            let retention = self.retention();
-            let seqs = apply::apply(&mut tabs, &mut feed, &plan, now, retention)?;
-            let kept = Upkeep {
-                tabs: &mut tabs,
-                feed: &mut feed,
-                ctx: &mut ctx,
-                now,
-                retention,
-                matchers: &self.matchers,
-            }
-            .keep(&plan.changes)?;
-            (plan, now, smart::join(seqs, kept))
+            t.apply(&plan)?;
+            (plan, t.now, t.seqs())
         };
         txn.commit().map_err(StoreError::redb("committing"))?;
         Ok(Written {
@@ -411,6 +377,16 @@ impl Store {
             at: now,
             seqs,
         })
+    }
+
+    /// What a write transaction needs of the store's settings.
+    fn settings(&self) -> Settings<'_> {
+        Settings {
+            clock: &*self.options.clock,
+            limits: self.options.limits,
+            retention: self.retention(),
+            matchers: &self.matchers,
+        }
     }
 
     fn retention(&self) -> Retention {
@@ -424,38 +400,31 @@ impl Store {
     /// collection still filling is matched against up to `chunk` more items, in one
     /// transaction. `None` when every smart collection is filled.
     pub fn fill_smart(&self, chunk: usize) -> Result<Option<Filled>, WriteError> {
-        let result = self.fill_once(chunk.max(1));
+        let (filled, seqs, _) = self.transact(|t| t.fill_step(chunk.max(1)))?;
+        Ok(filled.map(|f| Filled { seqs, ..f }))
+    }
+
+    /// Runs `body` in one write transaction and commits it: the store's own multi-step
+    /// writes (a fill step, a rule's actions), which plan and apply through [`Txn`].
+    /// Answers what `body` did, the seqs the write appended and its commit time.
+    pub(crate) fn transact<T>(
+        &self,
+        body: impl FnOnce(&mut Txn<'_, '_>) -> Result<T, WriteError>,
+    ) -> Result<Transacted<T>, WriteError> {
+        let result = (|| {
+            let txn = self.begin_write()?;
+            let done = {
+                let mut t = Txn::open(&txn, self.settings())?;
+                let value = body(&mut t)?;
+                (value, t.seqs(), t.now)
+            };
+            txn.commit().map_err(StoreError::redb("committing"))?;
+            Ok(done)
+        })();
         if let Err(WriteError::Store(e)) = &result {
             self.remember(e);
         }
         result
-    }
-
-    fn fill_once(&self, chunk: usize) -> Result<Option<Filled>, WriteError> {
-        let txn = self.begin_write()?;
-        let filled = {
-            let mut tabs = WriteTabs::open(&txn)?;
-            let mut feed = txn.open_table(FEED).map_err(StoreError::table)?;
-            let last = Timestamp::from_micros(meta(&tabs, META_LAST_NOW)? as i64);
-            let now = (self.options.clock)().max(last.next());
-            let mut ids = TxnIds::new(now);
-            let mut ctx = Ctx {
-                now,
-                ids: &mut ids,
-                limits: self.options.limits,
-            };
-            Upkeep {
-                tabs: &mut tabs,
-                feed: &mut feed,
-                ctx: &mut ctx,
-                now,
-                retention: self.retention(),
-                matchers: &self.matchers,
-            }
-            .fill_step(chunk)?
-        };
-        txn.commit().map_err(StoreError::redb("committing"))?;
-        Ok(filled)
     }
 
     /// `POST /v1/collections/{cid}/items`.

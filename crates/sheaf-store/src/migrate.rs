@@ -154,8 +154,10 @@ fn v3_to_v4(t: &mut WriteTabs<'_>, feed: &mut Table<'_, u64, &'static [u8]>) -> 
                     item_id: e.item_id,
                     watch_id: e.watch_id,
                     source: None,
+                    rule_id: None,
                 })
                 .collect(),
+            cause: None,
         };
         feed.insert(key, encode(&block)?.as_slice())
             .map_err(StoreError::storage)?;

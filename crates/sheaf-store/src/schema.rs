@@ -25,6 +25,11 @@
 //! | `hashes` | (hash prefix, ULID) → () | items by content: duplicates in O(log n) |
 //! | `smart` | handle → () | the smart collections (SPEC §7.2), kept inside every write |
 //! | `filling` | handle → ULID | smart collections still being filled: the next item to look at |
+//! | `rules` | ULID → `Rule` | rules (SPEC §7.3) |
+//! | `rule_names` | name → ULID | unique rule names |
+//! | `rule_cursors` | ULID → seq | the last feed event each rule has handled |
+//! | `rule_jobs` | (rule, seq) → `RuleJob` | outside actions committed but not yet carried out |
+//! | `rule_runs` | (rule, run ULID) → `RuleRun` | each rule's recent runs |
 //!
 //! Item records are stored as `(size, Item)`, so that the size key of the `sorted` table
 //! can be read without decoding the rest.
@@ -33,8 +38,9 @@
 //! records (migrated in place on open, in one transaction); 3 — adds `watches` (created by
 //! the opening transaction like every table; the bump keeps older builds, which would
 //! ignore it, from opening the file); 4 — smart collections: a collection record carries
-//! its query, a feed event the source of its entry, and `hashes`, `smart` and `filling`
-//! are added (`hashes` built from the items when migrating).
+//! its query, a feed event the source of its entry and a commit its cause (a rule), and
+//! `hashes`, `smart`, `filling` and the rule tables are added (`hashes` built from the items
+//! when migrating).
 
 use std::cell::OnceCell;
 
@@ -148,6 +154,11 @@ tables! {
     hashes, HASHES, "hashes": (u128, u128) => ();
     smart, SMART, "smart": u64 => ();
     filling, FILLING, "filling": u64 => u128;
+    rules, RULES, "rules": u128 => &'static [u8];
+    rule_names, RULE_NAMES, "rule_names": &'static str => u128;
+    rule_cursors, RULE_CURSORS, "rule_cursors": u128 => u64;
+    rule_jobs, RULE_JOBS, "rule_jobs": (u128, u64) => &'static [u8];
+    rule_runs, RULE_RUNS, "rule_runs": (u128, u128) => &'static [u8];
 }
 
 /// The key of an item's content hash in `hashes`: the hash's first 128 bits (its hex text
@@ -219,6 +230,8 @@ pub(crate) struct FeedBlock {
     pub(crate) at: Timestamp,
     pub(crate) op_id: Option<OpId>,
     pub(crate) events: Vec<Event>,
+    /// The rule whose action the commit was (schema 4).
+    pub(crate) cause: Option<sheaf_core::rule::Cause>,
 }
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {

@@ -1,22 +1,21 @@
 //! Smart collections inside every write (SPEC §7.2). After a write's own plan is applied,
-//! [`keep`] finds the items whose answer it may have changed and brings every smart
+//! [`Txn::keep`] finds the items whose answer it may have changed and brings every smart
 //! collection in line, in dependency order, in the same transaction: a reader never sees
-//! a write without its smart collections' share of it. [`fill_step`] is the background
+//! a write without its smart collections' share of it. [`Txn::fill_step`] is the background
 //! fill of a new (or re-queried, or restored) smart collection, one chunk of items per
 //! transaction.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use redb::{ReadableTable, Table};
+use redb::ReadableTable;
 use sheaf_core::rules::{affected_items, plan_smart_upkeep, upkeep_order};
-use sheaf_core::{Change, Collection, CollectionId, Ctx, ItemId, Outcome, Timestamp};
-use sheaf_core::{Matcher, Query};
+use sheaf_core::{Change, Collection, CollectionId, ItemId, Matcher, Outcome, Query};
 
-use crate::apply::{self, Retention};
 use crate::error::{StoreError, WriteError};
-use crate::schema::{Tabs, WriteTabs, decode_item};
-use crate::view::{StoreView, collection, collection_id_of};
+use crate::schema::{Tabs, decode_item};
+use crate::txn::Txn;
+use crate::view::{collection, collection_id_of};
 
 type Result<T> = std::result::Result<T, WriteError>;
 
@@ -36,7 +35,7 @@ impl Matchers {
         }
     }
 
-    fn of(&self, id: &CollectionId, query: &Query) -> Arc<Matcher> {
+    pub(crate) fn of(&self, id: &CollectionId, query: &Query) -> Arc<Matcher> {
         let mut compiled = self.compiled.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((q, m)) = compiled.get(id)
             && q == query
@@ -49,37 +48,19 @@ impl Matchers {
     }
 }
 
-/// The store's side of one write transaction, for the smart collections.
-pub(crate) struct Upkeep<'a, 'b, 't> {
-    pub(crate) tabs: &'a mut WriteTabs<'t>,
-    pub(crate) feed: &'a mut Table<'t, u64, &'static [u8]>,
-    pub(crate) ctx: &'a mut Ctx<'b>,
-    pub(crate) now: Timestamp,
-    pub(crate) retention: Retention,
-    pub(crate) matchers: &'a Matchers,
-}
-
-/// Joins the seq ranges of two applies of one commit.
-pub(crate) fn join(a: Option<(u64, u64)>, b: Option<(u64, u64)>) -> Option<(u64, u64)> {
-    match (a, b) {
-        (Some((first, _)), Some((_, last))) => Some((first, last)),
-        (a, b) => a.or(b),
-    }
-}
-
-impl Upkeep<'_, '_, '_> {
+impl Txn<'_, '_> {
     /// The smart collections outside the trash.
     fn smart_collections(&self) -> std::result::Result<Vec<Collection>, StoreError> {
         let mut out = Vec::new();
-        for r in Tabs::smart(&*self.tabs)?
+        for r in Tabs::smart(&self.tabs)?
             .iter()
             .map_err(StoreError::storage)?
         {
             let (handle, ()) = r
                 .map(|(k, v)| (k.value(), v.value()))
                 .map_err(StoreError::storage)?;
-            if let Some(id) = collection_id_of(&*self.tabs, handle)?
-                && let Some(c) = collection(&*self.tabs, &id)?
+            if let Some(id) = collection_id_of(&self.tabs, handle)?
+                && let Some(c) = collection(&self.tabs, &id)?
                 && c.trashed_at.is_none()
                 && c.query.is_some()
             {
@@ -90,8 +71,8 @@ impl Upkeep<'_, '_, '_> {
     }
 
     /// Brings every smart collection in line for the items `changes` may have changed the
-    /// answer for; returns the seqs of the events that appended.
-    pub(crate) fn keep(&mut self, changes: &[Change]) -> Result<Option<(u64, u64)>> {
+    /// answer for.
+    pub(crate) fn keep(&mut self, changes: &[Change]) -> Result<()> {
         if self
             .tabs
             .smart
@@ -99,66 +80,73 @@ impl Upkeep<'_, '_, '_> {
             .map_err(StoreError::storage)?
             .is_none()
         {
-            return Ok(None);
+            return Ok(());
         }
-        let items = affected_items(&StoreView::new(&*self.tabs), changes)?;
+        let items = self.plan(|view, _| affected_items(view, changes))?;
         self.keep_items(&items, None)
     }
 
-    /// [`Upkeep::keep`] for these items, every smart collection (or those after `after` in
-    /// the upkeep order, when the fill of `after` already did its own).
-    fn keep_items(
-        &mut self,
-        items: &BTreeSet<ItemId>,
-        after: Option<&CollectionId>,
-    ) -> Result<Option<(u64, u64)>> {
+    /// [`Txn::keep`] for these items, every smart collection (or those after `after` in the
+    /// upkeep order, when the fill of `after` already did its own).
+    fn keep_items(&mut self, items: &BTreeSet<ItemId>, after: Option<&CollectionId>) -> Result<()> {
         if items.is_empty() {
-            return Ok(None);
+            return Ok(());
         }
         let smart = self.smart_collections()?;
         let mut order = upkeep_order(&smart).into_iter();
         if let Some(after) = after {
             order.by_ref().find(|c| &c.id == after);
         }
-        let mut seqs = None;
         for c in order {
             let Some(query) = &c.query else { continue };
             let matcher = self.matchers.of(&c.id, query);
-            let plan =
-                plan_smart_upkeep(&StoreView::new(&*self.tabs), self.ctx, c, &matcher, items)?;
+            let plan = self.plan(|view, ctx| plan_smart_upkeep(view, ctx, c, &matcher, items))?;
             if !plan.changes.is_empty() {
-                let applied = apply::apply(self.tabs, self.feed, &plan, self.now, self.retention)?;
-                seqs = join(seqs, applied);
+                self.apply_kept(&plan)?;
             }
         }
-        Ok(seqs)
+        Ok(())
     }
 
     /// Fills the first smart collection still filling by up to `chunk` items: each is
     /// matched, the collection's entries follow, the collections that read it follow in
     /// turn, and the fill position advances. `None` when no collection is filling.
     pub(crate) fn fill_step(&mut self, chunk: usize) -> Result<Option<Filled>> {
-        let Some((handle, from)) = self
-            .tabs
-            .filling
-            .first()
-            .map_err(StoreError::storage)?
-            .map(|(k, v)| (k.value(), v.value()))
-        else {
-            return Ok(None);
-        };
-        let target = collection_id_of(&*self.tabs, handle)?
-            .map(|id| collection(&*self.tabs, &id))
-            .transpose()?
-            .flatten();
-        let Some(target) = target.filter(|c| c.trashed_at.is_none() && c.query.is_some()) else {
-            // Trashed (it is filled again when restored) or no longer smart.
-            self.tabs
+        loop {
+            let Some((handle, from)) = self
+                .tabs
                 .filling
-                .remove(handle)
-                .map_err(StoreError::storage)?;
-            return self.fill_step(chunk);
-        };
+                .first()
+                .map_err(StoreError::storage)?
+                .map(|(k, v)| (k.value(), v.value()))
+            else {
+                return Ok(None);
+            };
+            let target = collection_id_of(&self.tabs, handle)?
+                .map(|id| collection(&self.tabs, &id))
+                .transpose()?
+                .flatten()
+                .filter(|c| c.trashed_at.is_none() && c.query.is_some());
+            match target {
+                Some(target) => return self.fill_chunk(handle, from, &target, chunk).map(Some),
+                // Trashed (it is filled again when restored) or gone: not filled now.
+                None => {
+                    self.tabs
+                        .filling
+                        .remove(handle)
+                        .map_err(StoreError::storage)?;
+                }
+            }
+        }
+    }
+
+    fn fill_chunk(
+        &mut self,
+        handle: u64,
+        from: u128,
+        target: &Collection,
+        chunk: usize,
+    ) -> Result<Filled> {
         let mut items = BTreeSet::new();
         let mut next = None;
         for r in self.tabs.items.range(from..).map_err(StoreError::storage)? {
@@ -175,18 +163,11 @@ impl Upkeep<'_, '_, '_> {
             detail: format!("{} lost its query", target.id),
         })?;
         let matcher = self.matchers.of(&target.id, query);
-        let plan = plan_smart_upkeep(
-            &StoreView::new(&*self.tabs),
-            self.ctx,
-            &target,
-            &matcher,
-            &items,
-        )?;
-        let mut seqs = None;
+        let plan = self.plan(|view, ctx| plan_smart_upkeep(view, ctx, target, &matcher, &items))?;
         if !plan.changes.is_empty() {
-            seqs = apply::apply(self.tabs, self.feed, &plan, self.now, self.retention)?;
-            let changed = affected_items(&StoreView::new(&*self.tabs), &plan.changes)?;
-            seqs = join(seqs, self.keep_items(&changed, Some(&target.id))?);
+            self.apply_kept(&plan)?;
+            let changed = self.plan(|view, _| affected_items(view, &plan.changes))?;
+            self.keep_items(&changed, Some(&target.id))?;
         }
         match next {
             Some(n) => self.tabs.filling.insert(handle, n),
@@ -200,14 +181,14 @@ impl Upkeep<'_, '_, '_> {
             }
             .into());
         };
-        Ok(Some(Filled {
-            collection_id: target.id,
+        Ok(Filled {
+            collection_id: target.id.clone(),
             looked_at,
             added,
             removed,
             done: next.is_none(),
-            seqs,
-        }))
+            seqs: None,
+        })
     }
 }
 

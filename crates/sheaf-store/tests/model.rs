@@ -1108,7 +1108,8 @@ fn op_id_of(outcome: &Outcome) -> Option<OpId> {
         | Outcome::Watch { .. }
         | Outcome::WatchRemoved { .. }
         | Outcome::Synced(_)
-        | Outcome::Kept { .. } => None,
+        | Outcome::Kept { .. }
+        | Outcome::Rule { .. } => None,
     }
 }
 

@@ -79,8 +79,9 @@ fn plain(v: &MetaValue) -> Value {
 }
 
 /// The problems of a stored or sent query as one sentence, for a serde error.
-fn describe(errors: &[FieldError]) -> String {
-    let mut out = String::from("invalid query");
+/// One line for a stored definition that no longer validates: `invalid <what>: …`.
+pub(crate) fn describe(what: &str, errors: &[FieldError]) -> String {
+    let mut out = format!("invalid {what}");
     for (i, e) in errors.iter().enumerate() {
         out.push_str(if i == 0 { ": " } else { "; " });
         let path: Vec<String> = e.loc.iter().map(Loc::to_string).collect();
@@ -107,6 +108,6 @@ impl<'de> Deserialize<'de> for Query {
             let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
             serde_json::from_str(&text).map_err(de::Error::custom)?
         };
-        Query::parse(&value, &[]).map_err(|errors| de::Error::custom(describe(&errors)))
+        Query::parse(&value, &[]).map_err(|errors| de::Error::custom(describe("query", &errors)))
     }
 }

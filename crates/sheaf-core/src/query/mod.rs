@@ -18,9 +18,9 @@
 //! keys and strings.
 
 mod condition;
-mod json;
+pub(crate) mod json;
 mod matcher;
-mod parse;
+pub(crate) mod parse;
 
 use std::collections::BTreeMap;
 

@@ -27,7 +27,7 @@ const FIELDS: [&str; 12] = [
 ];
 
 /// What one value turns into, or why it cannot: (message, error type).
-pub(super) type Item<T> = Result<T, (String, &'static str)>;
+pub(crate) type Item<T> = Result<T, (String, &'static str)>;
 
 pub(super) fn parse(value: &Value, loc: &[Loc]) -> Result<Query, Vec<FieldError>> {
     let mut p = Parser::default();
@@ -76,14 +76,14 @@ pub(super) fn parse(value: &Value, loc: &[Loc]) -> Result<Query, Vec<FieldError>
     }
 }
 
-pub(super) fn join(loc: &[Loc], more: impl Into<Loc>) -> Vec<Loc> {
+pub(crate) fn join(loc: &[Loc], more: impl Into<Loc>) -> Vec<Loc> {
     let mut l = loc.to_vec();
     l.push(more.into());
     l
 }
 
 /// The JSON type of a value, for messages.
-pub(super) fn type_name(v: &Value) -> &'static str {
+pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -95,30 +95,40 @@ pub(super) fn type_name(v: &Value) -> &'static str {
 }
 
 /// Reads a query, collecting every problem.
-#[derive(Default)]
-pub(super) struct Parser {
-    pub(super) errors: Vec<FieldError>,
+pub(crate) struct Parser {
+    pub(crate) errors: Vec<FieldError>,
+    /// The error type of an unknown field: `query.unknown_field`, or the caller's own.
+    pub(crate) unknown_type: &'static str,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Self {
+            errors: Vec::new(),
+            unknown_type: "query.unknown_field",
+        }
+    }
 }
 
 impl Parser {
-    pub(super) fn error(&mut self, loc: Vec<Loc>, msg: impl Into<String>, kind: &str) {
+    pub(crate) fn error(&mut self, loc: Vec<Loc>, msg: impl Into<String>, kind: &str) {
         self.errors.push(FieldError::new(loc, msg, kind));
     }
 
-    pub(super) fn wrong_type(&mut self, loc: &[Loc], expected: &str, got: &Value) {
+    pub(crate) fn wrong_type(&mut self, loc: &[Loc], expected: &str, got: &Value) {
         let msg = format!("expected {expected}, got {}", type_name(got));
         self.error(loc.to_vec(), msg, "type");
     }
 
-    pub(super) fn unknown(&mut self, loc: &[Loc], key: &str, known: &[&str]) {
+    pub(crate) fn unknown(&mut self, loc: &[Loc], key: &str, known: &[&str]) {
         let msg = format!(
             "unknown field {key:?}; expected one of: {}",
             known.join(", ")
         );
-        self.error(loc.to_vec(), msg, "query.unknown_field");
+        self.error(loc.to_vec(), msg, self.unknown_type);
     }
 
-    pub(super) fn object<'v>(
+    pub(crate) fn object<'v>(
         &mut self,
         v: &'v Value,
         loc: &[Loc],
@@ -130,7 +140,7 @@ impl Parser {
         object
     }
 
-    pub(super) fn boolean(&mut self, v: &Value, loc: &[Loc]) -> Option<bool> {
+    pub(crate) fn boolean(&mut self, v: &Value, loc: &[Loc]) -> Option<bool> {
         match v {
             Value::Null => None,
             Value::Bool(b) => Some(*b),
@@ -142,7 +152,7 @@ impl Parser {
     }
 
     /// A list of strings (or one string), each read by `read`; `None` when null or invalid.
-    fn list<T>(
+    pub(crate) fn list<T>(
         &mut self,
         v: &Value,
         loc: &[Loc],
@@ -179,7 +189,7 @@ impl Parser {
     }
 
     /// Whether a list's length is within 1 and [`MAX_QUERY_VALUES`]; reports it if not.
-    pub(super) fn count(&mut self, len: usize, loc: &[Loc]) -> bool {
+    pub(crate) fn count(&mut self, len: usize, loc: &[Loc]) -> bool {
         if len == 0 {
             let msg = "the list is empty; leave the field out not to filter on it";
             self.error(loc.to_vec(), msg, "too_short");
@@ -190,7 +200,7 @@ impl Parser {
         (1..=MAX_QUERY_VALUES).contains(&len)
     }
 
-    fn name(&mut self, v: &Value, loc: &[Loc]) -> Option<String> {
+    pub(crate) fn name(&mut self, v: &Value, loc: &[Loc]) -> Option<String> {
         match v {
             Value::Null => None,
             Value::String(s) => {

@@ -152,6 +152,24 @@ fn subject_facts<V: StateView + ?Sized>(
     Ok((collections, watches, duplicate))
 }
 
+/// Whether `item` matches `query` (compiled as `matcher`), its memberships, watches and
+/// duplicates read from the state: how rules and selections ask what a smart collection's
+/// upkeep asks.
+pub fn item_matches<V: StateView + ?Sized>(
+    view: &V,
+    query: &Query,
+    matcher: &Matcher,
+    item: &Item,
+) -> PlanResult<bool, V> {
+    let (collections, watches, duplicate) = subject_facts(view, query, item)?;
+    Ok(matcher.matches(&Subject {
+        item,
+        collections: &collections,
+        watches: &watches,
+        duplicate,
+    }))
+}
+
 /// Plans the entries of the smart collection `smart` for `items`: each ends up live there
 /// exactly when it matches. New entries take the item's file name as display name and its
 /// id as unique id (file names repeat across folders; ids do not), carry no metadata, and
@@ -174,13 +192,7 @@ pub fn plan_smart_upkeep<V: StateView + ?Sized>(
             let Some(item) = view.item(*id).or_view()? else {
                 continue;
             };
-            let (collections, watches, duplicate) = subject_facts(view, query, &item)?;
-            let now_matches = matcher.matches(&Subject {
-                item: &item,
-                collections: &collections,
-                watches: &watches,
-                duplicate,
-            });
+            let now_matches = item_matches(view, query, matcher, &item)?;
             let current = view.entry(&smart.id, item.id).or_view()?;
             let live = current.as_ref().is_some_and(Entry::is_live);
             if now_matches && !live {

@@ -56,7 +56,7 @@ async fn next_chunk(mut c: Cursor) -> Option<(Result<Bytes, std::io::Error>, Cur
         } else {
             for e in page.events {
                 c.next = e.seq;
-                out.extend(line(&Event::new(e.seq, e.at, e.op_id, e.event)));
+                out.extend(line(&Event::new(e.seq, e.at, e.op_id, e.cause, e.event)));
             }
         }
         if !out.is_empty() {

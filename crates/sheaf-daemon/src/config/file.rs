@@ -5,6 +5,7 @@ use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use sheaf_core::rule::RuleSpec;
 
 use super::diagnostics::{Seg, key_name, locate, parse};
 use super::{Config, ConfigError, RateLimit, Tcp, WatchConfig};
@@ -28,6 +29,9 @@ pub(super) struct FileConfig {
     fallback_poll: Option<String>,
     content_hashes: Option<bool>,
     watch: Option<Vec<WatchConfig>>,
+    max_jobs: Option<usize>,
+    /// Checked by `RuleSpec::parse`, which locates every problem in a rule.
+    rule: Option<Vec<toml::Value>>,
     /// The terminal UI's settings (`sheaf tui` reads them); the daemon accepts and ignores them.
     #[serde(rename = "tui")]
     _tui: Option<serde::de::IgnoredAny>,
@@ -111,7 +115,17 @@ impl File {
         for (i, w) in f.watch.into_iter().flatten().enumerate() {
             c.watches.push(source.watch(i, w)?);
         }
-        for (key, value) in [("max_batch", f.max_batch), ("max_select", f.max_select)] {
+        for (i, r) in f.rule.iter().flatten().enumerate() {
+            c.rules.push(source.rule(i, r)?);
+        }
+        if let Some(n) = f.max_jobs {
+            c.max_jobs = n;
+        }
+        for (key, value) in [
+            ("max_batch", f.max_batch),
+            ("max_select", f.max_select),
+            ("max_jobs", f.max_jobs),
+        ] {
             if value == Some(0) {
                 return Err(source.refuse(&[Seg::Key(key)], "must be at least 1"));
             }
@@ -158,6 +172,22 @@ impl Source {
             at: locate(&self.text, key),
             message: format!("`{}`: {message}", key_name(key)),
         }
+    }
+
+    /// The `i`th `[[rule]]`, read as the API reads one; its first problem is reported.
+    fn rule(&self, i: usize, r: &toml::Value) -> Result<RuleSpec, ConfigError> {
+        let json = serde_json::to_value(r)
+            .map_err(|e| self.refuse(&[Seg::Key("rule"), Seg::Index(i)], format_args!("{e}")))?;
+        RuleSpec::parse(&json, &[]).map_err(|errors| {
+            let first = &errors[0];
+            let field = match first.loc.first() {
+                Some(sheaf_core::Loc::Key(k)) => Some(k.as_str()),
+                _ => None,
+            };
+            let mut at = vec![Seg::Key("rule"), Seg::Index(i)];
+            at.extend(field.map(Seg::Key));
+            self.refuse(&at, &first.msg)
+        })
     }
 
     /// The `i`th `[[watch]]`, its `~/` made the home directory, checked.

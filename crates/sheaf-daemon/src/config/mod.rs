@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use sheaf_core::Limits;
+use sheaf_core::rule::RuleSpec;
 use sheaf_proto::places;
 
 use diagnostics::location;
@@ -158,6 +159,10 @@ pub struct Config {
     pub content_hashes: bool,
     /// The watches declared in the file.
     pub watches: Vec<WatchConfig>,
+    /// The rules declared in the file (SPEC §7.3).
+    pub rules: Vec<RuleSpec>,
+    /// Rule programs and webhooks running at once.
+    pub max_jobs: usize,
     /// Where the configuration came from, for messages.
     pub source: Option<PathBuf>,
 }
@@ -183,6 +188,8 @@ impl Config {
             fallback_poll_ms: 30_000,
             content_hashes: true,
             watches: Vec::new(),
+            rules: Vec::new(),
+            max_jobs: 2,
             source: None,
         }
     }

@@ -45,6 +45,7 @@ impl Store {
                     at: block.at,
                     op_id: block.op_id,
                     event,
+                    cause: block.cause,
                 });
             }
         }

@@ -124,6 +124,8 @@ pub struct StoredEvent {
     pub op_id: Option<OpId>,
     /// What happened.
     pub event: Event,
+    /// The rule whose action it was, if a rule's.
+    pub cause: Option<sheaf_core::rule::Cause>,
 }
 
 /// A read of the change feed.

@@ -45,6 +45,8 @@ fn event(kind: &str, collection: Option<&str>, i: Option<usize>, seq: u64) -> Ev
         watch_id: None,
         op_id: None,
         source: None,
+        rule_id: None,
+        cause: None,
     }
 }
 
