@@ -388,6 +388,7 @@ impl Store {
                 now,
                 ids: &mut ids,
                 limits: self.options.limits,
+                home: self.options.home.as_deref(),
             };
             let plan = plan(&StoreView::new(&tabs), &mut ctx)?;
             effects.apply(&plan)?;
@@ -443,6 +444,7 @@ impl Store {
                 now,
                 ids: &mut ids,
                 limits: self.options.limits,
+                home: self.options.home.as_deref(),
             };
             Upkeep {
                 tabs: &mut tabs,

@@ -235,6 +235,25 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
         Ok(out)
     }
 
+    fn items_after(&self, after: Option<ItemId>, limit: usize) -> Result<Vec<Item>> {
+        let start = after.map_or(Some(0), |a| a.ulid().0.checked_add(1));
+        let Some(start) = start else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for r in self
+            .tabs
+            .items()?
+            .range(start..)
+            .map_err(StoreError::storage)?
+            .take(limit)
+        {
+            let (_, v) = r.map_err(StoreError::storage)?;
+            out.push(decode_item(v.value())?);
+        }
+        Ok(out)
+    }
+
     fn item_by_path(&self, path: &str) -> Result<Option<Item>> {
         item_by_path(self.tabs, path)
     }
