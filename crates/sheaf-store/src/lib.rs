@@ -39,7 +39,9 @@ pub use effects::Effects;
 pub use error::{OpenError, ReadError, StoreError, WriteError};
 pub use folder::{KnownFile, Unhashed};
 pub use order::Order;
-pub use query::{CollectionQuery, EntryQuery, FeedPage, ItemQuery, Listed, Page, StoredEvent};
+pub use query::{
+    CollectionQuery, DuplicateGroup, EntryQuery, FeedPage, ItemQuery, Listed, Page, StoredEvent,
+};
 pub use schema::SCHEMA_VERSION;
 pub use smart::Filled;
 

@@ -66,6 +66,12 @@ pub(crate) fn collection<T: Tabs>(t: &T, id: &CollectionId) -> Result<Option<Col
     let Some(record) = collection_record(t, id.as_str())? else {
         return Ok(None);
     };
+    with_counts(t, record).map(Some)
+}
+
+/// A stored collection with what other tables say of it: its live count and, for a smart
+/// one, whether its fill is still going.
+pub(crate) fn with_counts<T: Tabs>(t: &T, record: CollectionRecord) -> Result<Collection> {
     let mut c = record.collection;
     c.item_count = count(t, record.handle)?;
     if c.query.is_some() {
@@ -75,7 +81,7 @@ pub(crate) fn collection<T: Tabs>(t: &T, id: &CollectionId) -> Result<Option<Col
             .map_err(StoreError::storage)?
             .is_some();
     }
-    Ok(Some(c))
+    Ok(c)
 }
 
 pub(crate) fn item<T: Tabs>(t: &T, ulid: u128) -> Result<Option<Item>> {
