@@ -20,9 +20,9 @@ use sheaf_core::{
 };
 use sheaf_proto::requests::{
     BatchAddBody, CollectionCreateBody, CollectionListParams, CollectionPatchBody, DeleteParams,
-    EntryCreateBody, EntryListParams, EntryPatchBody, EventParams, ItemListParams, ItemPatchBody,
-    OpListParams, RegisterBody, RemoveBody, ReorderBody, WatchCreateBody, WatchDeleteParams,
-    collection_in_path, item_in_path,
+    DuplicateParams, EntryCreateBody, EntryListParams, EntryPatchBody, EventParams, ItemListParams,
+    ItemPatchBody, OpListParams, RegisterBody, RemoveBody, ReorderBody, WatchCreateBody,
+    WatchDeleteParams, collection_in_path, item_in_path,
 };
 use sheaf_proto::responses::ErrorEnvelope;
 use sheaf_proto::routes::ROUTES;
@@ -140,6 +140,7 @@ fn run(store: &Store, input: &Input, ids: &[String]) -> Result<(), Refusal> {
             "ItemListParams" => drop(query::<ItemListParams>(&input.query)?),
             "EventParams" => drop(query::<EventParams>(&input.query)?),
             "OpListParams" => drop(query::<OpListParams>(&input.query)?),
+            "DuplicateParams" => drop(query::<DuplicateParams>(&input.query)?),
             "DeleteParams" => drop(query::<DeleteParams>(&input.query)?),
             "WatchDeleteParams" => drop(query::<WatchDeleteParams>(&input.query)?),
             other => unreachable!("a query type the fuzz target does not parse: {other}"),

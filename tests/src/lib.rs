@@ -76,6 +76,9 @@ pub struct Daemon {
     pub database: PathBuf,
     /// The config file (may be empty).
     pub config: PathBuf,
+    /// Environment variables the process gets on top of the test's own (e.g. `HOME`, which
+    /// a query's `~` stands for); set before `spawn()`.
+    pub env: Vec<(String, PathBuf)>,
     child: Option<Child>,
 }
 
@@ -97,6 +100,7 @@ impl Daemon {
             socket,
             database,
             config: config_path,
+            env: Vec::new(),
             child: None,
         };
         d.spawn();
@@ -121,7 +125,8 @@ impl Daemon {
             .stdout(Stdio::null())
             // A file, not a pipe: a pipe nobody reads fills up and blocks the daemon's log
             // writes (and with them whichever thread logs).
-            .stderr(self.log_file());
+            .stderr(self.log_file())
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
 
@@ -429,6 +434,7 @@ impl Daemon {
             database: dir.path().join("data/sheaf.redb"),
             config: config_path,
             dir,
+            env: Vec::new(),
             child: None,
         }
     }

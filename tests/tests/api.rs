@@ -239,6 +239,10 @@ fn every_route_in_the_table_answers_its_success_status_and_shape() {
     assert_eq!(list["items"].as_array().unwrap().len(), 3);
     assert!(list["next_cursor"].is_null());
 
+    // Three different files: no duplicates.
+    let dups = cov.call("GET", "/v1/duplicates", "/v1/duplicates?limit=10", None);
+    assert_eq!(dups, json!({"groups": []}));
+
     let created = cov.call(
         "POST",
         "/v1/collections",

@@ -1,5 +1,6 @@
 //! The batch add seen from outside (SPEC §2.1): a refused batch changes nothing visible,
-//! re-adds are idempotent and counted, `select` links and moves everything matching,
+//! re-adds are idempotent and counted, `select` links and moves everything matching (by
+//! text and kind in a collection, or by a query of SPEC §7.1 over every item),
 //! moves take items out of their source and undo puts them back, and a 10 000-entry
 //! collection pages without duplicates or gaps.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -240,6 +241,115 @@ fn select_links_every_matching_entry_and_moves_them_out_of_the_source() {
     let unfiled = ids_of(&d.all_entries("default", 100));
     assert_eq!(unfiled, vec![notes.clone()]);
     assert_eq!(d.get("/v1/collections/inbox").1["item_count"], 2);
+}
+
+#[test]
+fn select_by_query_takes_every_matching_item_or_narrows_a_collection() {
+    let mut daemon = Daemon::unstarted("max_select = 2\ncontent_hashes = false\n");
+    let home = daemon.dir.path().join("home");
+    daemon.env.push(("HOME".into(), home.clone()));
+    daemon.spawn();
+    let d = daemon;
+    let mut paths = Vec::new();
+    for (rel, content) in [
+        ("Papers/a.pdf", PDF),
+        ("elsewhere/c.pdf", PDF),
+        ("Papers/notes.txt", b"notes\n".as_slice()),
+        ("Papers/sub/b.pdf", PDF),
+        ("Papers/cover.png", PNG),
+    ] {
+        let path = home.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, content).unwrap();
+        paths.push(path.to_str().unwrap().to_owned());
+    }
+    let ids = d.register_paths(&paths);
+    let (paper_a, other, notes, paper_b) = (&ids[0], &ids[1], &ids[2], &ids[3]);
+
+    // "Link every PDF under ~/Papers into papers": no collection, every item, id order;
+    // `~` is the daemon user's home.
+    let r = d.json(
+        "POST",
+        "/v1/collections/papers/items",
+        &json!({"select": {"query": {"path": "~/Papers/**", "kind": "document"}}, "create": true}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        summary(&r.body),
+        json!({"total": 2, "succeeded": 2, "failed": 0, "added": 2, "moved": 0, "already_in_collection": 0})
+    );
+    assert_eq!(
+        ids_of(&d.all_entries("papers", 100)),
+        [paper_a.as_str(), paper_b.as_str()]
+    );
+
+    // With a collection the query narrows its entries (and `q` still applies).
+    let r = d.json(
+        "POST",
+        "/v1/collections/bees/items",
+        &json!({"select": {"collection": "papers", "q": "sub", "query": {"name": "B.PDF"}}, "create": true}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(ids_of(&d.all_entries("bees", 100)), [paper_b.as_str()]);
+
+    // Moving by query takes the items out of every other collection.
+    let r = d.json(
+        "POST",
+        "/v1/collections/moved/items",
+        &json!({"select": {"query": {"name": "b.pdf"}}, "mode": "move", "create": true}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(summary(&r.body)["moved"], 1);
+    assert_eq!(ids_of(&d.all_entries("moved", 100)), [paper_b.as_str()]);
+    assert_eq!(ids_of(&d.all_entries("papers", 100)), [paper_a.as_str()]);
+    assert!(d.all_entries("bees", 100).is_empty());
+
+    // `in`/`not_in` read live membership: the text is in no collection yet.
+    let r = d.json(
+        "POST",
+        "/v1/collections/papers/items",
+        &json!({"select": {"query": {"in": "default", "kind": "text"}}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        ids_of(&d.all_entries("papers", 100)),
+        [paper_a.as_str(), notes.as_str()]
+    );
+
+    // max_select bounds what a query may take: three PDFs are one too many.
+    let r = d.json(
+        "POST",
+        "/v1/collections/papers/items",
+        &json!({"select": {"query": {"kind": "document"}}}),
+    );
+    assert_envelope(&r, 400, "BATCH_SIZE_EXCEEDED");
+    assert!(d.get(&format!("/v1/items/{other}")).1["collections"] == json!([]));
+
+    // An invalid query is located under body.select.query; a select with neither a
+    // collection nor a query is refused; `in` naming no collection is not found.
+    let r = d.json(
+        "POST",
+        "/v1/collections/papers/items",
+        &json!({"select": {"query": {"size": {"min": "big"}}}}),
+    );
+    let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
+    assert_eq!(
+        details[0]["loc"],
+        json!(["body", "select", "query", "size", "min"])
+    );
+    let r = d.json(
+        "POST",
+        "/v1/collections/papers/items",
+        &json!({"select": {"q": "a"}}),
+    );
+    let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
+    assert_eq!(details[0]["loc"], json!(["body", "select"]));
+    let r = d.json(
+        "POST",
+        "/v1/collections/papers/items",
+        &json!({"select": {"query": {"in": "nowhere"}}}),
+    );
+    assert_envelope(&r, 404, "COLLECTION_NOT_FOUND");
 }
 
 #[test]

@@ -1,8 +1,9 @@
-//! Items (SPEC §2.2): the listing, registration by path, one item.
+//! Items (SPEC §2.2): the listing, registration by path, one item; groups of duplicates
+//! (SPEC §7.2).
 
-use sheaf_proto::requests::{ItemListParams, ItemPatchBody, RegisterBody};
+use sheaf_proto::requests::{DuplicateParams, ItemListParams, ItemPatchBody, RegisterBody};
 use sheaf_proto::resources::Item;
-use sheaf_proto::responses::ItemPage;
+use sheaf_proto::responses::{DuplicateList, ItemPage};
 use sheaf_proto::routes;
 
 use crate::{Client, Error};
@@ -27,5 +28,11 @@ impl Client {
     /// `PATCH /v1/items/{item_id}`.
     pub async fn update_item(&self, item: &str, body: &ItemPatchBody) -> Result<Item, Error> {
         self.send(&routes::UPDATE_ITEM, &[item], body).await
+    }
+
+    /// `GET /v1/duplicates`: groups of live items with the same content hash, the most
+    /// wasted space first.
+    pub async fn list_duplicates(&self, params: &DuplicateParams) -> Result<DuplicateList, Error> {
+        self.get_query(&routes::LIST_DUPLICATES, &[], params).await
     }
 }

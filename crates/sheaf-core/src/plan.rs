@@ -36,7 +36,8 @@ impl Default for Limits {
     }
 }
 
-/// Everything a rule needs beyond the state: the time, fresh ids, the limits.
+/// Everything a rule needs beyond the state: the time, fresh ids, the limits, the home
+/// folder.
 pub struct Ctx<'a> {
     /// The commit time: every timestamp the plan writes.
     pub now: Timestamp,
@@ -44,6 +45,9 @@ pub struct Ctx<'a> {
     pub ids: &'a mut dyn IdSource,
     /// Request bounds.
     pub limits: Limits,
+    /// The daemon user's home, which a leading `~` of a query's `path` globs stands for
+    /// (a `select` by query); `None`: such globs match nothing.
+    pub home: Option<&'a str>,
 }
 
 impl std::fmt::Debug for Ctx<'_> {
@@ -51,6 +55,7 @@ impl std::fmt::Debug for Ctx<'_> {
         f.debug_struct("Ctx")
             .field("now", &self.now)
             .field("limits", &self.limits)
+            .field("home", &self.home)
             .finish()
     }
 }

@@ -56,6 +56,9 @@ pub trait StateView {
     fn item(&self, id: ItemId) -> Result<Option<Item>, Self::Error>;
     /// The items, live or gone, whose `content_hash` is `hash`, in id order.
     fn same_content(&self, hash: &str) -> Result<Vec<Item>, Self::Error>;
+    /// Up to `limit` items, live or gone, whose id comes after `after` (from the first when
+    /// `None`), in id order: every item, a page at a time.
+    fn items_after(&self, after: Option<ItemId>, limit: usize) -> Result<Vec<Item>, Self::Error>;
     /// The item whose current `path` is this or, when its file is gone, whose `last_path`
     /// is (until another item takes that path).
     fn item_by_path(&self, path: &str) -> Result<Option<Item>, Self::Error>;

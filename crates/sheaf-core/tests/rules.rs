@@ -89,11 +89,12 @@ fn remove(collection: &str, items: &[ItemId]) -> Remove {
 
 fn select(collection: &str, q: Option<&str>, kind: Option<Kind>) -> BatchItems {
     BatchItems::Select(Selection {
-        collection: cid(collection),
+        collection: Some(cid(collection)),
         filter: EntryFilter {
             q: q.map(str::to_owned),
             kind,
         },
+        query: None,
     })
 }
 
@@ -347,7 +348,7 @@ fn a_select_matching_more_than_max_select_is_refused() {
     assert_eq!(r.code, ErrorCode::BatchSizeExceeded);
     assert_eq!(
         r.message,
-        "the selection matches more than 2 entries; narrow it down"
+        "the selection matches more than 2 items; narrow it down"
     );
 
     // Narrowed to the two documents, it passes.

@@ -20,9 +20,9 @@ use crate::resources::{
     MetaPatchValueSchema, MetaValueSchema, Op, RemoveSummary, Watch,
 };
 use crate::responses::{
-    BatchResponse, CollectionList, EntryPage, ErrorBody, ErrorEnvelope, Health, HealthLimits,
-    ItemPage, OpPage, RemoveResponse, ReorderResponse, StoreHealth, UndoResponse, WatchList,
-    WatchRemoved,
+    BatchResponse, CollectionList, DuplicateGroup, DuplicateList, EntryPage, ErrorBody,
+    ErrorEnvelope, Health, HealthLimits, ItemPage, OpPage, RemoveResponse, ReorderResponse,
+    StoreHealth, UndoResponse, WatchList, WatchRemoved,
 };
 use crate::routes::{COMMON_ERRORS, Method, ROUTES, WRITE_ERRORS};
 
@@ -179,6 +179,8 @@ pub fn document() -> OpenApi {
         .schema_from::<EntryPage>()
         .schema_from::<ItemPage>()
         .schema_from::<OpPage>()
+        .schema_from::<DuplicateList>()
+        .schema_from::<DuplicateGroup>()
         .schema_from::<BatchResponse>()
         .schema_from::<RemoveResponse>()
         .schema_from::<ReorderResponse>()

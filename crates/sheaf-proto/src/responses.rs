@@ -34,6 +34,26 @@ pub struct ItemPage {
     pub next_cursor: Option<String>,
 }
 
+/// `GET /v1/duplicates`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DuplicateList {
+    /// The groups, the most wasted space first, then by hash.
+    pub groups: Vec<DuplicateGroup>,
+}
+
+/// Live items with the same content hash: copies of the same bytes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DuplicateGroup {
+    /// The BLAKE3 hex they share.
+    pub content_hash: String,
+    /// Bytes of one copy.
+    pub size: u64,
+    /// Bytes all but one copy take: `size × (items − 1)`.
+    pub wasted: u64,
+    /// The copies (two or more), in id order.
+    pub items: Vec<Item>,
+}
+
 /// `GET /v1/ops`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OpPage {

@@ -13,13 +13,14 @@ use utoipa::openapi::path::{Parameter, ParameterIn};
 
 use crate::requests::{
     BatchAddBody, CollectionCreateBody, CollectionListParams, CollectionPatchBody, DeleteParams,
-    EntryCreateBody, EntryListParams, EntryPatchBody, EventParams, ItemListParams, ItemPatchBody,
-    OpListParams, RegisterBody, RemoveBody, ReorderBody, WatchCreateBody, WatchDeleteParams,
+    DuplicateParams, EntryCreateBody, EntryListParams, EntryPatchBody, EventParams, ItemListParams,
+    ItemPatchBody, OpListParams, RegisterBody, RemoveBody, ReorderBody, WatchCreateBody,
+    WatchDeleteParams,
 };
 use crate::resources::{Collection, Entry, Item, Watch};
 use crate::responses::{
-    BatchResponse, CollectionList, EntryPage, Health, ItemPage, OpPage, RemoveResponse,
-    ReorderResponse, UndoResponse, WatchList, WatchRemoved,
+    BatchResponse, CollectionList, DuplicateList, EntryPage, Health, ItemPage, OpPage,
+    RemoveResponse, ReorderResponse, UndoResponse, WatchList, WatchRemoved,
 };
 
 /// HTTP methods the API uses.
@@ -185,6 +186,7 @@ schemas!(
     BatchResponse,
     Collection,
     CollectionList,
+    DuplicateList,
     Entry,
     EntryPage,
     Health,
@@ -218,6 +220,7 @@ query_strings!(
     CollectionListParams,
     EntryListParams,
     ItemListParams,
+    DuplicateParams,
     EventParams,
     OpListParams,
     DeleteParams,
@@ -333,6 +336,9 @@ routes! {
     UPDATE_ITEM: Patch "/v1/items/{item_id}" => Item, 200,
         body: ItemPatchBody, query: (), op: "update_item", summary: "Change item metadata",
         writes: true, errors: &[E::InvalidId, E::ItemsNotFound];
+    LIST_DUPLICATES: Get "/v1/duplicates" => DuplicateList, 200,
+        body: (), query: DuplicateParams, op: "list_duplicates", summary: "Groups of live items with the same content hash, the most wasted space first",
+        writes: false, errors: &[];
     LIST_WATCHES: Get "/v1/watches" => WatchList, 200,
         body: (), query: (), op: "list_watches", summary: "Folder watches with their state",
         writes: false, errors: &[];

@@ -74,8 +74,57 @@ fn items_and_select_go_alone() {
     let BatchItems::Select(sel) = select.into_request(target()).unwrap().items else {
         panic!("expected a selection")
     };
-    assert_eq!(sel.collection.as_str(), "inbox");
+    assert_eq!(
+        sel.collection.as_ref().map(CollectionId::as_str),
+        Some("inbox")
+    );
     assert_eq!(sel.filter.q.as_deref(), Some("cat"));
+    assert_eq!(sel.query, None);
+}
+
+#[test]
+fn a_select_may_carry_a_query_with_or_without_a_collection() {
+    let select = body(json!({"select": {"query": {"kind": "document", "path": "~/Papers/**"}}}));
+    let BatchItems::Select(sel) = select.into_request(target()).unwrap().items else {
+        panic!("expected a selection")
+    };
+    assert_eq!(sel.collection, None);
+    let query = sel.query.expect("the query");
+    assert_eq!(
+        query.to_json(),
+        json!({"kind": ["document"], "path": ["~/Papers/**"]})
+    );
+
+    let select = body(json!({"select": {"collection": "inbox", "query": {"duplicate": true}}}));
+    let BatchItems::Select(sel) = select.into_request(target()).unwrap().items else {
+        panic!("expected a selection")
+    };
+    assert_eq!(
+        sel.collection.as_ref().map(CollectionId::as_str),
+        Some("inbox")
+    );
+    assert!(sel.query.is_some());
+
+    // Every problem of the query is located under body.select.query.
+    let err = body(json!({"select": {"query": {"size": {"min": -1}, "colour": "red"}}}))
+        .into_request(target())
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ValidationError);
+    let details = serde_json::to_value(&err.details).unwrap();
+    let locs: Vec<&Value> = details
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["loc"])
+        .collect();
+    assert!(
+        locs.contains(&&json!(["body", "select", "query", "size", "min"])),
+        "{details}"
+    );
+    assert!(
+        locs.contains(&&json!(["body", "select", "query", "colour"])),
+        "{details}"
+    );
 }
 
 #[test]

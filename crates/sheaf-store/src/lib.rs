@@ -41,7 +41,9 @@ pub use effects::Effects;
 pub use error::{OpenError, ReadError, StoreError, WriteError};
 pub use folder::{KnownFile, Unhashed};
 pub use order::Order;
-pub use query::{CollectionQuery, EntryQuery, FeedPage, ItemQuery, Listed, Page, StoredEvent};
+pub use query::{
+    CollectionQuery, DuplicateGroup, EntryQuery, FeedPage, ItemQuery, Listed, Page, StoredEvent,
+};
 pub use rule::{Fired, Firing, RULE_RUNS_KEPT, RuleState};
 pub use schema::SCHEMA_VERSION;
 pub use smart::Filled;
@@ -386,6 +388,7 @@ impl Store {
             limits: self.options.limits,
             retention: self.retention(),
             matchers: &self.matchers,
+            home: self.options.home.as_deref(),
         }
     }
 

@@ -44,6 +44,7 @@ pub(crate) struct Settings<'a> {
     pub(crate) limits: Limits,
     pub(crate) retention: Retention,
     pub(crate) matchers: &'a Matchers,
+    pub(crate) home: Option<&'a str>,
 }
 
 /// An open write transaction's tables and what planning in it needs.
@@ -56,6 +57,7 @@ pub(crate) struct Txn<'a, 't> {
     limits: Limits,
     pub(crate) retention: Retention,
     pub(crate) matchers: &'a Matchers,
+    home: Option<&'a str>,
     /// Set while applying a rule's actions: their events carry it.
     pub(crate) cause: Option<Cause>,
     seqs: Option<(u64, u64)>,
@@ -75,6 +77,7 @@ impl<'a, 't> Txn<'a, 't> {
             limits: s.limits,
             retention: s.retention,
             matchers: s.matchers,
+            home: s.home,
             cause: None,
             seqs: None,
         })
@@ -93,6 +96,7 @@ impl<'a, 't> Txn<'a, 't> {
             now: self.now,
             ids: &mut self.ids,
             limits: self.limits,
+            home: self.home,
         };
         Ok(f(&view, &mut ctx)?)
     }

@@ -66,6 +66,12 @@ pub(crate) fn collection<T: Tabs>(t: &T, id: &CollectionId) -> Result<Option<Col
     let Some(record) = collection_record(t, id.as_str())? else {
         return Ok(None);
     };
+    with_counts(t, record).map(Some)
+}
+
+/// A stored collection with what other tables say of it: its live count and, for a smart
+/// one, whether its fill is still going.
+pub(crate) fn with_counts<T: Tabs>(t: &T, record: CollectionRecord) -> Result<Collection> {
     let mut c = record.collection;
     c.item_count = count(t, record.handle)?;
     if c.query.is_some() {
@@ -75,7 +81,7 @@ pub(crate) fn collection<T: Tabs>(t: &T, id: &CollectionId) -> Result<Option<Col
             .map_err(StoreError::storage)?
             .is_some();
     }
-    Ok(Some(c))
+    Ok(c)
 }
 
 pub(crate) fn item<T: Tabs>(t: &T, ulid: u128) -> Result<Option<Item>> {
@@ -231,6 +237,25 @@ impl<T: Tabs> StateView for StoreView<'_, T> {
             {
                 out.push(i);
             }
+        }
+        Ok(out)
+    }
+
+    fn items_after(&self, after: Option<ItemId>, limit: usize) -> Result<Vec<Item>> {
+        let start = after.map_or(Some(0), |a| a.ulid().0.checked_add(1));
+        let Some(start) = start else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for r in self
+            .tabs
+            .items()?
+            .range(start..)
+            .map_err(StoreError::storage)?
+            .take(limit)
+        {
+            let (_, v) = r.map_err(StoreError::storage)?;
+            out.push(decode_item(v.value())?);
         }
         Ok(out)
     }

@@ -949,8 +949,9 @@ fn refused_batches_leave_the_store_unchanged_as_seen_from_outside() {
             BatchAdd {
                 collection: cid("target"),
                 items: BatchItems::Select(Selection {
-                    collection: cid("inbox"),
+                    collection: Some(cid("inbox")),
                     filter: EntryFilter::default(),
+                    query: None,
                 }),
                 mode: Mode::Move,
                 from: None,

@@ -537,11 +537,12 @@ impl Harness {
                 let req = BatchAdd {
                     collection: cid(*target),
                     items: BatchItems::Select(Selection {
-                        collection: cid(*source),
+                        collection: Some(cid(*source)),
                         filter: EntryFilter {
                             q: None,
                             kind: *kind,
                         },
+                        query: None,
                     }),
                     mode: *mode,
                     from: None,

@@ -14,7 +14,7 @@ use sheaf_core::{
     CollectionId, EntrySource, ErrorCode, EventKind, FileFacts, ItemId, Loc, MetaValue, Outcome,
     Query, Timestamp,
 };
-use sheaf_store::{EntryQuery, Options, Store, WriteError};
+use sheaf_store::{CollectionQuery, EntryQuery, Options, Store, WriteError};
 
 fn cid(s: &str) -> CollectionId {
     CollectionId::parse(s).unwrap()
@@ -90,6 +90,17 @@ fn refusal(e: WriteError) -> ErrorCode {
     }
 }
 
+/// What the listing of collections says of each smart one's fill.
+fn listed_filling(store: &Store) -> Vec<(String, bool)> {
+    store
+        .collections(&CollectionQuery::default())
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.query.is_some())
+        .map(|c| (c.id.to_string(), c.filling))
+        .collect()
+}
+
 #[test]
 fn a_new_smart_collection_is_filled_in_chunks_then_says_it_is_filled() {
     let store = store();
@@ -111,6 +122,7 @@ fn a_new_smart_collection_is_filled_in_chunks_then_says_it_is_filled() {
     let c = store.collection(&cid("papers")).unwrap().unwrap();
     assert!(c.filling, "filling until the background fill is done");
     assert_eq!(c.item_count, 0);
+    assert_eq!(listed_filling(&store), [("papers".to_owned(), true)]);
 
     let mut steps = Vec::new();
     while let Some(step) = store.fill_smart(2).unwrap() {
@@ -122,6 +134,7 @@ fn a_new_smart_collection_is_filled_in_chunks_then_says_it_is_filled() {
     let c = store.collection(&cid("papers")).unwrap().unwrap();
     assert!(!c.filling);
     assert_eq!(c.item_count, 3);
+    assert_eq!(listed_filling(&store), [("papers".to_owned(), false)]);
     assert_eq!(
         members(&store, "papers"),
         BTreeSet::from([ids[0], ids[2], ids[4]])

@@ -9,8 +9,12 @@ use crate::id::{CollectionId, ItemId};
 use crate::kind::Kind;
 use crate::metadata::{Metadata, validate_metadata};
 use crate::model::{Collection, Entry, EntrySource, Item};
-use crate::plan::{BatchSummary, ChangeSet, Ctx, OpHead, OpKind, OpSummary, OrView, Outcome, Plan};
-use crate::rules::collection::new_collection;
+use crate::plan::{
+    BatchSummary, ChangeSet, Ctx, OpHead, OpKind, OpSummary, OrView, Outcome, Plan, PlanError,
+};
+use crate::query::{Query, Subject};
+use crate::rules::collection::{new_collection, query_collections_exist};
+use crate::rules::smart::subject_facts;
 use crate::view::{EntryFilter, StateView};
 
 /// `link` adds; `move` adds and takes the items out of their source.
@@ -49,14 +53,23 @@ impl ItemRef {
     }
 }
 
-/// "Every live entry of this collection that matches."
+/// "Everything that matches": the live entries of a collection, in its order, or with a
+/// query and no collection every item, in id order; either way only what passes `filter`
+/// and `query`. A selection names a collection, a query or both.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Selection {
-    /// Where to select from.
-    pub collection: CollectionId,
-    /// What to select.
+    /// Where to select from; `None` (with a query): every item.
+    pub collection: Option<CollectionId>,
+    /// Text and kind filter (of the entry and its item; without a collection, of the item).
     pub filter: EntryFilter,
+    /// The query of SPEC §7.1 the items must match; its `deleted` defaults to `false`, so
+    /// only live items are selected unless it says otherwise. Boxed: most selections have
+    /// none, and a query is large.
+    pub query: Option<Box<Query>>,
 }
+
+/// Items read per step when a selection looks at every item.
+const SELECT_PAGE: usize = 1024;
 
 /// The items of a batch: listed, or selected.
 #[derive(Clone, Debug, PartialEq)]
@@ -140,9 +153,11 @@ pub fn plan_batch_add<V: StateView + ?Sized>(
     // The source, explicit or implied by a selection.
     let from = match (&req.from, &req.items, req.mode) {
         (Some(from), _, _) => Some(from.clone()),
-        (None, BatchItems::Select(sel), Mode::Move) if sel.collection != req.collection => {
-            Some(sel.collection.clone())
-        }
+        (None, BatchItems::Select(sel), Mode::Move) => sel
+            .collection
+            .as_ref()
+            .filter(|c| **c != req.collection)
+            .cloned(),
         _ => None,
     };
     if let Some(from) = &from {
@@ -405,8 +420,17 @@ fn validate_request(req: &BatchAdd, ctx: &Ctx<'_>) -> Result<(), Refusal> {
             "link_into_default",
         ));
     }
-    let BatchItems::Refs(refs) = &req.items else {
-        return Ok(());
+    let refs = match &req.items {
+        BatchItems::Refs(refs) => refs,
+        BatchItems::Select(sel) if sel.collection.is_none() && sel.query.is_none() => {
+            return Err(Refusal::field(
+                loc(&["body", "select"]),
+                "select needs a collection, a query, or both: without either it would take \
+                 every item",
+                "select_shape",
+            ));
+        }
+        BatchItems::Select(_) => return Ok(()),
     };
     check_count(refs.len(), &ctx.limits, "items", "item")?;
     let mut errors = Vec::new();
@@ -431,26 +455,80 @@ fn validate_request(req: &BatchAdd, ctx: &Ctx<'_>) -> Result<(), Refusal> {
     }
 }
 
+/// The items a selection takes, refusing more than `max_select` of them.
 fn select<V: StateView + ?Sized>(
     view: &V,
     ctx: &Ctx<'_>,
     sel: &Selection,
 ) -> PlanResult<Vec<ItemId>, V> {
-    if !sel.collection.is_default() {
-        existing_collection(view, &sel.collection)?;
+    if let Some(c) = &sel.collection
+        && !c.is_default()
+    {
+        existing_collection(view, c)?;
     }
     let max = ctx.limits.max_select;
-    let ids = view
-        .select(&sel.collection, &sel.filter, max.saturating_add(1))
-        .or_view()?;
-    if ids.len() > max {
-        return Err(Refusal::new(
+    let too_many = || -> PlanError<V::Error> {
+        Refusal::new(
             ErrorCode::BatchSizeExceeded,
-            format!("the selection matches more than {max} entries; narrow it down"),
+            format!("the selection matches more than {max} items; narrow it down"),
         )
-        .into());
+        .into()
+    };
+    let Some(query) = &sel.query else {
+        let Some(collection) = &sel.collection else {
+            return Ok(Vec::new()); // refused by validate_request
+        };
+        let ids = view
+            .select(collection, &sel.filter, max.saturating_add(1))
+            .or_view()?;
+        if ids.len() > max {
+            return Err(too_many());
+        }
+        return Ok(ids);
+    };
+    query_collections_exist(view, query)?;
+    let matcher = query.matcher(ctx.home);
+    let is_match = |item: &Item| -> PlanResult<bool, V> {
+        let (collections, watches, duplicate) = subject_facts(view, query, item)?;
+        Ok(matcher.matches(&Subject {
+            item,
+            collections: &collections,
+            watches: &watches,
+            duplicate,
+        }))
+    };
+    let mut out = Vec::new();
+    if let Some(collection) = &sel.collection {
+        // The collection's filtered entries in its order, each matched; the query can only
+        // narrow them, so every one is looked at.
+        for id in view.select(collection, &sel.filter, usize::MAX).or_view()? {
+            if let Some(item) = view.item(id).or_view()?
+                && is_match(&item)?
+            {
+                out.push(item.id);
+                if out.len() > max {
+                    return Err(too_many());
+                }
+            }
+        }
+        return Ok(out);
     }
-    Ok(ids)
+    let mut after = None;
+    loop {
+        let page = view.items_after(after, SELECT_PAGE).or_view()?;
+        for item in &page {
+            if sel.filter.matches(None, item) && is_match(item)? {
+                out.push(item.id);
+                if out.len() > max {
+                    return Err(too_many());
+                }
+            }
+        }
+        match page.last() {
+            Some(last) if page.len() == SELECT_PAGE => after = Some(last.id),
+            _ => return Ok(out),
+        }
+    }
 }
 
 /// Finds each item's source entries for a move, refusing what may not move.

@@ -173,11 +173,9 @@ pub fn plan_create_collection<V: StateView + ?Sized>(
     Ok(collection_plan(cs, id))
 }
 
-/// The collections a query reads exist, and the query does not read, through other smart
-/// collections, the collection it defines.
-fn check_query<V: StateView + ?Sized>(
+/// The collections a query reads (`in`, `not_in`) exist: `COLLECTION_NOT_FOUND` otherwise.
+pub(super) fn query_collections_exist<V: StateView + ?Sized>(
     view: &V,
-    id: &CollectionId,
     query: &Query,
 ) -> PlanResult<(), V> {
     for c in query.collections() {
@@ -185,6 +183,17 @@ fn check_query<V: StateView + ?Sized>(
             return Err(not_found(c).into());
         }
     }
+    Ok(())
+}
+
+/// The collections a query reads exist, and the query does not read, through other smart
+/// collections, the collection it defines.
+fn check_query<V: StateView + ?Sized>(
+    view: &V,
+    id: &CollectionId,
+    query: &Query,
+) -> PlanResult<(), V> {
+    query_collections_exist(view, query)?;
     if query.collections().any(CollectionId::is_default) || reads_itself(view, id, query)? {
         return Err(Refusal::field(
             loc(&["body", "query"]),

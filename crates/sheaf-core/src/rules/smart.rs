@@ -117,8 +117,10 @@ fn hash_counts(i: &Item) -> Option<&str> {
     i.content_hash.as_deref().filter(|_| i.deleted_at.is_none())
 }
 
-/// What a match of `item` looks at, read from the state.
-fn subject_facts<V: StateView + ?Sized>(
+/// What a match of `item` by `query` looks at, read from the state: its live memberships
+/// and the watches owning them (only when the query reads them), and whether another live
+/// item has its content hash (only when the query asks).
+pub(crate) fn subject_facts<V: StateView + ?Sized>(
     view: &V,
     query: &Query,
     item: &Item,

@@ -195,6 +195,17 @@ impl StateView for Mem {
             .collect())
     }
 
+    fn items_after(&self, after: Option<ItemId>, limit: usize) -> Result<Vec<Item>, Infallible> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let from = after.map_or(Unbounded, |a| Excluded(a.ulid()));
+        Ok(self
+            .items
+            .range((from, Unbounded))
+            .take(limit)
+            .map(|(_, i)| i.clone())
+            .collect())
+    }
+
     fn item_by_path(&self, path: &str) -> Result<Option<Item>, Infallible> {
         let current = self
             .items
@@ -333,6 +344,8 @@ pub(crate) struct World {
     ids: Counter,
     clock: i64,
     pub(crate) limits: Limits,
+    /// The home a leading `~` of a query's path globs stands for.
+    pub(crate) home: Option<String>,
 }
 
 /// 2024-01-01T00:00:00Z.
@@ -345,6 +358,7 @@ impl World {
             ids: Counter(0),
             clock: START_MICROS,
             limits: Limits::default(),
+            home: None,
         }
     }
 
@@ -355,6 +369,7 @@ impl World {
             now: Timestamp::from_micros(self.clock),
             ids: &mut self.ids,
             limits: self.limits,
+            home: self.home.as_deref(),
         };
         f(&self.state, &mut ctx)
     }

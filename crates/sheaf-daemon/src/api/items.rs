@@ -1,13 +1,13 @@
-//! `/v1/items`: listing, registering files by path, single items.
+//! `/v1/items`: listing, registering files by path, single items; `/v1/duplicates`.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use sheaf_core::{ErrorCode, FileFacts, ItemTarget, Outcome, Refusal};
 use sheaf_proto::requests::{
-    ItemListParams, ItemPatchBody, RegisterBody, collection_in_path, item_in_path,
+    DuplicateParams, ItemListParams, ItemPatchBody, RegisterBody, collection_in_path, item_in_path,
 };
 use sheaf_proto::resources::Item;
-use sheaf_proto::responses::ItemPage;
+use sheaf_proto::responses::{DuplicateGroup, DuplicateList, ItemPage};
 use sheaf_store::ItemQuery;
 use sheaf_watch::{Links, Look, look};
 
@@ -44,6 +44,27 @@ pub(crate) async fn list(
     Ok(Json(ItemPage {
         items: page.items.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
+    }))
+}
+
+/// `GET /v1/duplicates`: the groups of live items sharing a content hash that waste the
+/// most space.
+pub(crate) async fn duplicates(
+    State(state): State<AppState>,
+    QueryParams(params): QueryParams<DuplicateParams>,
+) -> Result<Json<DuplicateList>, ApiError> {
+    let limit = page_limit(params.limit)?;
+    let groups = state.blocking(move |s| Ok(s.duplicates(limit)?)).await?;
+    Ok(Json(DuplicateList {
+        groups: groups
+            .into_iter()
+            .map(|g| DuplicateGroup {
+                wasted: g.wasted(),
+                content_hash: g.content_hash,
+                size: g.size,
+                items: g.items.into_iter().map(Item::from).collect(),
+            })
+            .collect(),
     }))
 }
 

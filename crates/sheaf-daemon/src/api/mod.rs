@@ -224,6 +224,7 @@ fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         serve(&routes::REGISTER_ITEMS, items::register),
         serve(&routes::GET_ITEM, items::get),
         serve(&routes::UPDATE_ITEM, items::update),
+        serve(&routes::LIST_DUPLICATES, items::duplicates),
         serve(&routes::LIST_WATCHES, watches::list),
         serve(&routes::CREATE_WATCH, watches::create),
         serve(&routes::DELETE_WATCH, watches::delete),

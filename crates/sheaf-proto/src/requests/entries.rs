@@ -7,7 +7,7 @@ use sheaf_core::rules::{
     Reorder, Selection,
 };
 use sheaf_core::{
-    CollectionId, EntryFilter, ErrorCode, Kind, Loc, Metadata, MetadataPatch, Refusal,
+    CollectionId, EntryFilter, ErrorCode, Kind, Loc, Metadata, MetadataPatch, Query, Refusal,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -77,19 +77,28 @@ pub enum BatchMode {
     Move,
 }
 
-/// "Every live entry of `collection` that matches."
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+/// "Everything that matches": the live entries of `collection` (in its order), or with a
+/// `query` and no `collection` every item (in id order), that pass `q`, `kind` and `query`.
+/// Give `collection`, `query` or both.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Select {
-    /// The collection to select from (`default`: unfiled items).
-    pub collection: String,
+    /// The collection to select from (`default`: unfiled items); absent: every item, which
+    /// needs a `query`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<String>,
     /// Case-insensitive substring of name, unique id or path.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
     /// Only this kind.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<KindSchema>)]
     pub kind: Option<Kind>,
+    /// The query of SPEC §7.1 the items must match (live items only unless it says
+    /// `"deleted": true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub query: Option<serde_json::Value>,
 }
 
 /// `POST /v1/collections/{cid}/items`.
@@ -155,14 +164,27 @@ impl BatchAddBody {
                 )
             }
             (None, Some(sel)) => BatchItems::Select(Selection {
-                collection: collection_in_body(
-                    &sel.collection,
-                    vec!["body".into(), "select".into(), "collection".into()],
-                )?,
+                collection: sel
+                    .collection
+                    .map(|c| {
+                        collection_in_body(
+                            &c,
+                            vec!["body".into(), "select".into(), "collection".into()],
+                        )
+                    })
+                    .transpose()?,
                 filter: EntryFilter {
                     q: sel.q,
                     kind: sel.kind,
                 },
+                query: sel
+                    .query
+                    .map(|q| {
+                        Query::parse(&q, &["body".into(), "select".into(), "query".into()])
+                            .map(Box::new)
+                            .map_err(Refusal::validation)
+                    })
+                    .transpose()?,
             }),
         };
         let from = self

@@ -65,3 +65,14 @@ pub struct ItemListParams {
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
+
+/// Query of `GET /v1/duplicates`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DuplicateParams {
+    /// Most groups answered, those wasting the most space: 1 to 1000 (default 100).
+    #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<usize>,
+}

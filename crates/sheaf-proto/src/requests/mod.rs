@@ -19,6 +19,6 @@ pub use entries::{
     ItemRefFields, RemoveBody, ReorderBody, Select,
 };
 pub use ids::{collection_in_path, id_in_path, item_in_path};
-pub use items::{ItemListParams, ItemPatchBody, RegisterBody};
+pub use items::{DuplicateParams, ItemListParams, ItemPatchBody, RegisterBody};
 pub use misc::{EventParams, OpListParams};
 pub use watches::{WatchCreateBody, WatchDeleteParams};

@@ -2,9 +2,11 @@
 //! is one read transaction, so it sees one committed state and never waits for a writer.
 //!
 //! Listings page with a [`Cursor`](cursor::Cursor) (`cursor`): collections' entries in
-//! `entries`, items in `items`, the feed and the op log in `log`; single records here.
+//! `entries`, items in `items`, the feed and the op log in `log`; groups of duplicates in
+//! `duplicates`; single records here.
 
 mod cursor;
+mod duplicates;
 mod entries;
 mod items;
 mod log;
@@ -19,8 +21,11 @@ use crate::error::StoreError;
 use crate::order::Order;
 use crate::schema::{Tabs, decode};
 use crate::view::{
-    collection, collection_id_of, collection_record, count, entry, handle_of, item, item_by_path,
+    collection, collection_id_of, collection_record, entry, handle_of, item, item_by_path,
+    with_counts,
 };
+
+pub use duplicates::DuplicateGroup;
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -152,14 +157,13 @@ impl Store {
         for r in t.collections()?.iter().map_err(StoreError::storage)? {
             let (_, v) = r.map_err(StoreError::storage)?;
             let record: crate::schema::CollectionRecord = decode(v.value(), "collection")?;
-            let mut c = record.collection;
+            let c = &record.collection;
             if c.trashed_at.is_some() != query.trashed
                 || query.archived.is_some_and(|a| a != c.archived)
             {
                 continue;
             }
-            c.item_count = count(&t, record.handle)?;
-            out.push(c);
+            out.push(with_counts(&t, record)?);
         }
         Ok(out)
     }

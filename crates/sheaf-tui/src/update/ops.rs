@@ -284,9 +284,9 @@ fn body(
         Targets::All(q) => (
             None,
             Some(Select {
-                collection: open.to_string(),
+                collection: Some(open.to_string()),
                 q: q.clone(),
-                kind: None,
+                ..Select::default()
             }),
         ),
     };

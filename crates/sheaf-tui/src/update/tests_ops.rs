@@ -227,9 +227,8 @@ fn moving_everything_matching_is_one_select_call_and_is_confirmed() {
     assert_eq!(
         body.select,
         Some(Select {
-            collection: "inbox".into(),
-            q: None,
-            kind: None
+            collection: Some("inbox".into()),
+            ..Select::default()
         })
     );
 }
