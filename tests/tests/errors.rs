@@ -160,6 +160,14 @@ const PROVOKED: &[(&str, Option<&str>)] = &[
         "WATCH_NOT_FOUND",
         Some("folder_owned_entries_and_gone_files_are_refused_with_their_codes"),
     ),
+    (
+        "RULE_EXISTS",
+        Some("a_rule_name_in_use_is_rule_exists_and_an_unknown_rule_is_rule_not_found"),
+    ),
+    (
+        "RULE_NOT_FOUND",
+        Some("a_rule_name_in_use_is_rule_exists_and_an_unknown_rule_is_rule_not_found"),
+    ),
     ("INTERNAL", None),
 ];
 
@@ -638,6 +646,86 @@ fn a_read_key_reads_but_gets_insufficient_permissions_on_writes_and_a_write_key_
         d.get("/v1/collections/x").0,
         200,
         "the socket sees the write"
+    );
+}
+
+#[test]
+fn only_the_daemons_own_user_may_define_a_rule_that_runs_programs_or_posts() {
+    let (d, base) = with_tcp();
+    let write = [("x-api-key", "writer-key")];
+    let rule = |name: &str, action: Value| {
+        let mut r = json!({"name": name, "on": ["item.created"], "query": {"kind": ["document"]}});
+        r.as_object_mut()
+            .unwrap()
+            .extend(action.as_object().unwrap().clone());
+        r
+    };
+    let run = rule("ocr", json!({"run": ["ocrmypdf", "{path}"]}));
+    let hook = rule(
+        "hook",
+        json!({"webhook": {"url": "http://127.0.0.1:9/hook", "headers": {"Authorization": "Bearer s3cret"}}}),
+    );
+    for r in [&run, &hook] {
+        let reply = tcp(&base, "POST", "/v1/rules", &write, Some(r));
+        assert_envelope(&reply, 403, "INSUFFICIENT_PERMISSIONS");
+    }
+    // A key may define a rule that only acts in the store…
+    let link = rule("papers", json!({"link": ["papers"]}));
+    let reply = tcp(&base, "POST", "/v1/rules", &write, Some(&link));
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    // …but not make it run a program.
+    let rid = reply.body["id"].as_str().unwrap().to_owned();
+    let reply = tcp(
+        &base,
+        "PATCH",
+        &format!("/v1/rules/{rid}"),
+        &write,
+        Some(&json!({"run": ["sh", "-c", "id"]})),
+    );
+    assert_envelope(&reply, 403, "INSUFFICIENT_PERMISSIONS");
+    // The daemon's own user, over the socket, may; the header's value is never shown.
+    let (s, body) = d.send("POST", "/v1/rules", &run);
+    assert_eq!(s, 201, "{body}");
+    let (s, body) = d.send("POST", "/v1/rules", &hook);
+    assert_eq!(s, 201, "{body}");
+    assert_eq!(
+        body["webhook"]["headers"]["Authorization"], "(hidden)",
+        "{body}"
+    );
+    let reply = tcp(&base, "GET", "/v1/rules", &write, None);
+    assert!(!reply.body.to_string().contains("s3cret"), "{}", reply.body);
+}
+
+#[test]
+fn a_rule_name_in_use_is_rule_exists_and_an_unknown_rule_is_rule_not_found() {
+    let d = Daemon::start();
+    let rule = json!({"name": "papers", "on": ["item.created"], "query": {}, "link": ["papers"]});
+    assert_eq!(d.send("POST", "/v1/rules", &rule).0, 201);
+    let details = sheaf_e2e::assert_error(&d.send("POST", "/v1/rules", &rule), 409, "RULE_EXISTS");
+    assert_eq!(details, Value::Null);
+    let unknown = "r_01JD3Q2X9K8M7N6P5R4S3T2V1W";
+    for (method, path) in [
+        ("GET", format!("/v1/rules/{unknown}")),
+        ("DELETE", format!("/v1/rules/{unknown}")),
+        ("GET", format!("/v1/rules/{unknown}/runs")),
+        ("POST", format!("/v1/rules/{unknown}/test")),
+        ("POST", format!("/v1/rules/{unknown}/apply")),
+    ] {
+        sheaf_e2e::assert_error(&d.call(method, &path), 404, "RULE_NOT_FOUND");
+    }
+    sheaf_e2e::assert_error(
+        &d.send(
+            "PATCH",
+            &format!("/v1/rules/{unknown}"),
+            &json!({"name": "x"}),
+        ),
+        404,
+        "RULE_NOT_FOUND",
+    );
+    sheaf_e2e::assert_error(
+        &d.get("/v1/rules/w_01JD3Q2X9K8M7N6P5R4S3T2V1W"),
+        400,
+        "INVALID_ID",
     );
 }
 

@@ -121,6 +121,11 @@ pub(crate) enum Command {
         /// The op id (op_…), as `add`, `rm` and `undo` print it
         op: Option<String>,
     },
+    /// Rules: what happens to matching items, from now on or to those that exist (default: ls)
+    Rules {
+        #[command(subcommand)]
+        action: Option<RulesCommand>,
+    },
     /// Print a shell completion script
     Completions {
         /// The shell the script is for; save it where that shell loads completions
@@ -177,6 +182,87 @@ pub(crate) enum WatchCommand {
         wid: String,
     },
 }
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RulesCommand {
+    /// List the rules: name, events, actions, origin, where each stands
+    Ls,
+    /// Define a rule; it acts on what happens from now on (`apply` for what exists)
+    #[command(after_help = RULES_ADD_HELP)]
+    Add(Box<RuleAddArgs>),
+    /// Delete a rule (one of the config file is removed there)
+    Rm {
+        /// The rule's name or id (r_…)
+        rule: String,
+    },
+    /// Which existing items the rule matches and what it would do to them; changes nothing
+    Test {
+        /// The rule's name or id (r_…)
+        rule: String,
+        /// List at most this many items (all are counted)
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Run the rule over the existing items that match, showing progress
+    Apply {
+        /// The rule's name or id (r_…)
+        rule: String,
+        /// Start it and return; `sheaf rules` shows its progress
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// A rule's recent runs, newest first
+    Runs {
+        /// The rule's name or id (r_…)
+        rule: String,
+        /// At most this many
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RuleAddArgs {
+    /// Its unique name
+    pub(crate) name: String,
+    /// The items it acts on: a query as JSON (SPEC §7.1), e.g. `{"kind": ["document"]}`
+    #[arg(long, value_name = "JSON")]
+    pub(crate) query: String,
+    /// An event it acts on (repeatable) [default: item.created]
+    #[arg(long, value_name = "EVENT")]
+    pub(crate) on: Vec<String>,
+    /// Link the item into this collection (repeatable)
+    #[arg(long, value_name = "COLLECTION")]
+    pub(crate) link: Vec<String>,
+    /// Merge this into the item's metadata, as JSON: '{"inbox": true}'
+    #[arg(long, value_name = "JSON")]
+    pub(crate) metadata: Option<String>,
+    /// Move the file here, a template: '~/Papers/{yyyy}/'
+    #[arg(long, value_name = "TEMPLATE")]
+    pub(crate) relocate: Option<String>,
+    /// POST the event to this http:// URL
+    #[arg(long, value_name = "URL")]
+    pub(crate) webhook: Option<String>,
+    /// A header for the webhook, 'Name: value' (repeatable)
+    #[arg(long, value_name = "HEADER", requires = "webhook")]
+    pub(crate) header: Vec<String>,
+    /// How long its program or webhook may take (30s, 10m) [default: 10m]
+    #[arg(long, value_name = "INTERVAL")]
+    pub(crate) timeout: Option<String>,
+    /// The program to run and its arguments, after `--`; no shell ({path} {id} {name} …)
+    #[arg(last = true, value_name = "PROGRAM")]
+    pub(crate) run: Vec<String>,
+}
+
+const RULES_ADD_HELP: &str = "Examples:
+  sheaf rules add papers --query '{\"kind\": [\"document\"], \"path\": [\"~/Downloads/**\"]}' \\
+      --link papers --metadata '{\"inbox\": true}' -- ocrmypdf --skip-text {path} {path}
+  sheaf rules test papers       # what it would do to the files already there
+  sheaf rules apply papers      # do it
+
+Templates: {path} {dir} {name} {stem} {ext} {id} {collection} {yyyy} {mm} {dd}.
+Events: item.created item.updated item.deleted item.restored entry.added entry.updated
+entry.removed.";
 
 #[derive(Debug, Args)]
 pub(crate) struct WatchAddArgs {

@@ -15,6 +15,7 @@ mod events;
 mod items;
 mod misc;
 mod paths;
+mod rules;
 mod transport;
 mod watches;
 

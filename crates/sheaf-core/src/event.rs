@@ -59,6 +59,10 @@ pub enum EventKind {
     /// stopped.
     #[serde(rename = "rule.failed")]
     RuleFailed,
+    /// A rule's `apply` took up an existing item (SPEC §7.3): its store actions commit
+    /// with this event, and its outside actions are given it as the event they run for.
+    #[serde(rename = "rule.applied")]
+    RuleApplied,
 }
 
 /// One change-feed event, before the store stamps it with `seq`, `at` and `op_id`.
@@ -105,6 +109,15 @@ impl Event {
                 None,
                 item,
             )
+        }
+    }
+
+    /// A rule's `apply` taking up an item.
+    #[must_use]
+    pub fn rule_applied(rule: RuleId, item: ItemId) -> Self {
+        Self {
+            rule_id: Some(rule),
+            ..Self::new(EventKind::RuleApplied, None, Some(item))
         }
     }
 

@@ -258,7 +258,12 @@ pub async fn serve(
         store.options().home.clone(),
         config.max_jobs,
     ));
-    tokio::spawn(rules::engine::run(engine, stop_rx.clone()));
+    let rule_wake = Arc::new(tokio::sync::Notify::new());
+    tokio::spawn(rules::engine::run(
+        engine,
+        Arc::clone(&rule_wake),
+        stop_rx.clone(),
+    ));
     let state = api::AppState::new(api::Shared {
         store: Arc::clone(&store),
         config: Arc::clone(&config),
@@ -272,6 +277,7 @@ pub async fn serve(
         stopping: stop_rx.clone(),
         openapi: Arc::new(serde_json::to_value(sheaf_proto::document()).unwrap_or_default()),
         folders: Arc::clone(&folders),
+        rule_wake,
     });
     let access = Arc::clone(&state.access);
     let progress_folders = Arc::clone(&folders);

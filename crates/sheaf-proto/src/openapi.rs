@@ -13,16 +13,16 @@ use utoipa::openapi::{
 use crate::requests::{
     BatchAddBody, BatchMode, CollectionCreateBody, CollectionPatchBody, EntryCreateBody,
     EntryPatchBody, EntrySort, ItemPatchBody, ItemRef, ItemRefFields, RegisterBody, RemoveBody,
-    ReorderBody, Select, WatchCreateBody,
+    ReorderBody, RuleBody, RulePatchBody, Select, WatchCreateBody, WebhookBody,
 };
 use crate::resources::{
-    BatchSummary, Collection, Entry, Event, Folder, Item, ItemBrief, KindSchema,
-    MetaPatchValueSchema, MetaValueSchema, Op, RemoveSummary, Watch,
+    ApplyProgress, BatchSummary, Collection, Entry, Event, Folder, Item, ItemBrief, KindSchema,
+    MetaPatchValueSchema, MetaValueSchema, Op, RemoveSummary, Rule, RuleMatch, RuleRun, Watch,
 };
 use crate::responses::{
     BatchResponse, CollectionList, DuplicateGroup, DuplicateList, EntryPage, ErrorBody,
     ErrorEnvelope, Health, HealthLimits, ItemPage, OpPage, RemoveResponse, ReorderResponse,
-    StoreHealth, UndoResponse, WatchList, WatchRemoved,
+    RuleList, RuleRunList, RuleTest, StoreHealth, UndoResponse, WatchList, WatchRemoved,
 };
 use crate::routes::{COMMON_ERRORS, Method, ROUTES, WRITE_ERRORS};
 
@@ -37,6 +37,7 @@ fn path_pattern(name: &str) -> Option<String> {
         "item_id" => Some(format!("^(doc|img|vid|aud|txt|arc|bin)_{ULID}$")),
         "op_id" => Some(format!("^op_{ULID}$")),
         "wid" => Some(format!("^w_{ULID}$")),
+        "rid" => Some(format!("^r_{ULID}$")),
         _ => None,
     }
 }
@@ -192,6 +193,16 @@ pub fn document() -> OpenApi {
         .schema_from::<WatchList>()
         .schema_from::<WatchRemoved>()
         .schema_from::<WatchCreateBody>()
+        .schema_from::<Rule>()
+        .schema_from::<RuleBody>()
+        .schema_from::<RulePatchBody>()
+        .schema_from::<WebhookBody>()
+        .schema_from::<ApplyProgress>()
+        .schema_from::<RuleRun>()
+        .schema_from::<RuleMatch>()
+        .schema_from::<RuleList>()
+        .schema_from::<RuleRunList>()
+        .schema_from::<RuleTest>()
         .schema_from::<ErrorBody>()
         .schema_from::<ErrorEnvelope>()
         .build();

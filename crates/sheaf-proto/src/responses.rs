@@ -146,6 +146,31 @@ pub struct WatchRemoved {
     pub entries: u64,
 }
 
+/// `GET /v1/rules`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RuleList {
+    /// Every rule, in id order.
+    pub rules: Vec<crate::resources::Rule>,
+}
+
+/// `GET /v1/rules/{rid}/runs`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RuleRunList {
+    /// The rule's runs, newest first (the last 1000 are kept).
+    pub runs: Vec<crate::resources::RuleRun>,
+}
+
+/// `POST /v1/rules/{rid}/test`: what the rule would do to the items that exist now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RuleTest {
+    /// Live items looked at.
+    pub scanned: u64,
+    /// How many of them match.
+    pub matched: u64,
+    /// The first matches, in id order, with what would be done.
+    pub items: Vec<crate::resources::RuleMatch>,
+}
+
 /// The store, as `/v1/health` reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct StoreHealth {
@@ -171,7 +196,7 @@ pub struct HealthLimits {
 }
 
 /// `GET /v1/health`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Health {
     /// `ok`.
     pub status: String,
@@ -189,6 +214,9 @@ pub struct Health {
     pub limits: HealthLimits,
     /// Every watch.
     pub watches: Vec<crate::resources::Watch>,
+    /// Every rule, with where it stands in the feed.
+    #[serde(default)]
+    pub rules: Vec<crate::resources::Rule>,
 }
 
 /// The body of an error.

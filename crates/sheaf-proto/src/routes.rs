@@ -14,13 +14,14 @@ use utoipa::openapi::path::{Parameter, ParameterIn};
 use crate::requests::{
     BatchAddBody, CollectionCreateBody, CollectionListParams, CollectionPatchBody, DeleteParams,
     DuplicateParams, EntryCreateBody, EntryListParams, EntryPatchBody, EventParams, ItemListParams,
-    ItemPatchBody, OpListParams, RegisterBody, RemoveBody, ReorderBody, WatchCreateBody,
-    WatchDeleteParams,
+    ItemPatchBody, OpListParams, RegisterBody, RemoveBody, ReorderBody, RuleBody, RulePatchBody,
+    RuleRunParams, RuleTestParams, WatchCreateBody, WatchDeleteParams,
 };
-use crate::resources::{Collection, Entry, Item, Watch};
+use crate::resources::{Collection, Entry, Item, Rule, Watch};
 use crate::responses::{
     BatchResponse, CollectionList, DuplicateList, EntryPage, Health, ItemPage, OpPage,
-    RemoveResponse, ReorderResponse, UndoResponse, WatchList, WatchRemoved,
+    RemoveResponse, ReorderResponse, RuleList, RuleRunList, RuleTest, UndoResponse, WatchList,
+    WatchRemoved,
 };
 
 /// HTTP methods the API uses.
@@ -182,6 +183,8 @@ schemas!(
     RegisterBody,
     RemoveBody,
     ReorderBody,
+    RuleBody,
+    RulePatchBody,
     WatchCreateBody,
     BatchResponse,
     Collection,
@@ -199,6 +202,10 @@ schemas!(
     Watch,
     WatchList,
     WatchRemoved,
+    Rule,
+    RuleList,
+    RuleRunList,
+    RuleTest,
 );
 
 fn query_params<T: IntoParams>() -> Vec<Parameter> {
@@ -225,6 +232,8 @@ query_strings!(
     OpListParams,
     DeleteParams,
     WatchDeleteParams,
+    RuleRunParams,
+    RuleTestParams,
 );
 
 /// Codes any route can answer.
@@ -351,6 +360,30 @@ routes! {
     RESCAN_WATCH: Post "/v1/watches/{wid}/rescan" => Watch, 200,
         body: (), query: (), op: "rescan_watch", summary: "Reconcile the folder now by a full walk",
         writes: true, errors: &[E::InvalidId, E::WatchNotFound];
+    LIST_RULES: Get "/v1/rules" => RuleList, 200,
+        body: (), query: (), op: "list_rules", summary: "Rules, with where each stands",
+        writes: false, errors: &[];
+    CREATE_RULE: Post "/v1/rules" => Rule, 201,
+        body: RuleBody, query: (), op: "create_rule", summary: "Define a rule; it acts on what happens from now on (apply: on what exists)",
+        writes: true, errors: &[E::RuleExists, E::CollectionIsSmart];
+    GET_RULE: Get "/v1/rules/{rid}" => Rule, 200,
+        body: (), query: (), op: "get_rule", summary: "One rule, with its apply's progress",
+        writes: false, errors: &[E::InvalidId, E::RuleNotFound];
+    UPDATE_RULE: Patch "/v1/rules/{rid}" => Rule, 200,
+        body: RulePatchBody, query: (), op: "update_rule", summary: "Change some of a rule's definition",
+        writes: true, errors: &[E::InvalidId, E::RuleNotFound, E::RuleExists, E::CollectionIsSmart];
+    DELETE_RULE: Delete "/v1/rules/{rid}" => Rule, 200,
+        body: (), query: (), op: "delete_rule", summary: "Delete a rule with its runs",
+        writes: true, errors: &[E::InvalidId, E::RuleNotFound];
+    LIST_RULE_RUNS: Get "/v1/rules/{rid}/runs" => RuleRunList, 200,
+        body: (), query: RuleRunParams, op: "list_rule_runs", summary: "A rule's runs, newest first",
+        writes: false, errors: &[E::InvalidId, E::RuleNotFound];
+    TEST_RULE: Post "/v1/rules/{rid}/test" => RuleTest, 200,
+        body: (), query: RuleTestParams, op: "test_rule", summary: "Which existing items match, and what would be done: a dry run",
+        writes: false, errors: &[E::InvalidId, E::RuleNotFound];
+    APPLY_RULE: Post "/v1/rules/{rid}/apply" => Rule, 202,
+        body: (), query: (), op: "apply_rule", summary: "Run the rule over the existing items that match, in the background",
+        writes: true, errors: &[E::InvalidId, E::RuleNotFound];
     EVENTS: Get "/v1/events" => EventLines, 200,
         body: (), query: EventParams, op: "events", summary: "The change feed: newline-delimited JSON, streamed",
         writes: false, errors: &[];

@@ -44,7 +44,7 @@ pub use order::Order;
 pub use query::{
     CollectionQuery, DuplicateGroup, EntryQuery, FeedPage, ItemQuery, Listed, Page, StoredEvent,
 };
-pub use rule::{Fired, Firing, RULE_RUNS_KEPT, RuleState};
+pub use rule::{ApplyStep, Applying, Fired, Firing, Matched, RULE_RUNS_KEPT, RuleState, RuleTest};
 pub use schema::SCHEMA_VERSION;
 pub use smart::Filled;
 

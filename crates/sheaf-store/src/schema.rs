@@ -30,6 +30,7 @@
 //! | `rule_cursors` | ULID → seq | the last feed event each rule has handled |
 //! | `rule_jobs` | (rule, seq) → `RuleJob` | outside actions committed but not yet carried out |
 //! | `rule_runs` | (rule, run ULID) → `RuleRun` | each rule's recent runs |
+//! | `rule_applies` | rule ULID → `Applying` | each rule's last `apply`, and where a running one stands |
 //!
 //! Item records are stored as `(size, Item)`, so that the size key of the `sorted` table
 //! can be read without decoding the rest.
@@ -159,6 +160,7 @@ tables! {
     rule_cursors, RULE_CURSORS, "rule_cursors": u128 => u64;
     rule_jobs, RULE_JOBS, "rule_jobs": (u128, u64) => &'static [u8];
     rule_runs, RULE_RUNS, "rule_runs": (u128, u128) => &'static [u8];
+    rule_applies, RULE_APPLIES, "rule_applies": u128 => &'static [u8];
 }
 
 /// The key of an item's content hash in `hashes`: the hash's first 128 bits (its hex text

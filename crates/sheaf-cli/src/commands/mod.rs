@@ -8,6 +8,7 @@ mod listing;
 mod man;
 mod membership;
 mod open;
+mod rules;
 mod service;
 mod status;
 mod tui;
@@ -84,6 +85,7 @@ pub(crate) async fn run(
         Command::Events { since } => listing::events(client, style, out, since).await,
         Command::Undo { op } => undo::undo(client, style, out, op).await,
         Command::Watch { action } => watch::run(client, style, out, action).await,
+        Command::Rules { action } => rules::run(client, style, out, action).await,
         Command::Open(args) => open::open(client, style, out, args).await,
         Command::Tui(args) => tui::run(client, args.collection, args.config_file.as_deref()).await,
         // Handled before connecting.

@@ -13,6 +13,8 @@ pub(crate) async fn health(State(state): State<AppState>) -> Result<Json<Health>
     let (items, last_seq) = state.point_read(|s| Ok((s.item_total()?, s.last_seq()?)))?;
     let watches = state.folders.list()?;
     let watches = watches.into_iter().map(super::watches::resource).collect();
+    let rules = state.point_read(|s| Ok(s.rules()?))?;
+    let rules = rules.into_iter().map(super::rules::resource).collect();
     Ok(Json(Health {
         status: "ok".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -31,6 +33,7 @@ pub(crate) async fn health(State(state): State<AppState>) -> Result<Json<Health>
             max_body_bytes: state.config.max_body_bytes as u64,
         },
         watches,
+        rules,
     }))
 }
 

@@ -9,6 +9,7 @@ mod error;
 mod events;
 mod items;
 mod misc;
+mod rules;
 mod watches;
 
 use std::sync::Arc;
@@ -73,6 +74,8 @@ pub(crate) struct Shared {
     pub(crate) openapi: Arc<serde_json::Value>,
     /// The running folder watches.
     pub(crate) folders: Arc<crate::folders::Folders>,
+    /// Wakes the rule engine when a rule is defined or changed, or an apply asked for.
+    pub(crate) rule_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -104,6 +107,11 @@ impl AppState {
         f: impl FnOnce(&Store) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         f(&self.store)
+    }
+
+    /// Tells the rule engine to look at the rules again.
+    pub(crate) fn nudge_rules(&self) {
+        self.rule_wake.notify_one();
     }
 
     /// Runs one store operation on the blocking pool through the daemon's one write path
@@ -147,7 +155,11 @@ async fn gate(
                 "this caller may read but not write",
             )),
             Ok(grant) => match access.limiter.take(&grant.caller) {
-                Ok(()) => Ok(()),
+                Ok(()) => {
+                    // Handlers that decide by who is asking (rules that run programs).
+                    req.extensions_mut().insert(grant);
+                    Ok(())
+                }
                 Err(wait) => Err(ApiError {
                     refusal: sheaf_core::Refusal::new(
                         ErrorCode::RateLimited,
@@ -229,6 +241,14 @@ fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         serve(&routes::CREATE_WATCH, watches::create),
         serve(&routes::DELETE_WATCH, watches::delete),
         serve(&routes::RESCAN_WATCH, watches::rescan),
+        serve(&routes::LIST_RULES, rules::list),
+        serve(&routes::CREATE_RULE, rules::create),
+        serve(&routes::GET_RULE, rules::get),
+        serve(&routes::UPDATE_RULE, rules::update),
+        serve(&routes::DELETE_RULE, rules::delete),
+        serve(&routes::LIST_RULE_RUNS, rules::runs),
+        serve(&routes::TEST_RULE, rules::test),
+        serve(&routes::APPLY_RULE, rules::apply),
         serve(&routes::EVENTS, events::stream),
         serve(&routes::LIST_OPS, misc::ops),
         serve(&routes::UNDO, misc::undo),

@@ -14,13 +14,16 @@ use std::time::{Duration, Instant};
 use sheaf_core::rule::{Rule, RuleJob, RuleSpec};
 use sheaf_core::{ItemId, Matcher, RuleId};
 use sheaf_store::{Fired, Firing, StoredEvent};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 
 use super::job::{self, JobContext};
 use crate::writer::Writer;
 
 /// Events read per rule and step.
 const PAGE: usize = 512;
+
+/// Items an `apply` looks at per transaction.
+const APPLY_CHUNK: usize = 256;
 
 /// How long after a rule's outside actions end the changes to their item still count as
 /// theirs: a program's last write reaches the feed after the watch settles it.
@@ -166,8 +169,42 @@ impl Engine {
         }))
     }
 
+    /// One batch of a running `apply`; answers whether more remain.
+    fn step_apply(self: &Arc<Self>, id: RuleId) -> Result<bool, String> {
+        let (step, _) = self
+            .writer
+            .write_with_seqs(|s| s.apply_step(id, APPLY_CHUNK))
+            .map_err(|e| e.to_string())?;
+        for job in step.jobs {
+            self.spawn_job(step.rule.clone(), job);
+        }
+        Ok(step.more)
+    }
+
+    /// Every rule until each is caught up with the feed, then one batch of every running
+    /// `apply` (the feed comes first: new events are what a user waits for); answers
+    /// whether an apply has more to do.
+    fn catch_up(self: &Arc<Self>) -> bool {
+        self.follow_feed();
+        let running = match self.writer.store().applies_running() {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the running applies failed");
+                return false;
+            }
+        };
+        let mut more = false;
+        for id in running {
+            match self.step_apply(id) {
+                Ok(m) => more |= m,
+                Err(e) => tracing::warn!(rule = %id, error = %e, "an apply could not go on"),
+            }
+        }
+        more
+    }
+
     /// Every rule until each is caught up with the feed.
-    fn catch_up(self: &Arc<Self>) {
+    fn follow_feed(self: &Arc<Self>) {
         loop {
             let rules = match self.writer.store().rules() {
                 Ok(r) => r,
@@ -192,9 +229,10 @@ impl Engine {
     }
 }
 
-/// Resumes the jobs a previous run left, then follows the feed for every rule until the
-/// daemon stops.
-pub(crate) async fn run(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
+/// Resumes the jobs a previous run left, then follows the feed for every rule, and carries
+/// out applies, until the daemon stops. `wake` is nudged when a rule is defined or
+/// changed or an apply is asked for.
+pub(crate) async fn run(engine: Arc<Engine>, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
     match engine.writer.store().rule_jobs() {
         Ok(jobs) => {
             for job in jobs {
@@ -209,15 +247,19 @@ pub(crate) async fn run(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
     let mut seq = engine.writer.subscribe();
     loop {
         let e = Arc::clone(&engine);
-        if tokio::task::spawn_blocking(move || e.catch_up())
-            .await
-            .is_err()
-        {
+        let Ok(more) = tokio::task::spawn_blocking(move || e.catch_up()).await else {
             tracing::error!("the rule engine panicked");
             return;
+        };
+        if more {
+            if *stop.borrow() {
+                return;
+            }
+            continue;
         }
         tokio::select! {
             changed = seq.changed() => if changed.is_err() { return },
+            () = wake.notified() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
     }

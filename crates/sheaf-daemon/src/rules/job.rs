@@ -194,7 +194,11 @@ async fn actions(
 
 /// Where `relocate` puts the file: a folder (the template ends with `/`) keeps the name;
 /// `~` is the daemon user's home. Relative targets are refused.
-fn relocate_target(rendered: &str, item: &Item, home: Option<&str>) -> Result<PathBuf, String> {
+pub(crate) fn relocate_target(
+    rendered: &str,
+    item: &Item,
+    home: Option<&str>,
+) -> Result<PathBuf, String> {
     let expanded = match (rendered.strip_prefix('~'), home) {
         (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
             format!("{}{rest}", home.trim_end_matches('/'))

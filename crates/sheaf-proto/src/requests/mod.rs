@@ -9,6 +9,7 @@ mod entries;
 mod ids;
 mod items;
 mod misc;
+mod rules;
 mod watches;
 
 pub use collections::{
@@ -21,4 +22,8 @@ pub use entries::{
 pub use ids::{collection_in_path, id_in_path, item_in_path};
 pub use items::{DuplicateParams, ItemListParams, ItemPatchBody, RegisterBody};
 pub use misc::{EventParams, OpListParams};
+pub use rules::{
+    RuleBody, RulePatchBody, RuleRunParams, RuleTestParams, WebhookBody, patched_rule_spec,
+    rule_spec,
+};
 pub use watches::{WatchCreateBody, WatchDeleteParams};

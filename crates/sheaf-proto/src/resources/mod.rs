@@ -1,4 +1,8 @@
-//! The resources as the API shows them: items, collections, entries, ops, events.
+//! The resources as the API shows them: items, collections, entries, ops, events, rules.
+
+mod rules;
+
+pub use rules::{ApplyProgress, HIDDEN, Rule, RuleMatch, RuleRun};
 
 use std::collections::BTreeMap;
 

@@ -6,6 +6,10 @@
 //! with the run's record, so a job the daemon did not finish is carried out when it starts
 //! again.
 
+mod apply;
+
+pub use apply::{ApplyStep, Applying, Matched, RuleTest};
+
 use redb::ReadableTable;
 use sheaf_core::rule::{
     Cause, MAX_RULE_CHAIN, Rule, RuleJob, RuleRun, RuleSpec, plan_rule_actions,
@@ -36,6 +40,8 @@ pub struct RuleState {
     pub cursor: u64,
     /// Outside actions committed and not yet carried out.
     pub pending_jobs: u64,
+    /// Its last `apply`, running or finished.
+    pub applying: Option<Applying>,
 }
 
 /// What firing a rule for an event did.
@@ -67,12 +73,12 @@ pub struct Firing {
     pub cause: Option<Cause>,
 }
 
-fn not_found(id: RuleId) -> Refusal {
+pub(crate) fn not_found(id: RuleId) -> Refusal {
     Refusal::new(ErrorCode::RuleNotFound, format!("rule {id} does not exist"))
 }
 
 impl Txn<'_, '_> {
-    fn rule(&self, id: RuleId) -> std::result::Result<Option<Rule>, StoreError> {
+    pub(crate) fn rule(&self, id: RuleId) -> std::result::Result<Option<Rule>, StoreError> {
         Tabs::rules(&self.tabs)?
             .get(id.ulid().0)
             .map_err(StoreError::storage)?
@@ -158,6 +164,85 @@ impl Txn<'_, '_> {
             }
         }
         self.emit(vec![Event::rule_run(run.rule, run.item, run.ok)])
+    }
+
+    /// Fires `rule` for one event: its store actions applied (their events carry the rule
+    /// as their cause), its outside actions stored as a job — or, when there are none, the
+    /// run recorded. A refused action applies nothing and records the failed run; so does
+    /// a chain of rules longer than the limit.
+    pub(crate) fn fire(&mut self, rule: &Rule, firing: &Firing) -> Result<Fired> {
+        let t = self;
+        let id = rule.id;
+        let depth = firing.cause.map_or(1, |c| c.depth.saturating_add(1));
+        let failed = |t: &mut Txn<'_, '_>, detail: String| -> Result<Fired> {
+            t.record_run(&RuleRun {
+                rule: id,
+                item: Some(firing.item),
+                event_seq: firing.seq,
+                at: t.now,
+                ok: false,
+                detail: detail.clone(),
+                exit_code: None,
+                duration_ms: 0,
+                stderr_tail: String::new(),
+            })?;
+            Ok(Fired::Failed(detail))
+        };
+        if depth > MAX_RULE_CHAIN {
+            let detail =
+                format!("stopped: {MAX_RULE_CHAIN} rules in a row acted on each other's changes");
+            return failed(t, detail);
+        }
+        let plans = match t.plan(|view, ctx| plan_rule_actions(view, ctx, rule, firing.item)) {
+            Ok(plans) => plans,
+            Err(WriteError::Refused(r)) => {
+                return failed(t, format!("{}: {}", r.code, r.message));
+            }
+            Err(e) => return Err(e),
+        };
+        t.cause = Some(Cause { rule: id, depth });
+        for plan in &plans {
+            t.apply(plan)?;
+        }
+        t.cause = None;
+        if rule.spec.has_outside_actions() {
+            let job = RuleJob {
+                rule: id,
+                seq: firing.seq,
+                item: firing.item,
+                collection: template_collection(&firing.event, rule),
+                event: firing.event.clone(),
+                at: firing.at,
+                op_id: firing.op_id,
+                cause: firing.cause,
+            };
+            t.tabs
+                .rule_jobs
+                .insert((id.ulid().0, firing.seq), encode(&job)?.as_slice())
+                .map_err(StoreError::storage)?;
+            return Ok(Fired::Queued(Box::new(job)));
+        }
+        let links = rule.spec.link.len();
+        t.record_run(&RuleRun {
+            rule: id,
+            item: Some(firing.item),
+            event_seq: firing.seq,
+            at: t.now,
+            ok: true,
+            detail: format!(
+                "{} action(s) applied ({links} link(s){})",
+                plans.len(),
+                if rule.spec.metadata.is_empty() {
+                    ""
+                } else {
+                    ", metadata"
+                }
+            ),
+            exit_code: None,
+            duration_ms: 0,
+            stderr_tail: String::new(),
+        })?;
+        Ok(Fired::Done)
     }
 
     fn set_cursor(&mut self, rule: RuleId, seq: u64) -> std::result::Result<(), StoreError> {
@@ -258,7 +343,7 @@ impl Store {
             let mut rule = t.rule(id)?.ok_or_else(|| not_found(id))?;
             if rule.from_config {
                 return Err(Refusal::field(
-                    vec!["path".into(), "rule_id".into()],
+                    vec!["path".into(), "rid".into()],
                     format!("rule {id} is defined in the config file: change it there"),
                     "rule.from_config",
                 )
@@ -305,6 +390,10 @@ impl Store {
                 .remove(key)
                 .map_err(StoreError::storage)?;
             t.tabs
+                .rule_applies
+                .remove(key)
+                .map_err(StoreError::storage)?;
+            t.tabs
                 .rule_jobs
                 .retain_in((key, 0)..=(key, u64::MAX), |_, _| false)
                 .map_err(StoreError::storage)?;
@@ -331,11 +420,8 @@ impl Store {
         Ok(())
     }
 
-    /// Fires a rule for one event, in one transaction: the cursor moves past the event,
-    /// the rule's store actions are applied (their events carry the rule as their cause),
-    /// and its outside actions are stored as a job — or, when there are none, the run is
-    /// recorded. A refused action applies nothing and records the failed run; so does a
-    /// chain of rules longer than the limit.
+    /// Fires a rule for one event, in one transaction with the move of its cursor past the
+    /// event ([`Txn::fire`]).
     pub fn fire_rule(
         &self,
         id: RuleId,
@@ -344,77 +430,7 @@ impl Store {
         let (fired, seqs, _) = self.transact(|t| {
             let rule = t.rule(id)?.ok_or_else(|| not_found(id))?;
             t.set_cursor(id, firing.seq)?;
-            let depth = firing.cause.map_or(1, |c| c.depth.saturating_add(1));
-            let failed = |t: &mut Txn<'_, '_>, detail: String| -> Result<Fired> {
-                t.record_run(&RuleRun {
-                    rule: id,
-                    item: Some(firing.item),
-                    event_seq: firing.seq,
-                    at: t.now,
-                    ok: false,
-                    detail: detail.clone(),
-                    exit_code: None,
-                    duration_ms: 0,
-                    stderr_tail: String::new(),
-                })?;
-                Ok(Fired::Failed(detail))
-            };
-            if depth > MAX_RULE_CHAIN {
-                let detail = format!(
-                    "stopped: {MAX_RULE_CHAIN} rules in a row acted on each other's changes"
-                );
-                return failed(t, detail);
-            }
-            let plans = match t.plan(|view, ctx| plan_rule_actions(view, ctx, &rule, firing.item)) {
-                Ok(plans) => plans,
-                Err(WriteError::Refused(r)) => {
-                    return failed(t, format!("{}: {}", r.code, r.message));
-                }
-                Err(e) => return Err(e),
-            };
-            t.cause = Some(Cause { rule: id, depth });
-            for plan in &plans {
-                t.apply(plan)?;
-            }
-            t.cause = None;
-            if rule.spec.has_outside_actions() {
-                let job = RuleJob {
-                    rule: id,
-                    seq: firing.seq,
-                    item: firing.item,
-                    collection: template_collection(&firing.event, &rule),
-                    event: firing.event.clone(),
-                    at: firing.at,
-                    op_id: firing.op_id,
-                    cause: firing.cause,
-                };
-                t.tabs
-                    .rule_jobs
-                    .insert((id.ulid().0, firing.seq), encode(&job)?.as_slice())
-                    .map_err(StoreError::storage)?;
-                return Ok(Fired::Queued(Box::new(job)));
-            }
-            let links = rule.spec.link.len();
-            t.record_run(&RuleRun {
-                rule: id,
-                item: Some(firing.item),
-                event_seq: firing.seq,
-                at: t.now,
-                ok: true,
-                detail: format!(
-                    "{} action(s) applied ({links} link(s){})",
-                    plans.len(),
-                    if rule.spec.metadata.is_empty() {
-                        ""
-                    } else {
-                        ", metadata"
-                    }
-                ),
-                exit_code: None,
-                duration_ms: 0,
-                stderr_tail: String::new(),
-            })?;
-            Ok(Fired::Done)
+            t.fire(&rule, firing)
         })?;
         Ok((fired, seqs))
     }
@@ -506,10 +522,12 @@ fn rule_state<T: Tabs>(t: &T, rule: Rule) -> std::result::Result<RuleState, Stor
         .range((key, 0)..=(key, u64::MAX))
         .map_err(StoreError::storage)?
         .count() as u64;
+    let applying = apply::applying(t, rule.id)?;
     Ok(RuleState {
         rule,
         cursor,
         pending_jobs,
+        applying,
     })
 }
 
