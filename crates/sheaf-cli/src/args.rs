@@ -83,6 +83,12 @@ the rest. To drop a field, give the whole query with --query.
   sheaf collections edit big_pdfs --min-size 50M
   sheaf collections edit big_pdfs --query '{\"kind\": \"document\"}'";
 
+const DUPS_HELP: &str = "\
+Each group is the live items whose content hash (BLAKE3) is the same: copies of the same \
+bytes. WASTED is what all but one copy take. Hashes are computed by sheafd in the \
+background once the watches are quiet (content_hashes in its config), so files added a \
+moment ago may not be grouped yet.";
+
 /// sheaf keeps collections of files; this talks to its daemon, sheafd (started for you
 /// when it is not running).
 #[derive(Debug, Parser)]
@@ -136,6 +142,13 @@ pub(crate) enum Command {
     Open(OpenArgs),
     /// The terminal UI (also what `sheaf` alone starts on a terminal); `?` lists its keys
     Tui(TuiArgs),
+    /// Groups of duplicate files (same content hash), the most wasted space first
+    #[command(after_help = DUPS_HELP)]
+    Dups {
+        /// Show at most this many groups (1 to 1000)
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        limit: u16,
+    },
     /// Undo an operation (default: the newest one not yet undone)
     Undo {
         /// The op id (op_…), as `add`, `rm` and `undo` print it
