@@ -127,6 +127,16 @@ fn register(d: &Daemon, prefix: &str, n: usize) -> Vec<String> {
     ids
 }
 
+/// The ids of `sheaf --json collections`, in its order.
+fn collection_ids(list: &Value) -> Vec<&str> {
+    list["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect()
+}
+
 fn item_ids(entries: &[Value]) -> Vec<String> {
     entries
         .iter()
@@ -158,13 +168,7 @@ fn the_json_output_of_every_command_parses() {
     assert_eq!(created["id"], "papers");
     assert_eq!(created["name"], "Papers");
     let list = sheaf(&d, &["--json", "collections"]).json();
-    let listed: Vec<&str> = list["collections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(listed, ["default", "papers"]);
+    assert_eq!(collection_ids(&list), ["default", "papers"]);
     assert_eq!(
         sheaf(&d, &["--json", "collections", "ls"]).json()["collections"],
         list["collections"]
@@ -1230,4 +1234,249 @@ fn open_gives_up_at_its_timeout_with_exit_8_and_the_scan_goes_on() {
     assert_eq!(opened["collection"]["item_count"], 3000);
     assert_eq!(opened["entries"].as_array().unwrap().len(), 100, "one page");
     assert!(opened["next_cursor"].is_string());
+}
+
+// ---------------------------------------------------------------------------------------
+// Smart collections from flags (SPEC §7.2) and `sheaf dups`.
+
+/// Waits until the smart collection has filled (`filling: false`) and holds exactly
+/// `want` (paths); answers it as `sheaf --json collections show` prints it.
+fn smart_settles(d: &Daemon, id: &str, want: &[String]) -> Value {
+    let mut want = want.to_vec();
+    want.sort();
+    let settled = sheaf_e2e::wait_until(Duration::from_secs(30), || {
+        let (_, c) = d.get(&format!("/v1/collections/{id}"));
+        c["filling"] == false && c["item_count"] == want.len() && entry_paths(d, id) == want
+    });
+    assert!(
+        settled,
+        "{id} holds {:?}, want {want:?}",
+        entry_paths(d, id)
+    );
+    sheaf(d, &["--json", "collections", "show", id]).json()
+}
+
+#[test]
+fn a_smart_collection_made_from_flags_fills_with_the_matching_items_and_edit_amends_it() {
+    let d = Daemon::start();
+    let root = folder(&d, "notes", &["a.md", "b.md", "c.txt", "deep/d.md"]);
+    let r = root.to_str().unwrap();
+    sheaf(&d, &["--json", "watch", "add", r, "-c", "notes"]).json();
+
+    let glob = format!("{r}/**/*.md");
+    let created = sheaf(
+        &d,
+        &[
+            "--json",
+            "collections",
+            "create",
+            "md",
+            "--name",
+            "Markdown",
+            "--kind",
+            "text",
+            "--path",
+            &glob,
+        ],
+    )
+    .json();
+    assert_eq!(created["name"], "Markdown");
+    assert_eq!(
+        created["query"],
+        json!({"kind": ["text"], "path": [glob.as_str()]}),
+        "{created}"
+    );
+    let shown = smart_settles(&d, "md", &under(&root, &["a.md", "b.md", "deep/d.md"]));
+    assert_eq!(shown["query"], created["query"]);
+
+    // It follows the folder: a new match joins.
+    std::fs::write(root.join("e.md"), "e\n".repeat(100)).unwrap();
+    let all = under(&root, &["a.md", "b.md", "deep/d.md", "e.md"]);
+    smart_settles(&d, "md", &all);
+
+    // Human output: the S marker and the query in the listing, the query under the state.
+    let table = sheaf(&d, &["collections"]);
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    let (s_at, source_at) = (lines[0].find(" S ").unwrap() + 1, lines[0].find("SOURCE"));
+    let md = lines.iter().find(|l| l.starts_with("md ")).unwrap();
+    assert_eq!(
+        md.find(" S ").map(|i| i + 1),
+        Some(s_at),
+        "{}",
+        table.stdout
+    );
+    assert_eq!(md.find("{\"kind\""), source_at, "{}", table.stdout);
+    let notes = lines.iter().find(|l| l.starts_with("notes ")).unwrap();
+    assert_eq!(notes.find(" S "), None, "{}", table.stdout);
+    let human = sheaf(&d, &["collections", "show", "md"]);
+    assert!(
+        human.stdout.contains("\nstate    live, smart\n"),
+        "{human:?}"
+    );
+    assert!(
+        human
+            .stdout
+            .contains("\nquery    {\"kind\":[\"text\"],\"path\":["),
+        "{human:?}"
+    );
+
+    // Edit sets a flag on the current query and keeps the rest; it fills again.
+    let edited = sheaf(
+        &d,
+        &["--json", "collections", "edit", "md", "--min-size", "100"],
+    )
+    .json();
+    assert_eq!(
+        edited["query"],
+        json!({"kind": ["text"], "path": [glob.as_str()], "size": {"min": 100}}),
+        "{edited}"
+    );
+    smart_settles(&d, "md", &under(&root, &["e.md"]));
+    // --query replaces it whole, and flags given with it set their fields on it.
+    let replaced = sheaf(
+        &d,
+        &[
+            "--json",
+            "collections",
+            "edit",
+            "md",
+            "--query",
+            r#"{"name": "A."}"#,
+            "--in",
+            "notes",
+        ],
+    )
+    .json();
+    assert_eq!(replaced["query"], json!({"name": "A.", "in": ["notes"]}));
+    smart_settles(&d, "md", &under(&root, &["a.md"]));
+    // A smart collection refuses hand changes, with the conflict exit code.
+    let c = &under(&root, &["c.txt"])[0];
+    sheaf(&d, &["add", "md", c]).fails(5, "COLLECTION_IS_SMART");
+}
+
+#[test]
+fn dups_lists_the_identical_files_of_a_watched_folder_once_they_are_hashed() {
+    let d = Daemon::start();
+    let root = folder(&d, "photos", &["unique.txt"]);
+    let copy = "the same bytes!\n".repeat(192); // 3 KiB
+    std::fs::write(root.join("a.txt"), &copy).unwrap();
+    std::fs::create_dir(root.join("backup")).unwrap();
+    std::fs::write(root.join("backup/a.txt"), &copy).unwrap();
+    let r = root.to_str().unwrap();
+    sheaf(&d, &["--json", "watch", "add", r, "-c", "photos"]).json();
+
+    // Hashes are computed in the background: wait for the group.
+    let mut list = Value::Null;
+    let grouped = sheaf_e2e::wait_until(Duration::from_secs(30), || {
+        list = sheaf(&d, &["--json", "dups"]).json();
+        list["groups"].as_array().is_some_and(|g| !g.is_empty())
+    });
+    assert!(grouped, "no duplicate group: {list}");
+    let groups = list["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{list}");
+    let hash = blake3::hash(copy.as_bytes()).to_hex().to_string();
+    assert_eq!(groups[0]["content_hash"], hash.as_str());
+    assert_eq!(groups[0]["size"], copy.len());
+    assert_eq!(groups[0]["wasted"], copy.len());
+    let mut paths: Vec<String> = groups[0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap().to_owned())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, under(&root, &["a.txt", "backup/a.txt"]));
+
+    // The table: the group's first row, then its other path under PATHS.
+    let human = sheaf(&d, &["dups"]);
+    assert_eq!(human.code, 0, "{human:?}");
+    let lines: Vec<&str> = human.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", human.stdout);
+    assert!(lines[0].starts_with("HASH "), "{}", human.stdout);
+    let paths_at = lines[0].find("PATHS").unwrap();
+    assert!(
+        lines[1].starts_with(&format!("{}  ", &hash[..12])),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        lines[1].contains("  2  3.0 KiB  3.0 KiB  "),
+        "{}",
+        human.stdout
+    );
+    let shown: Vec<&str> = lines[1..3].iter().map(|l| &l[paths_at..]).collect();
+    let mut shown: Vec<String> = shown.into_iter().map(str::to_owned).collect();
+    shown.sort();
+    assert_eq!(shown, paths, "{}", human.stdout);
+    assert_eq!(lines[3], "1 group(s), 3.0 KiB wasted", "{}", human.stdout);
+
+    // The flag that asks for duplicates makes a smart collection of the copies.
+    sheaf(&d, &["collections", "create", "copies", "--duplicate"]);
+    smart_settles(&d, "copies", &paths);
+
+    // Bad limits are usage errors.
+    for bad in ["0", "1001", "many"] {
+        let r = sheaf(&d, &["dups", "--limit", bad]);
+        assert_eq!(r.code, 2, "{bad}: {r:?}");
+        assert!(r.stderr.contains("--limit"), "{bad}: {r:?}");
+    }
+}
+
+#[test]
+fn bad_query_flags_are_refused_with_a_clear_error_and_create_nothing() {
+    let d = Daemon::start();
+    // Caught by sheaf itself: usage errors (2) that say what is expected.
+    for (args, says) in [
+        (&["--min-size", "10MB"][..], "10MiB"),
+        (&["--max-size", "big"], "not a size"),
+        (&["--after", "yesterday"], "RFC 3339"),
+        (&["--meta", "reviewed"], "KEY=VALUE"),
+        (&["--query", "[1]"], "JSON object"),
+        (&["--query", "{"], "not JSON"),
+        (&["--kind", "pdf"], "document"),
+        (&["--duplicate=maybe"], "true"),
+    ] {
+        let mut argv = vec!["collections", "create", "bad"];
+        argv.extend_from_slice(args);
+        let r = sheaf(&d, &argv);
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        assert!(
+            r.stderr.contains(says),
+            "{args:?} should say {says:?}: {r:?}"
+        );
+    }
+    // Caught by the daemon: the error names the query's field.
+    let r = sheaf(&d, &["collections", "create", "bad", "--path", "*.pdf"]);
+    r.fails(6, "VALIDATION_ERROR");
+    assert!(r.stderr.contains("at body.query.path.0: "), "{r:?}");
+    assert!(r.stderr.contains("**/*.pdf"), "the fix is suggested: {r:?}");
+    let r = sheaf(&d, &["collections", "create", "bad", "--type", "pdf"]);
+    r.fails(6, "VALIDATION_ERROR");
+    assert!(r.stderr.contains("at body.query.content_type.0: "), "{r:?}");
+    sheaf(&d, &["collections", "create", "bad", "--in", "nowhere"])
+        .fails(4, "COLLECTION_NOT_FOUND");
+    let r = sheaf(
+        &d,
+        &[
+            "collections",
+            "create",
+            "bad",
+            "--min-size",
+            "2M",
+            "--max-size",
+            "1M",
+        ],
+    );
+    r.fails(6, "VALIDATION_ERROR");
+    assert!(r.stderr.contains("min is larger than max"), "{r:?}");
+
+    // A hand-kept collection does not become smart by edit.
+    sheaf(&d, &["collections", "create", "papers"]);
+    let r = sheaf(&d, &["collections", "edit", "papers", "--kind", "text"]);
+    r.fails(6, "VALIDATION_ERROR");
+    assert!(r.stderr.contains("kept by hand"), "{r:?}");
+
+    let list = sheaf(&d, &["--json", "collections"]).json();
+    assert_eq!(collection_ids(&list), ["default", "papers"]);
+    assert!(list["collections"][1]["query"].is_null(), "{list}");
 }

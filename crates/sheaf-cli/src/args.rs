@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sheaf_core::Kind;
 
+use crate::query::QueryFlags;
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
@@ -63,6 +65,30 @@ dropped, at most 128 characters; a name with nothing left becomes `folder`, and 
 
 With --json: one object {watch, created, collection, entries, next_cursor}.";
 
+const SMART_HELP: &str = "\
+A smart collection's members are exactly the live items its query matches (SPEC §7.1), \
+kept by sheafd as files come, go and change; it fills in the background (`filling` until \
+then) and refuses hand changes. A collection is smart from its creation on: `edit` changes \
+a smart collection's query, it does not make a hand-kept one smart.
+
+--query gives the whole query as JSON; each flag sets one field, every field must hold, \
+and the values of a repeated flag are alternatives. A flag replaces its own field of the \
+query it is set on (--min-size only size.min, --meta k=v only that key): of --query when \
+given, else on `edit` of the collection's current query, so `edit ID --max-size 1G` keeps \
+the rest. To drop a field, give the whole query with --query.
+
+  sheaf collections create big_pdfs --kind document --type application/pdf --min-size 10M
+  sheaf collections create todo --in inbox --not-in done
+  sheaf collections create papers --path '~/Papers/**' --meta reviewed=false
+  sheaf collections edit big_pdfs --min-size 50M
+  sheaf collections edit big_pdfs --query '{\"kind\": \"document\"}'";
+
+const DUPS_HELP: &str = "\
+Each group is the live items whose content hash (BLAKE3) is the same: copies of the same \
+bytes. WASTED is what all but one copy take. Hashes are computed by sheafd in the \
+background once the watches are quiet (content_hashes in its config), so files added a \
+moment ago may not be grouped yet.";
+
 /// sheaf keeps collections of files; this talks to its daemon, sheafd (started for you
 /// when it is not running).
 #[derive(Debug, Parser)]
@@ -116,6 +142,13 @@ pub(crate) enum Command {
     Open(OpenArgs),
     /// The terminal UI (also what `sheaf` alone starts on a terminal); `?` lists its keys
     Tui(TuiArgs),
+    /// Groups of duplicate files (same content hash), the most wasted space first
+    #[command(after_help = DUPS_HELP)]
+    Dups {
+        /// Show at most this many groups (1 to 1000)
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        limit: u16,
+    },
     /// Undo an operation (default: the newest one not yet undone)
     Undo {
         /// The op id (op_…), as `add`, `rm` and `undo` print it
@@ -343,19 +376,24 @@ pub(crate) enum CollectionsCommand {
         #[arg(long)]
         trashed: bool,
     },
-    /// Create a collection
+    /// Create a collection; with --query or a query flag, a smart one
+    #[command(after_help = SMART_HELP)]
     Create {
         /// Its id: a slug like research_papers
         id: String,
         #[command(flatten)]
         fields: CollectionFields,
+        // Boxed: most commands carry no query, and the flags are large.
+        #[command(flatten)]
+        query: Box<QueryFlags>,
     },
     /// Show one collection
     Show {
         /// The collection's id, as `sheaf collections` lists it
         id: String,
     },
-    /// Change a collection's name, description or accept list
+    /// Change a collection's name, description or accept list, or a smart one's query
+    #[command(after_help = SMART_HELP)]
     Edit {
         /// The collection's id, as `sheaf collections` lists it
         id: String,
@@ -364,6 +402,9 @@ pub(crate) enum CollectionsCommand {
         /// Accept every kind again
         #[arg(long, conflicts_with = "accept")]
         accept_all: bool,
+        // Boxed: most commands carry no query, and the flags are large.
+        #[command(flatten)]
+        query: Box<QueryFlags>,
     },
     /// Make a collection read-only
     Archive {

@@ -11,6 +11,7 @@ mod args;
 mod commands;
 mod exit;
 mod inputs;
+mod query;
 mod render;
 
 use std::path::PathBuf;

@@ -109,6 +109,26 @@ pub(crate) fn row<S: AsRef<str>>(cells: &[S], widths: &[usize], aligns: &[Align]
     out
 }
 
+/// `text` cut to at most `max` terminal columns, an ellipsis marking the cut (plain text:
+/// no ANSI escapes).
+pub(crate) fn cut(text: &str, max: usize) -> String {
+    if width(text) <= max {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > max {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
 /// A whole table: widths from the header and every row.
 pub(crate) fn table(
     style: Style,
@@ -295,6 +315,19 @@ mod tests {
         assert_eq!(duration(725), "12m 5s");
         assert_eq!(duration(3 * 3600 + 60), "3h 1m");
         assert_eq!(duration(3 * 86_400 + 4 * 3600), "3d 4h");
+    }
+
+    #[test]
+    fn cut_text_fits_its_columns_with_an_ellipsis() {
+        assert_eq!(cut("short", 5), "short");
+        assert_eq!(cut("toolong", 5), "tool…");
+        assert_eq!(cut("論文論文", 6), "論文…");
+        assert_eq!(
+            width(&cut("論文論文", 4)),
+            3,
+            "a wide char that does not fit is left out"
+        );
+        assert_eq!(cut("abc", 1), "…");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod collections;
 mod doctor;
+mod dups;
 mod listing;
 mod man;
 mod membership;
@@ -84,6 +85,7 @@ pub(crate) async fn run(
         Command::Ls(args) => listing::ls(client, style, out, args).await,
         Command::Events { since } => listing::events(client, style, out, since).await,
         Command::Undo { op } => undo::undo(client, style, out, op).await,
+        Command::Dups { limit } => dups::dups(client, style, out, limit).await,
         Command::Watch { action } => watch::run(client, style, out, action).await,
         Command::Rules { action } => rules::run(client, style, out, action).await,
         Command::Open(args) => open::open(client, style, out, args).await,
