@@ -104,15 +104,7 @@ impl<'a, 't> Txn<'a, 't> {
     /// Applies `plan` (its events carry [`Txn::cause`]), then keeps the smart collections
     /// for the items it changed.
     pub(crate) fn apply(&mut self, plan: &Plan) -> Result<(), WriteError> {
-        let seqs = apply::apply(
-            &mut self.tabs,
-            &mut self.feed,
-            plan,
-            self.now,
-            self.retention,
-            self.cause,
-        )?;
-        self.add_seqs(seqs);
+        self.apply_kept(plan)?;
         self.keep(&plan.changes)
     }
 

@@ -1,5 +1,5 @@
 //! The collections pane: id, live count, and badges — `A` archived, `T` in the trash,
-//! `F` bound to a watched folder. The open collection is bold; the cursor row is reversed
+//! `F` bound to a watched folder, `S` smart (kept by its query; `S…` while it fills). The open collection is bold; the cursor row is reversed
 //! when the pane has the focus.
 
 use ratatui::buffer::Buffer;
@@ -72,6 +72,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
         if !c.folders.is_empty() {
             badges.push('F');
+        }
+        if c.query.is_some() {
+            badges.push('S');
+            if c.filling == Some(true) {
+                badges.push('…');
+            }
         }
         let right = if badges.is_empty() {
             count(c.item_count)

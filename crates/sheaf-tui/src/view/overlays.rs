@@ -42,7 +42,7 @@ pub(super) fn help(app: &App, area: Rect, buf: &mut Buffer) {
         .collect();
     lines.push(Line::default());
     lines.push(Line::styled(
-        " mouse: click selects, the wheel scrolls · badges: A archived, T trash, F folder",
+        " mouse: click selects, the wheel scrolls · badges: A archived, T trash, F folder, S smart",
         Style::new().fg(Color::DarkGray),
     ));
     lines.push(Line::styled(

@@ -162,3 +162,20 @@ fn a_folder_entry_names_its_folder_by_path() {
     );
     insta::assert_snapshot!(drawn);
 }
+
+#[test]
+fn smart_collections_carry_an_s_badge_and_an_ellipsis_while_they_fill() {
+    let mut app = testdata::app_with_entries(3, 3);
+    app.collections[2].query = Some(serde_json::json!({"kind": ["document"]}));
+    app.collections[2].filling = Some(true);
+    let drawn = screen(&app).to_string();
+    let row = drawn
+        .lines()
+        .find(|l| l.contains("papers"))
+        .expect("the papers row");
+    assert!(row.contains("0 S…"), "{row}");
+    app.collections[2].filling = Some(false);
+    let drawn = screen(&app).to_string();
+    let row = drawn.lines().find(|l| l.contains("papers")).unwrap();
+    assert!(row.contains("0 S") && !row.contains('…'), "{row}");
+}
