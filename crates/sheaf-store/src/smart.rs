@@ -82,18 +82,23 @@ impl Txn<'_, '_> {
         {
             return Ok(());
         }
-        let items = self.plan(|view, _| affected_items(view, changes))?;
-        self.keep_items(&items, None)
+        let smart = self.smart_collections()?;
+        let items = self.plan(|view, _| affected_items(view, changes, &smart))?;
+        self.keep_items(&smart, &items, None)
     }
 
-    /// [`Txn::keep`] for these items, every smart collection (or those after `after` in the
-    /// upkeep order, when the fill of `after` already did its own).
-    fn keep_items(&mut self, items: &BTreeSet<ItemId>, after: Option<&CollectionId>) -> Result<()> {
+    /// [`Txn::keep`] for these items, every smart collection of `smart` (or those after
+    /// `after` in the upkeep order, when the fill of `after` already did its own).
+    fn keep_items(
+        &mut self,
+        smart: &[Collection],
+        items: &BTreeSet<ItemId>,
+        after: Option<&CollectionId>,
+    ) -> Result<()> {
         if items.is_empty() {
             return Ok(());
         }
-        let smart = self.smart_collections()?;
-        let mut order = upkeep_order(&smart).into_iter();
+        let mut order = upkeep_order(smart).into_iter();
         if let Some(after) = after {
             order.by_ref().find(|c| &c.id == after);
         }
@@ -166,8 +171,9 @@ impl Txn<'_, '_> {
         let plan = self.plan(|view, ctx| plan_smart_upkeep(view, ctx, target, &matcher, &items))?;
         if !plan.changes.is_empty() {
             self.apply_kept(&plan)?;
-            let changed = self.plan(|view, _| affected_items(view, &plan.changes))?;
-            self.keep_items(&changed, Some(&target.id))?;
+            let smart = self.smart_collections()?;
+            let changed = self.plan(|view, _| affected_items(view, &plan.changes, &smart))?;
+            self.keep_items(&smart, &changed, Some(&target.id))?;
         }
         match next {
             Some(n) => self.tabs.filling.insert(handle, n),

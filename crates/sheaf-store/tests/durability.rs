@@ -10,6 +10,9 @@
 // Helpers shared by the tests panic on what a test cannot go on without.
 #![allow(clippy::unwrap_used)]
 
+#[allow(dead_code)]
+mod support;
+
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io;
@@ -29,9 +32,10 @@ use sheaf_core::{
     OpRecord, OpSummary, Outcome, Timestamp,
 };
 use sheaf_store::{
-    Clock, CollectionQuery, EntryQuery, FeedPage, ItemQuery, Listed, OpenError, Options,
-    SCHEMA_VERSION, Store, WriteError, Written,
+    Clock, CollectionQuery, EntryQuery, FeedPage, Listed, OpenError, Options, SCHEMA_VERSION,
+    Store, WriteError, Written,
 };
+use support::{all_entries, all_items};
 
 // ---------------------------------------------------------------------------------------
 // Helpers: a clock the test drives, requests, and a snapshot of everything visible.
@@ -225,31 +229,6 @@ struct Snapshot {
     ops: Vec<OpRecord>,
 }
 
-fn all_entries(store: &Store, id: &CollectionId, deleted: bool) -> Vec<Listed> {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = store
-            .entries(
-                id,
-                &EntryQuery {
-                    cursor,
-                    limit: 1000,
-                    deleted,
-                    filter: EntryFilter::default(),
-                    order: sheaf_store::Order::Position,
-                },
-            )
-            .unwrap()
-            .unwrap_or_else(|| panic!("collection {id} is listed but has no entries page"));
-        out.extend(page.items);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return out,
-        }
-    }
-}
-
 fn snapshot(store: &Store) -> Snapshot {
     let collections = store.collections(&CollectionQuery::default()).unwrap();
     let trash = store
@@ -263,24 +242,7 @@ fn snapshot(store: &Store) -> Snapshot {
         .chain(&trash)
         .map(|c| (c.id.clone(), all_entries(store, &c.id, true)))
         .collect();
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = store
-            .items(&ItemQuery {
-                deleted: true,
-                cursor,
-                limit: 1000,
-                ..ItemQuery::default()
-            })
-            .unwrap()
-            .unwrap();
-        items.extend(page.items);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let items = all_items(store);
     let mut ops = Vec::new();
     let mut cursor: Option<String> = None;
     loop {

@@ -20,6 +20,9 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot read its own store should fail loudly
 
+#[allow(dead_code)]
+mod support;
+
 use std::collections::{BTreeSet, HashMap};
 
 use proptest::prelude::*;
@@ -38,6 +41,7 @@ use sheaf_store::{
 use sheaf_store_model::{
     ACCEPTS, Answer, MBatch, MEvent, MItem, MItems, MRef, Model, Patch, Refused, accept_rules,
 };
+use support::proptest_config;
 use ulid::Ulid;
 
 // ---------------------------------------------------------------------------------------
@@ -1123,20 +1127,8 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     h.check_state(true)
 }
 
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(proptest_config())]
 
     #[test]
     fn the_store_behaves_like_the_model(ops in case()) {

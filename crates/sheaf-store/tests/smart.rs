@@ -209,8 +209,8 @@ fn writes_keep_a_filled_smart_collection_exact_in_their_own_transaction() {
     assert!(members(&store, "pdfs").is_empty());
 }
 
-#[test]
-fn smart_collections_that_read_other_collections_follow_them_in_order() {
+/// A store with two PDFs and the hand-kept collection `inbox`.
+fn two_pdfs_and_an_inbox() -> (Store, Vec<ItemId>) {
     let store = store();
     let ids = register(
         &store,
@@ -220,6 +220,12 @@ fn smart_collections_that_read_other_collections_follow_them_in_order() {
         ],
     );
     create(&store, "inbox", None);
+    (store, ids)
+}
+
+#[test]
+fn smart_collections_that_read_other_collections_follow_them_in_order() {
+    let (store, ids) = two_pdfs_and_an_inbox();
     create(&store, "done", None);
     // `todo` reads `inbox` and `done`; `urgent` reads `todo`, itself smart.
     create(
@@ -372,4 +378,33 @@ fn a_new_query_refills_the_collection_and_drops_what_no_longer_matches() {
     fill(&store);
     assert_eq!(members(&store, "picked"), BTreeSet::from([ids[1]]));
     assert_eq!(count(&store, "picked"), 1);
+}
+
+/// Found by `smart_model.rs`: a collection in the trash keeps its entries live (for its
+/// restore) but they are no memberships, so trashing or restoring it changes the answer of
+/// `in`/`not_in` (and `watch`) for its items though no entry changes.
+#[test]
+fn trashing_a_collection_read_by_in_or_not_in_moves_its_items_and_restoring_moves_them_back() {
+    let (store, ids) = two_pdfs_and_an_inbox();
+    create(&store, "todo", Some(&serde_json::json!({"in": ["inbox"]})));
+    create(
+        &store,
+        "rest",
+        Some(&serde_json::json!({"not_in": ["inbox"]})),
+    );
+    fill(&store);
+    store
+        .batch_add(&BatchAdd::link(cid("inbox"), [ids[0]]))
+        .unwrap();
+    assert_eq!(members(&store, "todo"), BTreeSet::from([ids[0]]));
+    assert_eq!(members(&store, "rest"), BTreeSet::from([ids[1]]));
+
+    store.trash_collection(&cid("inbox")).unwrap();
+    assert!(members(&store, "todo").is_empty());
+    assert_eq!(count(&store, "todo"), 0);
+    assert_eq!(members(&store, "rest"), ids.iter().copied().collect());
+
+    store.restore_collection(&cid("inbox")).unwrap();
+    assert_eq!(members(&store, "todo"), BTreeSet::from([ids[0]]));
+    assert_eq!(members(&store, "rest"), BTreeSet::from([ids[1]]));
 }

@@ -12,7 +12,7 @@ use crate::id::{CollectionId, ItemId, WatchId};
 use crate::model::{Collection, Entry, EntrySource, Item};
 use crate::plan::{ChangeSet, Ctx, OrView, Outcome, Plan};
 use crate::query::{Matcher, Query, Subject};
-use crate::view::StateView;
+use crate::view::{EntryFilter, StateView};
 
 /// The smart collections in the order their upkeep runs: each after the smart collections
 /// its query reads through `in`/`not_in`. (A cycle is refused when a query is defined; were
@@ -74,12 +74,17 @@ pub fn reads_itself<V: StateView + ?Sized>(
     Ok(false)
 }
 
-/// The items whose answer `changes` may have changed: every item changed, every item an
-/// entry changed for and, where a content hash came or went (or an item holding one was
-/// deleted or came back), the other items with that hash, whose `duplicate` it decides.
+/// The items whose answer `changes` may have changed for the smart collections `smart`:
+/// every item changed, every item an entry changed for, where a content hash came or went
+/// (or an item holding one was deleted or came back) the other items with that hash, whose
+/// `duplicate` it decides and, where a collection went into the trash or came out of it,
+/// the items live in it if a query of `smart` reads it: a trashed collection's entries stay
+/// live but are no memberships (see [`subject_facts`]), so its items' `in`, `not_in` and
+/// `watch` answers change without any entry changing.
 pub fn affected_items<V: StateView + ?Sized>(
     view: &V,
     changes: &[Change],
+    smart: &[Collection],
 ) -> PlanResult<BTreeSet<ItemId>, V> {
     let mut items = BTreeSet::new();
     let mut hashes = BTreeSet::new();
@@ -101,6 +106,17 @@ pub fn affected_items<V: StateView + ?Sized>(
                     items.insert(e.item_id);
                 }
             }
+            Change::Collection {
+                before: Some(before),
+                after: Some(after),
+            } if before.trashed_at.is_some() != after.trashed_at.is_some()
+                && smart.iter().any(|s| reads(s, &after.id)) =>
+            {
+                items.extend(
+                    view.select(&after.id, &EntryFilter::default(), usize::MAX)
+                        .or_view()?,
+                );
+            }
             Change::Collection { .. } | Change::Watch { .. } => {}
         }
     }
@@ -112,6 +128,16 @@ pub fn affected_items<V: StateView + ?Sized>(
     Ok(items)
 }
 
+/// Whether the query of `smart` may read memberships in `other`: it names it (or `default`,
+/// membership in nothing) in `in`/`not_in`, or asks for `watch`, which any collection's
+/// folder entries can answer.
+fn reads(smart: &Collection, other: &CollectionId) -> bool {
+    smart
+        .query
+        .as_ref()
+        .is_some_and(|q| q.uses_watches() || q.collections().any(|c| c == other || c.is_default()))
+}
+
 /// The content hash that makes other items duplicates of this one: a live item's.
 fn hash_counts(i: &Item) -> Option<&str> {
     i.content_hash.as_deref().filter(|_| i.deleted_at.is_none())
@@ -119,17 +145,26 @@ fn hash_counts(i: &Item) -> Option<&str> {
 
 /// What a match of `item` by `query` looks at, read from the state: its live memberships
 /// and the watches owning them (only when the query reads them), and whether another live
-/// item has its content hash (only when the query asks).
+/// item has its content hash (only when the query asks). A collection in the trash is no
+/// membership (SPEC §7.1 "live membership"; its items count as unfiled, as in the `default`
+/// view), though its entries stay live for when it is restored.
 pub(crate) fn subject_facts<V: StateView + ?Sized>(
     view: &V,
     query: &Query,
     item: &Item,
 ) -> PlanResult<(Vec<CollectionId>, Vec<WatchId>, bool), V> {
-    let collections = if query.uses_memberships() || query.uses_watches() {
-        view.live_collections(item.id).or_view()?
-    } else {
-        Vec::new()
-    };
+    let mut collections = Vec::new();
+    if query.uses_memberships() || query.uses_watches() {
+        for c in view.live_collections(item.id).or_view()? {
+            if view
+                .collection(&c)
+                .or_view()?
+                .is_some_and(|c| c.trashed_at.is_none())
+            {
+                collections.push(c);
+            }
+        }
+    }
     let mut watches = Vec::new();
     if query.uses_watches() {
         for c in &collections {
