@@ -16,13 +16,15 @@ use libfuzzer_sys::fuzz_target;
 use serde::de::DeserializeOwned;
 use sheaf_core::rules::{EntryUpdate, ItemUpdate, NewCollection};
 use sheaf_core::{
-    CollectionId, FileFacts, ItemTarget, OpId, Outcome, Refusal, RequestId, Timestamp, WatchId,
+    CollectionId, FileFacts, ItemTarget, OpId, Outcome, Refusal, RequestId, RuleId, Timestamp,
+    WatchId,
 };
 use sheaf_proto::requests::{
     BatchAddBody, CollectionCreateBody, CollectionListParams, CollectionPatchBody, DeleteParams,
     DuplicateParams, EntryCreateBody, EntryListParams, EntryPatchBody, EventParams, ItemListParams,
-    ItemPatchBody, OpListParams, RegisterBody, RemoveBody, ReorderBody, WatchCreateBody,
-    WatchDeleteParams, collection_in_path, item_in_path,
+    ItemPatchBody, OpListParams, RegisterBody, RemoveBody, ReorderBody, RuleRunParams,
+    RuleTestParams, WatchCreateBody, WatchDeleteParams, collection_in_path, id_in_path,
+    item_in_path, patched_rule_spec, rule_spec,
 };
 use sheaf_proto::responses::ErrorEnvelope;
 use sheaf_proto::routes::ROUTES;
@@ -47,7 +49,9 @@ enum Segment {
 
 const COLLECTIONS: [&str; 3] = ["inbox", "default", "papers"];
 
-/// A store with `inbox` holding two of three registered items.
+/// A store with `inbox` holding two of three registered items, and a rule linking
+/// documents into `papers`; answers the items' ids and then the rule's (the known values of
+/// the `{item_id}`, `{op_id}`, `{wid}` and `{rid}` segments).
 fn setup() -> (Store, Vec<String>) {
     let next = Arc::new(AtomicI64::new(1_700_000_000_000_000));
     let options = Options {
@@ -88,6 +92,17 @@ fn setup() -> (Store, Vec<String>) {
                 .unwrap(),
         )
         .unwrap();
+    let rule = serde_json::json!({"name": "papers", "on": ["item.created"],
+                                  "query": {"kind": ["document"]}, "link": ["papers"]});
+    let Outcome::Rule { rule, .. } = store
+        .define_rule(&rule_spec(&rule).unwrap(), false)
+        .unwrap()
+        .outcome
+    else {
+        panic!("define_rule answers the rule")
+    };
+    let mut ids = ids;
+    ids.push(rule.to_string());
     (store, ids)
 }
 
@@ -143,6 +158,8 @@ fn run(store: &Store, input: &Input, ids: &[String]) -> Result<(), Refusal> {
             "DuplicateParams" => drop(query::<DuplicateParams>(&input.query)?),
             "DeleteParams" => drop(query::<DeleteParams>(&input.query)?),
             "WatchDeleteParams" => drop(query::<WatchDeleteParams>(&input.query)?),
+            "RuleRunParams" => drop(query::<RuleRunParams>(&input.query)?),
+            "RuleTestParams" => drop(query::<RuleTestParams>(&input.query)?),
             other => unreachable!("a query type the fuzz target does not parse: {other}"),
         }
     }
@@ -202,6 +219,28 @@ fn run(store: &Store, input: &Input, ids: &[String]) -> Result<(), Refusal> {
             }
         }
         ("POST", "/v1/watches") => drop(body::<WatchCreateBody>(b)?.into_request()?),
+        ("POST", "/v1/rules") => {
+            let spec = rule_spec(&body::<serde_json::Value>(b)?)?;
+            store.define_rule(&spec, false).map_err(refused)?;
+        }
+        (method, p) if p.starts_with("/v1/rules/{rid}") => {
+            let id: RuleId = id_in_path(&item_text)?;
+            match (method, p) {
+                ("PATCH", "/v1/rules/{rid}") => {
+                    if let Some(state) = store.rule(id).unwrap() {
+                        let spec =
+                            patched_rule_spec(&state.rule.spec, &body::<serde_json::Value>(b)?)?;
+                        store.update_rule(id, &spec).map_err(refused)?;
+                    }
+                }
+                ("POST", "/v1/rules/{rid}/test") => drop(store.test_rule(id, 10).map_err(refused)?),
+                ("POST", "/v1/rules/{rid}/apply") => {
+                    store.start_apply(id).map_err(refused)?;
+                    store.apply_step(id, 2).map_err(refused)?;
+                }
+                _ => drop(store.rule(id).unwrap()),
+            }
+        }
         ("POST", "/v1/ops/{op_id}/undo") => {
             let op: OpId = item_text
                 .parse()

@@ -211,7 +211,9 @@ fn check(store: &Store, ids: &[ItemId], model: &Model, step: usize) {
 
 fuzz_target!(|ops: Vec<Op>| {
     // On tmpfs where there is one: the target opens a file per input.
-    let dir = tempfile::tempdir_in("/dev/shm").or_else(|_| tempfile::tempdir()).unwrap();
+    let dir = tempfile::tempdir_in("/dev/shm")
+        .or_else(|_| tempfile::tempdir())
+        .unwrap();
     let path = dir.path().join("fuzz.redb");
     let mut store = Store::open(&path, options()).unwrap();
     let files: Vec<FileFacts> = (0..ITEMS)
