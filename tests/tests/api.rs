@@ -708,3 +708,29 @@ fn curl_reads_health_and_batch_adds_over_the_socket() {
     assert_eq!(body["summary"]["added"], 2);
     assert_eq!(d.get("/v1/collections/from_curl").1["item_count"], 2);
 }
+
+#[test]
+fn a_single_add_with_a_json_content_type_and_an_empty_body_adds_the_item() {
+    let d = Daemon::start();
+    d.create_collection("inbox");
+    let ids = d.register(&[("a.txt", b"a"), ("b.txt", b"b"), ("c.txt", b"c")]);
+    // An empty body is no body (SPEC §2.1), whatever its Content-Type says.
+    for (id, content_type) in [(&ids[0], Some("application/json")), (&ids[1], None)] {
+        let r = d.request(
+            "POST",
+            &format!("/v1/collections/inbox/items/{id}"),
+            content_type,
+            Some(Vec::new()),
+        );
+        assert_eq!(r.status, 201, "{content_type:?}: {}", r.body);
+        assert_eq!(r.body["item_id"], id.as_str());
+    }
+    // A body that is there must still be JSON.
+    let r = d.request(
+        "POST",
+        &format!("/v1/collections/inbox/items/{}", ids[2]),
+        Some("text/plain"),
+        Some(b"{}".to_vec()),
+    );
+    sheaf_e2e::assert_envelope(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
+}

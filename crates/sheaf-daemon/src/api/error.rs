@@ -182,75 +182,90 @@ fn path_locs(root: &str, path: &serde_path_to_error::Path) -> Vec<Loc> {
 #[derive(Debug)]
 pub(crate) struct JsonBody<T>(pub(crate) T);
 
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| v == "application/json" || v.ends_with("+json"))
+}
+
+fn not_json() -> ApiError {
+    ApiError::new(
+        ErrorCode::UnsupportedMediaType,
+        "the body must be JSON, sent with Content-Type: application/json",
+    )
+}
+
+/// The whole body, within [`BODY_READ_TIMEOUT`] and the size limit.
+async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    let read = tokio::time::timeout(BODY_READ_TIMEOUT, Bytes::from_request(req, state));
+    let bytes = read.await.map_err(|_| {
+        ApiError::new(
+            ErrorCode::ValidationError,
+            format!(
+                "the body did not arrive within {} s",
+                BODY_READ_TIMEOUT.as_secs()
+            ),
+        )
+    })?;
+    bytes.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                "the body is larger than the daemon accepts (max_body_bytes)",
+            )
+        } else {
+            ApiError::new(
+                ErrorCode::ValidationError,
+                format!("the body could not be read: {e}"),
+            )
+        }
+    })
+}
+
+/// Parses a JSON body, locating the first problem.
+fn parse_json<T: DeserializeOwned>(bytes: &[u8], state: &AppState) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let max_batch = state.config.limits.max_batch;
+    let parsed = bounded::with_max_batch(max_batch, || serde_path_to_error::deserialize(&mut de));
+    let value = parsed.map_err(|e| {
+        let loc = path_locs("body", e.path());
+        if let Some(refusal) = bounded::batch_size_exceeded(&loc, max_batch) {
+            return ApiError::from(refusal);
+        }
+        let inner = e.into_inner();
+        let kind = if inner.is_syntax() || inner.is_eof() {
+            "json_invalid"
+        } else {
+            "value_error"
+        };
+        ApiError::from(Refusal::validation(vec![FieldError::new(
+            loc,
+            inner.to_string(),
+            kind,
+        )]))
+    })?;
+    de.end().map_err(|e| {
+        ApiError::from(Refusal::field(
+            vec![Loc::from("body")],
+            e.to_string(),
+            "json_invalid",
+        ))
+    })?;
+    Ok(value)
+}
+
 impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|v| v.trim().to_ascii_lowercase())
-            .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
-        if !is_json {
-            return Err(ApiError::new(
-                ErrorCode::UnsupportedMediaType,
-                "the body must be JSON, sent with Content-Type: application/json",
-            ));
+        if !is_json(req.headers()) {
+            return Err(not_json());
         }
-        let read = tokio::time::timeout(BODY_READ_TIMEOUT, Bytes::from_request(req, state));
-        let bytes = read.await.map_err(|_| {
-            ApiError::new(
-                ErrorCode::ValidationError,
-                format!(
-                    "the body did not arrive within {} s",
-                    BODY_READ_TIMEOUT.as_secs()
-                ),
-            )
-        })?;
-        let bytes = bytes.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    ErrorCode::PayloadTooLarge,
-                    "the body is larger than the daemon accepts (max_body_bytes)",
-                )
-            } else {
-                ApiError::new(
-                    ErrorCode::ValidationError,
-                    format!("the body could not be read: {e}"),
-                )
-            }
-        })?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let max_batch = state.config.limits.max_batch;
-        let parsed =
-            bounded::with_max_batch(max_batch, || serde_path_to_error::deserialize(&mut de));
-        let value = parsed.map_err(|e| {
-            let loc = path_locs("body", e.path());
-            if let Some(refusal) = bounded::batch_size_exceeded(&loc, max_batch) {
-                return ApiError::from(refusal);
-            }
-            let inner = e.into_inner();
-            let kind = if inner.is_syntax() || inner.is_eof() {
-                "json_invalid"
-            } else {
-                "value_error"
-            };
-            ApiError::from(Refusal::validation(vec![FieldError::new(
-                loc,
-                inner.to_string(),
-                kind,
-            )]))
-        })?;
-        de.end().map_err(|e| {
-            ApiError::from(Refusal::field(
-                vec![Loc::from("body")],
-                e.to_string(),
-                "json_invalid",
-            ))
-        })?;
-        Ok(JsonBody(value))
+        let bytes = read_body(req, state).await?;
+        parse_json(&bytes, state).map(JsonBody)
     }
 }
 
@@ -278,22 +293,20 @@ fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
     form_urlencoded::parse(query.as_bytes())
 }
 
-/// An optional JSON body: absent when the request has no body at all.
+/// An optional JSON body: absent when the request's body is empty, whatever its
+/// `Content-Type` says (an empty body is no body, SPEC §2.1).
 impl<T: DeserializeOwned> axum::extract::OptionalFromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Option<Self>, ApiError> {
-        let headers = req.headers();
-        let empty = headers.get(header::CONTENT_TYPE).is_none()
-            && headers
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .is_none_or(|v| v.trim() == "0");
-        if empty {
+        let json = is_json(req.headers());
+        let bytes = read_body(req, state).await?;
+        if bytes.is_empty() {
             return Ok(None);
         }
-        <Self as FromRequest<AppState>>::from_request(req, state)
-            .await
-            .map(Some)
+        if !json {
+            return Err(not_json());
+        }
+        parse_json(&bytes, state).map(|v| Some(JsonBody(v)))
     }
 }
