@@ -223,8 +223,19 @@ fn a_read_only_uid_reads_but_gets_insufficient_permissions_on_writes() {
     let (s, body) = answer(&user.curl(&d.socket, "DELETE", "/v1/collections/inbox", &[]));
     assert_eq!(s, 403, "{body}");
     assert_eq!(body["error"]["code"], "INSUFFICIENT_PERMISSIONS");
+    // Nor a rule that would run a program as the daemon's user (SPEC §7.3).
+    let rule = [
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        r#"{"name": "r", "on": ["item.created"], "query": {}, "run": ["id"]}"#,
+    ];
+    let (s, body) = answer(&user.curl(&d.socket, "POST", "/v1/rules", &rule));
+    assert_eq!(s, 403, "{body}");
+    assert_eq!(body["error"]["code"], "INSUFFICIENT_PERMISSIONS");
     assert_eq!(d.get("/v1/collections/mine").0, 404, "nothing was written");
     assert!(d.get("/v1/collections/inbox").1["trashed_at"].is_null());
+    assert_eq!(d.get("/v1/rules").1["rules"], serde_json::json!([]));
 }
 
 #[test]
