@@ -47,6 +47,20 @@ fn link(store: &Store, c: &CollectionId, ids: &[ItemId]) {
     store.batch_add(&req).unwrap();
 }
 
+/// Every row of a listing: `page` reads the page at a cursor (`None`: the first).
+fn all_pages<T>(mut page: impl FnMut(Option<String>) -> sheaf_store::Page<T>) -> Vec<T> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let p = page(cursor);
+        out.extend(p.items);
+        match p.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return out,
+        }
+    }
+}
+
 /// Every live entry's display name, page by page with `limit`, in `order`.
 fn names(store: &Store, c: &CollectionId, order: Order, limit: usize) -> Vec<String> {
     names_in(store, c, order, Direction::Asc, limit)
@@ -60,9 +74,7 @@ fn names_in(
     direction: Direction,
     limit: usize,
 ) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
+    all_pages(|cursor| {
         let q = EntryQuery {
             cursor,
             limit,
@@ -70,17 +82,11 @@ fn names_in(
             direction,
             ..EntryQuery::default()
         };
-        let page = store.entries(c, &q).unwrap().unwrap();
-        out.extend(
-            page.items
-                .iter()
-                .map(|l| l.entry.as_ref().unwrap().display_name.clone()),
-        );
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return out,
-        }
-    }
+        store.entries(c, &q).unwrap().unwrap()
+    })
+    .into_iter()
+    .map(|l| l.entry.unwrap().display_name)
+    .collect()
 }
 
 #[test]
@@ -281,9 +287,7 @@ fn soft_deleted_entries_and_the_default_view_read_descending_too() {
         })
         .unwrap();
     let read = |id: &CollectionId, deleted: bool, direction: Direction, limit: usize| {
-        let mut out = Vec::new();
-        let mut cursor = None;
-        loop {
+        let rows = all_pages(|cursor| {
             let q = EntryQuery {
                 cursor,
                 limit,
@@ -291,13 +295,9 @@ fn soft_deleted_entries_and_the_default_view_read_descending_too() {
                 direction,
                 ..EntryQuery::default()
             };
-            let page = store.entries(id, &q).unwrap().unwrap();
-            out.extend(page.items.iter().map(|l| l.item.id));
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return out,
-            }
-        }
+            store.entries(id, &q).unwrap().unwrap()
+        });
+        rows.into_iter().map(|l| l.item.id).collect::<Vec<_>>()
     };
     // Unfiled: the two never linked and the two removed.
     let default = CollectionId::default_collection();
@@ -319,9 +319,7 @@ fn items_by_id_and_under_a_path_prefix_read_descending() {
     files.push(facts("b/x", 1));
     register(&store, &files);
     let read = |prefix: Option<&str>, direction: Direction, limit: usize| {
-        let mut out = Vec::new();
-        let mut cursor = None;
-        loop {
+        let rows = all_pages(|cursor| {
             let q = ItemQuery {
                 path_prefix: prefix.map(str::to_owned),
                 cursor,
@@ -329,13 +327,11 @@ fn items_by_id_and_under_a_path_prefix_read_descending() {
                 direction,
                 ..ItemQuery::default()
             };
-            let page = store.items(&q).unwrap().unwrap();
-            out.extend(page.items.into_iter().map(|i| i.path.unwrap()));
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return out,
-            }
-        }
+            store.items(&q).unwrap().unwrap()
+        });
+        rows.into_iter()
+            .map(|i| i.path.unwrap())
+            .collect::<Vec<_>>()
     };
     for prefix in [None, Some("/files/a/"), Some("/files/")] {
         let mut want = read(prefix, Direction::Asc, 1000);
@@ -356,16 +352,8 @@ fn the_op_log_reads_oldest_first_when_asked() {
         link(&store, &c, &ids);
     }
     let read = |direction: Direction, limit: usize| {
-        let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = store.ops(cursor.as_deref(), limit, direction).unwrap();
-            out.extend(page.items.into_iter().map(|o| o.id));
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return out,
-            }
-        }
+        let rows = all_pages(|cursor| store.ops(cursor.as_deref(), limit, direction).unwrap());
+        rows.into_iter().map(|o| o.id).collect::<Vec<_>>()
     };
     let newest_first = read(Direction::Desc, 1000);
     assert!(newest_first.len() >= 5);
