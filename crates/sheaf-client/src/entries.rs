@@ -11,7 +11,8 @@ use sheaf_proto::routes;
 use crate::{Client, Error};
 
 impl Client {
-    /// `GET /v1/collections/{cid}/items`: one page; follow `next_cursor` for the next.
+    /// `GET /v1/collections/{cid}/items`: one page; follow `next_cursor` for the next, with
+    /// the same `sort` and `order` (`order=desc` reads from the last entry).
     pub async fn list_entries(
         &self,
         cid: &str,

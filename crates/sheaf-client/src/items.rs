@@ -9,7 +9,7 @@ use sheaf_proto::routes;
 use crate::{Client, Error};
 
 impl Client {
-    /// `GET /v1/items`: one page.
+    /// `GET /v1/items`: one page, ascending unless `order=desc`.
     pub async fn list_items(&self, params: &ItemListParams) -> Result<ItemPage, Error> {
         self.get_query(&routes::LIST_ITEMS, &[], params).await
     }

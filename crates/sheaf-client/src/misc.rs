@@ -17,7 +17,7 @@ impl Client {
         self.get(&routes::OPENAPI, &[]).await
     }
 
-    /// `GET /v1/ops`: newest first, one page.
+    /// `GET /v1/ops`: one page, newest first unless `order=asc`.
     pub async fn list_ops(&self, params: &OpListParams) -> Result<OpPage, Error> {
         self.get_query(&routes::LIST_OPS, &[], params).await
     }

@@ -40,7 +40,7 @@ use sheaf_core::{
 pub use effects::Effects;
 pub use error::{OpenError, ReadError, StoreError, WriteError};
 pub use folder::{KnownFile, Unhashed};
-pub use order::Order;
+pub use order::{Direction, Order};
 pub use query::{
     CollectionQuery, DuplicateGroup, EntryQuery, FeedPage, ItemQuery, Listed, Page, StoredEvent,
 };

@@ -60,6 +60,17 @@ impl Order {
     }
 }
 
+/// Which way a listing reads its order: `Asc` from the first row, `Desc` from the last
+/// (the index read backwards, so the last page is one seek like the first).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// First row first.
+    #[default]
+    Asc,
+    /// Last row first.
+    Desc,
+}
+
 /// Adds (or removes) the `sorted` rows of a live entry.
 pub(crate) fn index(
     t: &mut WriteTabs<'_>,

@@ -246,7 +246,9 @@ fn snapshot(store: &Store) -> Snapshot {
     let mut ops = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let page = store.ops(cursor.as_deref(), 1000).unwrap();
+        let page = store
+            .ops(cursor.as_deref(), 1000, sheaf_store::Direction::Desc)
+            .unwrap();
         ops.extend(page.items);
         match page.next_cursor {
             Some(c) => cursor = Some(c),
@@ -1201,7 +1203,7 @@ fn ops_older_than_the_retention_cannot_be_undone() {
     create(&store, "c");
     let ops: Vec<OpId> = ids.iter().map(|id| link(&store, "c", &[*id])).collect();
     let logged: Vec<OpId> = store
-        .ops(None, 100)
+        .ops(None, 100, sheaf_store::Direction::Desc)
         .unwrap()
         .items
         .iter()
@@ -1658,7 +1660,10 @@ fn open_and_check_fixture(version: u64) {
     }
 
     // The op log.
-    let ops = store.ops(None, 100).unwrap().items;
+    let ops = store
+        .ops(None, 100, sheaf_store::Direction::Desc)
+        .unwrap()
+        .items;
     let shape: Vec<(OpKind, String, Timestamp, u64)> = ops
         .iter()
         .map(|o| {

@@ -36,7 +36,7 @@ use sheaf_core::{
     Outcome, Timestamp,
 };
 use sheaf_store::{
-    Clock, CollectionQuery, EntryQuery, Listed, Options, Store, WriteError, Written,
+    Clock, CollectionQuery, Direction, EntryQuery, Listed, Options, Store, WriteError, Written,
 };
 use sheaf_store_model::{
     ACCEPTS, Answer, MBatch, MEvent, MItem, MItems, MRef, Model, Patch, Refused, accept_rules,
@@ -811,8 +811,25 @@ impl Harness {
         Ok(())
     }
 
-    /// Every page of a listing, three rows at a time.
+    /// Every page of a listing, three rows at a time; read descending too, it must be the
+    /// same rows reversed.
     fn listing(&self, id: &CollectionId, deleted: bool) -> Option<Vec<Listed>> {
+        let rows = self.listing_in(id, deleted, Direction::Asc)?;
+        let mut back = self.listing_in(id, deleted, Direction::Desc)?;
+        back.reverse();
+        assert_eq!(
+            back, rows,
+            "{id} read descending is not its listing reversed"
+        );
+        Some(rows)
+    }
+
+    fn listing_in(
+        &self,
+        id: &CollectionId,
+        deleted: bool,
+        direction: Direction,
+    ) -> Option<Vec<Listed>> {
         let mut rows = Vec::new();
         let mut cursor = None;
         for _ in 0..100 {
@@ -824,6 +841,7 @@ impl Harness {
                     deleted,
                     filter: EntryFilter::default(),
                     order: sheaf_store::Order::Position,
+                    direction,
                 },
             );
             let page = page.unwrap()?;
@@ -1020,7 +1038,10 @@ impl Harness {
         }
 
         // The op log: every logged op, newest first, and which are undone.
-        let ops = self.store.ops(None, 1000).unwrap();
+        let ops = self
+            .store
+            .ops(None, 1000, sheaf_store::Direction::Desc)
+            .unwrap();
         check(ops.next_cursor.is_none(), || {
             "more ops than logged".to_owned()
         })?;
@@ -1180,7 +1201,7 @@ fn ops_are_listed_newest_first_within_one_millisecond() {
     create(&store, &inbox);
     let ops: Vec<OpId> = ids.iter().map(|id| link(&store, &inbox, *id)).collect();
     let listed: Vec<OpId> = store
-        .ops(None, 100)
+        .ops(None, 100, sheaf_store::Direction::Desc)
         .unwrap()
         .items
         .iter()

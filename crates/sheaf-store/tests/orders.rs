@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use sheaf_core::rules::{BatchAdd, EntryUpdate, NewCollection, Remove};
 use sheaf_core::{CollectionId, FileFacts, ItemId, ItemTarget, Outcome, Timestamp};
-use sheaf_store::{EntryQuery, Options, Order, Store};
+use sheaf_store::{Direction, EntryQuery, ItemQuery, Options, Order, ReadError, Store};
 
 fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -47,28 +47,46 @@ fn link(store: &Store, c: &CollectionId, ids: &[ItemId]) {
     store.batch_add(&req).unwrap();
 }
 
-/// Every live entry's display name, page by page with `limit`, in `order`.
-fn names(store: &Store, c: &CollectionId, order: Order, limit: usize) -> Vec<String> {
+/// Every row of a listing: `page` reads the page at a cursor (`None`: the first).
+fn all_pages<T>(mut page: impl FnMut(Option<String>) -> sheaf_store::Page<T>) -> Vec<T> {
     let mut out = Vec::new();
     let mut cursor = None;
     loop {
-        let q = EntryQuery {
-            cursor,
-            limit,
-            order,
-            ..EntryQuery::default()
-        };
-        let page = store.entries(c, &q).unwrap().unwrap();
-        out.extend(
-            page.items
-                .iter()
-                .map(|l| l.entry.as_ref().unwrap().display_name.clone()),
-        );
-        match page.next_cursor {
+        let p = page(cursor);
+        out.extend(p.items);
+        match p.next_cursor {
             Some(next) => cursor = Some(next),
             None => return out,
         }
     }
+}
+
+/// Every live entry's display name, page by page with `limit`, in `order`.
+fn names(store: &Store, c: &CollectionId, order: Order, limit: usize) -> Vec<String> {
+    names_in(store, c, order, Direction::Asc, limit)
+}
+
+/// Every live entry's display name, page by page with `limit`, in `order` and `direction`.
+fn names_in(
+    store: &Store,
+    c: &CollectionId,
+    order: Order,
+    direction: Direction,
+    limit: usize,
+) -> Vec<String> {
+    all_pages(|cursor| {
+        let q = EntryQuery {
+            cursor,
+            limit,
+            order,
+            direction,
+            ..EntryQuery::default()
+        };
+        store.entries(c, &q).unwrap().unwrap()
+    })
+    .into_iter()
+    .map(|l| l.entry.unwrap().display_name)
+    .collect()
 }
 
 #[test]
@@ -171,4 +189,178 @@ fn a_cursor_of_another_order_is_refused() {
         store.entries(&c, &wrong),
         Err(sheaf_store::ReadError::BadCursor(_))
     ));
+}
+
+const ORDERS: [Order; 4] = [Order::Position, Order::Name, Order::Added, Order::Size];
+
+#[test]
+fn every_order_read_descending_is_its_ascending_listing_reversed_ties_by_item_id() {
+    let (_dir, store) = store();
+    let c = CollectionId::parse("c").unwrap();
+    // Ties: two "same" names in different case, three files of size 7; registered one at a
+    // time so that item ids (the tie-break) follow the order of this list.
+    let files = [
+        facts("same", 7),
+        facts("b", 7),
+        facts("SAME", 3),
+        facts("a", 7),
+        facts("Same", 9),
+    ];
+    for f in &files {
+        let ids = register(&store, std::slice::from_ref(f));
+        link(&store, &c, &ids);
+    }
+    assert_eq!(
+        names(&store, &c, Order::Name, 10),
+        ["a", "b", "same", "SAME", "Same"]
+    );
+    assert_eq!(
+        names(&store, &c, Order::Size, 10),
+        ["SAME", "same", "b", "a", "Same"]
+    );
+    for order in ORDERS {
+        let mut want = names(&store, &c, order, 1000);
+        want.reverse();
+        for limit in [1, 2, 3, 1000] {
+            assert_eq!(
+                names_in(&store, &c, order, Direction::Desc, limit),
+                want,
+                "{order:?} by {limit}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_first_descending_page_is_the_last_rows_and_its_cursor_continues_descending() {
+    let (_dir, store) = store();
+    let c = CollectionId::parse("c").unwrap();
+    let files: Vec<FileFacts> = (0..10).map(|i| facts(&format!("f{i}"), i)).collect();
+    let ids = register(&store, &files);
+    link(&store, &c, &ids);
+    for order in ORDERS {
+        let q = EntryQuery {
+            limit: 3,
+            order,
+            direction: Direction::Desc,
+            ..EntryQuery::default()
+        };
+        let page = store.entries(&c, &q).unwrap().unwrap();
+        let shown = |p: &sheaf_store::Page<sheaf_store::Listed>| -> Vec<String> {
+            p.items
+                .iter()
+                .map(|l| l.entry.as_ref().unwrap().display_name.clone())
+                .collect()
+        };
+        assert_eq!(shown(&page), ["f9", "f8", "f7"], "{order:?}");
+        let cursor = page.next_cursor.unwrap();
+        let next = EntryQuery {
+            cursor: Some(cursor.clone()),
+            ..q.clone()
+        };
+        let page = store.entries(&c, &next).unwrap().unwrap();
+        assert_eq!(shown(&page), ["f6", "f5", "f4"], "{order:?}");
+        // A descending cursor does not continue an ascending listing.
+        let ascending = EntryQuery {
+            cursor: Some(cursor),
+            direction: Direction::Asc,
+            ..q
+        };
+        assert!(
+            matches!(store.entries(&c, &ascending), Err(ReadError::BadCursor(_))),
+            "{order:?}"
+        );
+    }
+}
+
+#[test]
+fn soft_deleted_entries_and_the_default_view_read_descending_too() {
+    let (_dir, store) = store();
+    let c = CollectionId::parse("c").unwrap();
+    let files: Vec<FileFacts> = (0..6).map(|i| facts(&format!("f{i}"), i)).collect();
+    let ids = register(&store, &files);
+    link(&store, &c, &ids[..4]);
+    store
+        .remove(&Remove {
+            collection: c.clone(),
+            items: vec![ItemTarget::Id(ids[1]), ItemTarget::Id(ids[2])],
+        })
+        .unwrap();
+    let read = |id: &CollectionId, deleted: bool, direction: Direction, limit: usize| {
+        let rows = all_pages(|cursor| {
+            let q = EntryQuery {
+                cursor,
+                limit,
+                deleted,
+                direction,
+                ..EntryQuery::default()
+            };
+            store.entries(id, &q).unwrap().unwrap()
+        });
+        rows.into_iter().map(|l| l.item.id).collect::<Vec<_>>()
+    };
+    // Unfiled: the two never linked and the two removed.
+    let default = CollectionId::default_collection();
+    for (id, deleted, len) in [(&c, true, 4), (&c, false, 2), (&default, false, 4)] {
+        let mut want = read(id, deleted, Direction::Asc, 1000);
+        assert_eq!(want.len(), len, "{id} deleted={deleted}");
+        want.reverse();
+        for limit in [1, 3] {
+            assert_eq!(read(id, deleted, Direction::Desc, limit), want, "{id}");
+        }
+    }
+}
+
+#[test]
+fn items_by_id_and_under_a_path_prefix_read_descending() {
+    let (_dir, store) = store();
+    let mut files: Vec<FileFacts> = (0..5).map(|i| facts(&format!("a/{i}"), i)).collect();
+    files.push(facts("a0", 1));
+    files.push(facts("b/x", 1));
+    register(&store, &files);
+    let read = |prefix: Option<&str>, direction: Direction, limit: usize| {
+        let rows = all_pages(|cursor| {
+            let q = ItemQuery {
+                path_prefix: prefix.map(str::to_owned),
+                cursor,
+                limit,
+                direction,
+                ..ItemQuery::default()
+            };
+            store.items(&q).unwrap().unwrap()
+        });
+        rows.into_iter()
+            .map(|i| i.path.unwrap())
+            .collect::<Vec<_>>()
+    };
+    for prefix in [None, Some("/files/a/"), Some("/files/")] {
+        let mut want = read(prefix, Direction::Asc, 1000);
+        want.reverse();
+        for limit in [1, 2, 1000] {
+            assert_eq!(read(prefix, Direction::Desc, limit), want, "{prefix:?}");
+        }
+    }
+    assert_eq!(read(Some("/files/a/"), Direction::Desc, 2).len(), 5);
+}
+
+#[test]
+fn the_op_log_reads_oldest_first_when_asked() {
+    let (_dir, store) = store();
+    let c = CollectionId::parse("c").unwrap();
+    for i in 0..5 {
+        let ids = register(&store, &[facts(&format!("f{i}"), i)]);
+        link(&store, &c, &ids);
+    }
+    let read = |direction: Direction, limit: usize| {
+        let rows = all_pages(|cursor| store.ops(cursor.as_deref(), limit, direction).unwrap());
+        rows.into_iter().map(|o| o.id).collect::<Vec<_>>()
+    };
+    let newest_first = read(Direction::Desc, 1000);
+    assert!(newest_first.len() >= 5);
+    assert!(newest_first.windows(2).all(|w| w[0] > w[1]));
+    let mut want = newest_first;
+    want.reverse();
+    for limit in [1, 2] {
+        assert_eq!(read(Direction::Asc, limit), want);
+    }
 }

@@ -580,7 +580,10 @@ impl World {
                 items: self.targets(paths),
             })),
             Op::Undo(n) => {
-                let ops = store.ops(None, 1000).unwrap().items;
+                let ops = store
+                    .ops(None, 1000, sheaf_store::Direction::Desc)
+                    .unwrap()
+                    .items;
                 match ops.get(n % ops.len().max(1)) {
                     Some(o) => ok(store.undo(o.id)),
                     None => Ok(()),

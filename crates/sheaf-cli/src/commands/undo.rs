@@ -44,6 +44,7 @@ async fn newest_undoable(client: &Client) -> anyhow::Result<Op> {
             .list_ops(&OpListParams {
                 cursor,
                 limit: Some(1000),
+                ..OpListParams::default()
             })
             .await?;
         if let Some(op) = page

@@ -11,10 +11,10 @@ use sheaf_proto::requests::{
 };
 use sheaf_proto::resources::Entry;
 use sheaf_proto::responses::{BatchResponse, EntryPage, RemoveResponse, ReorderResponse};
-use sheaf_store::{EntryQuery, Order};
+use sheaf_store::{Direction, EntryQuery, Order};
 
 use super::error::{JsonBody, QueryParams};
-use super::{ApiError, AppState, page_limit};
+use super::{ApiError, AppState, page_direction, page_limit};
 use crate::relocate::DiskMoves;
 
 fn unexpected(outcome: &Outcome) -> ApiError {
@@ -49,6 +49,7 @@ pub(crate) async fn list(
         limit,
         deleted,
         order,
+        direction: page_direction(params.order, Direction::Asc),
         filter: EntryFilter {
             q: params.q,
             kind: params.kind,

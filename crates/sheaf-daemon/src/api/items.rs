@@ -8,11 +8,11 @@ use sheaf_proto::requests::{
 };
 use sheaf_proto::resources::Item;
 use sheaf_proto::responses::{DuplicateGroup, DuplicateList, ItemPage};
-use sheaf_store::ItemQuery;
+use sheaf_store::{Direction, ItemQuery};
 use sheaf_watch::{Links, Look, look};
 
 use super::error::{JsonBody, QueryParams};
-use super::{ApiError, AppState, page_limit};
+use super::{ApiError, AppState, page_direction, page_limit};
 
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -33,6 +33,7 @@ pub(crate) async fn list(
         deleted: params.deleted.unwrap_or(false),
         cursor: params.cursor,
         limit,
+        direction: page_direction(params.order, Direction::Asc),
     };
     let page = state.blocking(move |s| Ok(s.items(&query)?)).await?;
     let page = page.ok_or_else(|| {

@@ -5,9 +5,10 @@ use axum::extract::{Extension, Path, State};
 use sheaf_core::{OpId, Outcome, RequestId};
 use sheaf_proto::requests::{OpListParams, id_in_path};
 use sheaf_proto::responses::{Health, HealthLimits, OpPage, StoreHealth, UndoResponse};
+use sheaf_store::Direction;
 
 use super::error::QueryParams;
-use super::{ApiError, AppState, page_limit};
+use super::{ApiError, AppState, page_direction, page_limit};
 
 pub(crate) async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let (items, last_seq) = state.point_read(|s| Ok((s.item_total()?, s.last_seq()?)))?;
@@ -47,8 +48,10 @@ pub(crate) async fn ops(
 ) -> Result<Json<OpPage>, ApiError> {
     let limit = page_limit(params.limit)?;
     let cursor = params.cursor;
+    // Newest first unless asked otherwise.
+    let direction = page_direction(params.order, Direction::Desc);
     let page = state
-        .blocking(move |s| Ok(s.ops(cursor.as_deref(), limit)?))
+        .blocking(move |s| Ok(s.ops(cursor.as_deref(), limit, direction)?))
         .await?;
     Ok(Json(OpPage {
         ops: page.items.into_iter().map(Into::into).collect(),

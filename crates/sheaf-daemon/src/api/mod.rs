@@ -23,8 +23,9 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use sheaf_core::{ErrorCode, RequestId};
+use sheaf_proto::requests::ListOrder;
 use sheaf_proto::routes::{self, Endpoint, Route};
-use sheaf_store::{Store, WriteError, Written};
+use sheaf_store::{Direction, Store, WriteError, Written};
 use tokio::sync::watch;
 
 pub(crate) use error::ApiError;
@@ -196,6 +197,15 @@ pub(crate) fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
             "limit",
         )
         .into())
+    }
+}
+
+/// The direction of a paged listing: `order` when given, else the listing's `default`.
+pub(crate) fn page_direction(order: Option<ListOrder>, default: Direction) -> Direction {
+    match order {
+        None => default,
+        Some(ListOrder::Asc) => Direction::Asc,
+        Some(ListOrder::Desc) => Direction::Desc,
     }
 }
 

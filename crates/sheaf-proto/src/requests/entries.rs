@@ -368,6 +368,17 @@ pub enum EntrySort {
     Size,
 }
 
+/// Which way a paged listing reads: `asc` from its first row, `desc` from its last (the
+/// last page is one request). A `next_cursor` continues the direction that handed it out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ListOrder {
+    /// First row first.
+    Asc,
+    /// Last row first.
+    Desc,
+}
+
 /// Query of `GET /v1/collections/{cid}/items`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -384,6 +395,9 @@ pub struct EntryListParams {
     /// three refuse `deleted=true` and the `default` collection.
     #[serde(default)]
     pub sort: Option<EntrySort>,
+    /// `asc` (the default) or `desc`: the same listing from its last row.
+    #[serde(default)]
+    pub order: Option<ListOrder>,
     /// Case-insensitive substring of name, unique id or path.
     #[serde(default)]
     pub q: Option<String>,

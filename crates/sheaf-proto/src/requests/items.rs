@@ -5,6 +5,7 @@ use sheaf_core::rules::ItemUpdate;
 use sheaf_core::{Kind, MetadataPatch};
 use utoipa::{IntoParams, ToSchema};
 
+use super::entries::ListOrder;
 use crate::bounded;
 use crate::resources::{KindSchema, MetaPatchValueSchema};
 
@@ -64,6 +65,9 @@ pub struct ItemListParams {
     #[serde(default)]
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
+    /// `asc` (the default) or `desc`: the same listing from its last row.
+    #[serde(default)]
+    pub order: Option<ListOrder>,
 }
 
 /// Query of `GET /v1/duplicates`.

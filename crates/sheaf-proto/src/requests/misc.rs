@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
+use super::entries::ListOrder;
+
 /// Query of `GET /v1/events`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -25,4 +27,7 @@ pub struct OpListParams {
     #[serde(default)]
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
+    /// `desc` (the default: newest first) or `asc` (oldest first).
+    #[serde(default)]
+    pub order: Option<ListOrder>,
 }

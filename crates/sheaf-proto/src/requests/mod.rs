@@ -17,7 +17,7 @@ pub use collections::{
 };
 pub use entries::{
     BatchAddBody, BatchMode, EntryCreateBody, EntryListParams, EntryPatchBody, EntrySort, ItemRef,
-    ItemRefFields, RemoveBody, ReorderBody, Select,
+    ItemRefFields, ListOrder, RemoveBody, ReorderBody, Select,
 };
 pub use ids::{collection_in_path, id_in_path, item_in_path};
 pub use items::{DuplicateParams, ItemListParams, ItemPatchBody, RegisterBody};

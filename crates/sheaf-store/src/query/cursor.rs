@@ -3,10 +3,17 @@
 //! every other.
 
 use std::fmt;
+use std::ops::Bound;
 
 use crate::error::ReadError;
-use crate::order::Order;
+use crate::order::{Direction, Order};
 use crate::query::Page;
+
+/// Marks the text of a cursor handed out by a listing read against its default direction
+/// (`order=desc` of a collection or of the items, `order=asc` of the op log), so that it
+/// continues that listing and no other; cursors of the default direction carry no mark and
+/// read as they always did.
+const AGAINST: char = '~';
 
 /// Where a page starts: just after the last row of the page before. The text form is a
 /// one-letter tag and the row's key; clients treat it as opaque.
@@ -51,14 +58,20 @@ impl Cursor {
     }
 
     /// Reads a listing's cursor: `None` for the first page, else what `pick` takes from it;
-    /// a cursor that does not parse or that `pick` refuses (another listing's) is
-    /// [`ReadError::BadCursor`].
+    /// a cursor that does not parse, that was handed out in the other direction (`against`
+    /// says whether this read is against the listing's default one), or that `pick` refuses
+    /// (another listing's) is [`ReadError::BadCursor`].
     pub(crate) fn read<T>(
         text: Option<&str>,
+        against: bool,
         pick: impl FnOnce(Cursor) -> Option<T>,
     ) -> Result<Option<T>, ReadError> {
         let Some(text) = text else { return Ok(None) };
-        Cursor::parse(text)
+        let body = match text.strip_prefix(AGAINST) {
+            Some(body) => against.then_some(body),
+            None => (!against).then_some(text),
+        };
+        body.and_then(Cursor::parse)
             .and_then(pick)
             .map(Some)
             .ok_or_else(|| ReadError::BadCursor(text.chars().take(100).collect()))
@@ -111,6 +124,45 @@ impl fmt::Display for Cursor {
     }
 }
 
+/// The part of a listing's key range (`lo`, `hi`) still to read after the row of the cursor
+/// (`after`) in `direction`: above it ascending, below it descending.
+pub(crate) fn rest<K>(
+    lo: Bound<K>,
+    hi: Bound<K>,
+    after: Option<K>,
+    direction: Direction,
+) -> (Bound<K>, Bound<K>) {
+    match (after, direction) {
+        (None, _) => (lo, hi),
+        (Some(a), Direction::Asc) => (Bound::Excluded(a), hi),
+        (Some(a), Direction::Desc) => (lo, Bound::Excluded(a)),
+    }
+}
+
+/// A double-ended range read in a direction: from its front ascending, from its back
+/// descending.
+pub(crate) struct Directed<I> {
+    iter: I,
+    direction: Direction,
+}
+
+impl<I> Directed<I> {
+    pub(crate) fn new(iter: I, direction: Direction) -> Self {
+        Self { iter, direction }
+    }
+}
+
+impl<I: DoubleEndedIterator> Iterator for Directed<I> {
+    type Item = I::Item;
+
+    fn next(&mut self) -> Option<I::Item> {
+        match self.direction {
+            Direction::Asc => self.iter.next(),
+            Direction::Desc => self.iter.next_back(),
+        }
+    }
+}
+
 /// Collects one page: rows that passed the listing's filters are offered in order; once
 /// `limit` are kept, one more proves that a next page exists, and the next cursor is the
 /// last kept row's.
@@ -119,14 +171,18 @@ pub(crate) struct Pager<T> {
     rows: Vec<T>,
     limit: usize,
     more: bool,
+    against: bool,
 }
 
 impl<T> Pager<T> {
-    pub(crate) fn new(limit: usize) -> Self {
+    /// A page of `limit` rows; `against`: the listing reads against its default direction
+    /// (its next cursor is marked so).
+    pub(crate) fn new(limit: usize, against: bool) -> Self {
         Self {
             rows: Vec::with_capacity(limit),
             limit,
             more: false,
+            against,
         }
     }
 
@@ -143,7 +199,14 @@ impl<T> Pager<T> {
     /// The page, its next cursor made by `cursor` from the last kept row when more follow.
     pub(crate) fn finish(self, cursor: impl FnOnce(&T) -> Option<Cursor>) -> Page<T> {
         let next_cursor = if self.more {
-            self.rows.last().and_then(cursor).map(|c| c.to_string())
+            let against = self.against;
+            self.rows.last().and_then(cursor).map(|c| {
+                if against {
+                    format!("{AGAINST}{c}")
+                } else {
+                    c.to_string()
+                }
+            })
         } else {
             None
         };
@@ -189,14 +252,39 @@ mod tests {
             Cursor::Position(s) => Some(s),
             _ => None,
         };
-        assert_eq!(Cursor::read(None, position).unwrap(), None);
-        assert_eq!(Cursor::read(Some("p5"), position).unwrap(), Some(5));
-        for text in ["u5", "x", "", "p", "pfive"] {
-            match Cursor::read(Some(text), position) {
+        assert_eq!(Cursor::read(None, false, position).unwrap(), None);
+        assert_eq!(Cursor::read(Some("p5"), false, position).unwrap(), Some(5));
+        for text in ["u5", "x", "", "p", "pfive", "~p5"] {
+            match Cursor::read(Some(text), false, position) {
                 Err(ReadError::BadCursor(t)) => assert_eq!(t, text),
                 other => panic!("{text}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_cursor_continues_only_the_direction_that_handed_it_out() {
+        let position = |c| match c {
+            Cursor::Position(s) => Some(s),
+            _ => None,
+        };
+        let mut against = Pager::new(1, true);
+        against.offer(5);
+        against.offer(6);
+        let text = against.finish(|&s| Some(Cursor::Position(s))).next_cursor;
+        assert_eq!(text.as_deref(), Some("~p5"));
+        assert_eq!(
+            Cursor::read(text.as_deref(), true, position).unwrap(),
+            Some(5)
+        );
+        assert!(matches!(
+            Cursor::read(text.as_deref(), false, position),
+            Err(ReadError::BadCursor(_))
+        ));
+        assert!(matches!(
+            Cursor::read(Some("p5"), true, position),
+            Err(ReadError::BadCursor(_))
+        ));
     }
 
     #[test]
@@ -218,7 +306,7 @@ mod tests {
     #[test]
     fn a_long_bad_cursor_is_named_by_its_first_100_characters() {
         let text = "x".repeat(500);
-        match Cursor::read(Some(&text), Some) {
+        match Cursor::read(Some(&text), false, Some) {
             Err(ReadError::BadCursor(t)) => assert_eq!(t.len(), 100),
             other => panic!("{other:?}"),
         }

@@ -1,16 +1,17 @@
 //! A collection's entries, a page at a time: in the collection's own order (live and, if
 //! asked, soft-deleted entries merged by position), in one of the indexed orders, or — for
-//! `default` — the unfiled items by id.
+//! `default` — the unfiled items by id; each ascending or descending (the same range read
+//! from its back).
 
 use std::ops::Bound;
 
 use sheaf_core::CollectionId;
 
-use super::cursor::{Cursor, Pager};
+use super::cursor::{Cursor, Directed, Pager, rest};
 use super::{EntryQuery, Listed, Page};
 use crate::Store;
 use crate::error::{ReadError, StoreError};
-use crate::order::Order;
+use crate::order::{Direction, Order};
 use crate::schema::{ReadTabs, Tabs};
 use crate::view::{entry, handle_of, item};
 
@@ -61,9 +62,9 @@ struct Listing<'a> {
     limit: usize,
 }
 
-/// The next (position, item) of a position table's range.
+/// The next (position, item) of a position table's range, in the listing's direction.
 fn next_pos(
-    range: &mut redb::Range<'_, (u64, i64), u128>,
+    range: &mut Directed<redb::Range<'_, (u64, i64), u128>>,
 ) -> std::result::Result<Option<(i64, u128)>, StoreError> {
     range
         .next()
@@ -90,27 +91,25 @@ impl Listing<'_> {
     /// ones when `deleted` is asked.
     fn position_page(&self) -> Result<Page<Listed>> {
         let (t, handle, query) = (self.t, self.handle, self.query);
-        let after = Cursor::read(query.cursor.as_deref(), |c| match c {
-            Cursor::Position(sort) => Some(sort),
+        let direction = query.direction;
+        let against = direction == Direction::Desc;
+        let after = Cursor::read(query.cursor.as_deref(), against, |c| match c {
+            Cursor::Position(sort) => Some((handle, sort)),
             _ => None,
         })?;
-        let start = match after {
-            Some(i64::MAX) => {
-                return Ok(Page {
-                    items: Vec::new(),
-                    next_cursor: None,
-                });
-            }
-            Some(s) => s + 1,
-            None => i64::MIN,
-        };
-        let range = (handle, start)..=(handle, i64::MAX);
-        let mut live = t
-            .live_pos()?
-            .range(range.clone())
-            .map_err(StoreError::storage)?;
+        let range = rest(
+            Bound::Included((handle, i64::MIN)),
+            Bound::Included((handle, i64::MAX)),
+            after,
+            direction,
+        );
+        let mut live = Directed::new(
+            t.live_pos()?.range(range).map_err(StoreError::storage)?,
+            direction,
+        );
         let mut dead = if query.deleted {
-            Some(t.dead_pos()?.range(range).map_err(StoreError::storage)?)
+            let rows = t.dead_pos()?.range(range).map_err(StoreError::storage)?;
+            Some(Directed::new(rows, direction))
         } else {
             None
         };
@@ -119,12 +118,15 @@ impl Listing<'_> {
             Some(d) => next_pos(d)?,
             None => None,
         };
-        let mut page = Pager::new(self.limit);
-        // Merge the two position streams (only live ones unless `deleted`).
+        let mut page = Pager::new(self.limit, against);
+        // Merge the two position streams (only live ones unless `deleted`), in `direction`.
         loop {
             let take_live = match (live_head, dead_head) {
                 (None, None) => break,
-                (Some(a), Some(b)) => a.0 <= b.0,
+                (Some(a), Some(b)) => match direction {
+                    Direction::Asc => a.0 <= b.0,
+                    Direction::Desc => a.0 > b.0,
+                },
                 (a, _) => a.is_some(),
             };
             let (_, ulid) = if take_live {
@@ -153,21 +155,25 @@ impl Listing<'_> {
     fn sorted_page(&self) -> Result<Page<Listed>> {
         let (t, handle, query) = (self.t, self.handle, self.query);
         let tag = query.order.tag();
-        let after = Cursor::read(query.cursor.as_deref(), |c| match c {
+        let against = query.direction == Direction::Desc;
+        let after = Cursor::read(query.cursor.as_deref(), against, |c| match c {
             Cursor::Sorted { order, key, item } if order == query.order => Some((key, item)),
             _ => None,
         })?;
-        let start = match &after {
-            Some((key, ulid)) => Bound::Excluded((handle, tag, key.as_slice(), *ulid)),
-            None => Bound::Included((handle, tag, &[][..], 0)),
-        };
-        let end = Bound::Excluded((handle, tag + 1, &[][..], 0));
-        let mut page = Pager::new(self.limit);
-        for r in t
-            .sorted()?
-            .range::<(u64, u8, &[u8], u128)>((start, end))
-            .map_err(StoreError::storage)?
-        {
+        let range = rest(
+            Bound::Included((handle, tag, &[][..], 0)),
+            Bound::Excluded((handle, tag + 1, &[][..], 0)),
+            after
+                .as_ref()
+                .map(|(key, ulid)| (handle, tag, key.as_slice(), *ulid)),
+            query.direction,
+        );
+        let mut page = Pager::new(self.limit, against);
+        let sorted = t.sorted()?;
+        let rows = sorted
+            .range::<(u64, u8, &[u8], u128)>(range)
+            .map_err(StoreError::storage)?;
+        for r in Directed::new(rows, query.direction) {
             let (k, _) = r.map_err(StoreError::storage)?;
             let (_, _, key, ulid) = k.value();
             // The row's sort key rides along for the next cursor.
@@ -193,13 +199,16 @@ impl Listing<'_> {
 
 /// A page of the `default` view: unfiled items, by id.
 fn default_page(t: &ReadTabs, query: &EntryQuery, limit: usize) -> Result<Page<Listed>> {
-    let after = Cursor::read(query.cursor.as_deref(), |c| match c {
+    let against = query.direction == Direction::Desc;
+    let after = Cursor::read(query.cursor.as_deref(), against, |c| match c {
         Cursor::Unfiled(ulid) => Some(ulid),
         _ => None,
     })?;
-    let start = after.map_or(0, |a| a.saturating_add(1));
-    let mut page = Pager::new(limit);
-    for r in t.unfiled()?.range(start..).map_err(StoreError::storage)? {
+    let range = rest(Bound::Unbounded, Bound::Unbounded, after, query.direction);
+    let mut page = Pager::new(limit, against);
+    let unfiled = t.unfiled()?;
+    let rows = unfiled.range(range).map_err(StoreError::storage)?;
+    for r in Directed::new(rows, query.direction) {
         let (k, _) = r.map_err(StoreError::storage)?;
         let Some(it) = item(t, k.value())? else {
             continue;

@@ -1,13 +1,15 @@
 //! Items, a page at a time: of one collection in its order, under a path prefix in path
-//! order, or all of them in id order.
+//! order, or all of them in id order; each ascending or descending.
 
 use sheaf_core::{EntryFilter, Item, Kind};
 
-use super::cursor::{Cursor, Pager};
+use std::ops::Bound;
+
+use super::cursor::{Cursor, Directed, Pager, rest};
 use super::{EntryQuery, ItemQuery, Page};
 use crate::Store;
 use crate::error::{ReadError, StoreError};
-use crate::order::Order;
+use crate::order::{Direction, Order};
 use crate::schema::{Tabs, decode_item};
 use crate::view::item;
 
@@ -63,6 +65,7 @@ impl Store {
                     kind: query.kind,
                 },
                 order: Order::Position,
+                direction: query.direction,
             };
             let Some(page) = self.entries(cid, &entries)? else {
                 return Ok(None);
@@ -79,21 +82,26 @@ impl Store {
             }));
         }
         let t = self.read()?;
-        let mut page = Pager::new(limit);
+        let against = query.direction == Direction::Desc;
+        let mut page = Pager::new(limit, against);
         if let Some(prefix) = &query.path_prefix {
-            let after = Cursor::read(query.cursor.as_deref(), |c| match c {
+            let after = Cursor::read(query.cursor.as_deref(), against, |c| match c {
                 Cursor::Path(path) => Some(path),
                 _ => None,
             })?;
-            let start = after.as_deref().unwrap_or(prefix);
-            for r in t.paths()?.range(start..).map_err(StoreError::storage)? {
+            let above = past_prefix(prefix);
+            let range = rest(
+                Bound::Included(prefix.as_str()),
+                above.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
+                after.as_deref(),
+                query.direction,
+            );
+            let paths = t.paths()?;
+            let rows = paths.range::<&str>(range).map_err(StoreError::storage)?;
+            for r in Directed::new(rows, query.direction) {
                 let (k, v) = r.map_err(StoreError::storage)?;
-                let path = k.value();
-                if !path.starts_with(prefix.as_str()) {
+                if !k.value().starts_with(prefix.as_str()) {
                     break;
-                }
-                if after.as_deref() == Some(path) {
-                    continue;
                 }
                 let Some(it) = item(&t, v.value())? else {
                     continue;
@@ -109,12 +117,14 @@ impl Store {
                     .map(Cursor::Path)
             })));
         }
-        let after = Cursor::read(query.cursor.as_deref(), |c| match c {
+        let after = Cursor::read(query.cursor.as_deref(), against, |c| match c {
             Cursor::Item(ulid) => Some(ulid),
             _ => None,
         })?;
-        let start = after.map_or(0, |a| a.saturating_add(1));
-        for r in t.items()?.range(start..).map_err(StoreError::storage)? {
+        let range = rest(Bound::Unbounded, Bound::Unbounded, after, query.direction);
+        let items = t.items()?;
+        let rows = items.range(range).map_err(StoreError::storage)?;
+        for r in Directed::new(rows, query.direction) {
             let (_, v) = r.map_err(StoreError::storage)?;
             let it: Item = decode_item(v.value())?;
             if pass(&it) && !page.offer(it) {
@@ -122,5 +132,40 @@ impl Store {
             }
         }
         Ok(Some(page.finish(|i| Some(Cursor::Item(i.id.ulid().0)))))
+    }
+}
+
+/// The least string above every string that starts with `prefix` (the prefix with its last
+/// raisable character raised, what follows dropped); `None` when no string is above them all.
+fn past_prefix(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let raised = match last {
+            '\u{d7ff}' => Some('\u{e000}'),
+            c => char::from_u32(u32::from(c) + 1),
+        };
+        if let Some(c) = raised {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::past_prefix;
+
+    #[test]
+    fn past_prefix_is_above_every_string_with_the_prefix_and_no_other() {
+        assert_eq!(past_prefix("/a/").as_deref(), Some("/a0"));
+        assert_eq!(past_prefix("/a\u{d7ff}").as_deref(), Some("/a\u{e000}"));
+        assert_eq!(past_prefix("/a\u{10ffff}").as_deref(), Some("/b"));
+        assert_eq!(past_prefix("\u{10ffff}"), None);
+        assert_eq!(past_prefix(""), None);
+        let above = past_prefix("/a/").unwrap_or_default();
+        for s in ["/a/", "/a/\u{10ffff}\u{10ffff}", "/a/zzz"] {
+            assert!(s < above.as_str(), "{s}");
+        }
     }
 }

@@ -1,12 +1,15 @@
 //! History: the change feed (read by seq, its retention answered with `reset`) and the op
-//! log (newest first, paged by op id).
+//! log (newest first unless asked oldest first, paged by op id).
 
 use sheaf_core::{OpId, OpRecord};
 
-use super::cursor::{Cursor, Pager};
+use std::ops::Bound;
+
+use super::cursor::{Cursor, Directed, Pager, rest};
 use super::{FeedPage, Page, StoredEvent};
 use crate::Store;
 use crate::error::{ReadError, StoreError};
+use crate::order::Direction;
 use crate::schema::{FeedBlock, META_FIRST_SEQ, META_NEXT_SEQ, Tabs, decode};
 use crate::view::{meta, op};
 
@@ -62,23 +65,25 @@ impl Store {
         Ok(meta(&t, META_NEXT_SEQ)?.max(1) - 1)
     }
 
-    /// Logged ops, newest first.
-    pub fn ops(&self, cursor: Option<&str>, limit: usize) -> Result<Page<OpRecord>, ReadError> {
+    /// Logged ops, newest first (`Direction::Desc`, the log's default) or oldest first.
+    pub fn ops(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+        direction: Direction,
+    ) -> Result<Page<OpRecord>, ReadError> {
         let t = self.read()?;
         let limit = limit.clamp(1, 1000);
-        let before = Cursor::read(cursor, |c| match c {
+        let against = direction == Direction::Asc;
+        let after = Cursor::read(cursor, against, |c| match c {
             Cursor::Op(ulid) => Some(ulid),
             _ => None,
         })?;
-        // Newest first: everything strictly older than the cursor.
-        let Some(end) = before.map_or(Some(u128::MAX), |b| b.checked_sub(1)) else {
-            return Ok(Page {
-                items: Vec::new(),
-                next_cursor: None,
-            });
-        };
-        let mut page = Pager::new(limit);
-        for r in t.ops()?.range(..=end).map_err(StoreError::storage)?.rev() {
+        let range = rest(Bound::Unbounded, Bound::Unbounded, after, direction);
+        let mut page = Pager::new(limit, against);
+        let ops = t.ops()?;
+        let rows = ops.range(range).map_err(StoreError::storage)?;
+        for r in Directed::new(rows, direction) {
             let (_, v) = r.map_err(StoreError::storage)?;
             if !page.offer(decode::<OpRecord>(v.value(), "op")?) {
                 break;

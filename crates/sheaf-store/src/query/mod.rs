@@ -18,7 +18,7 @@ use sheaf_core::{
 
 use crate::Store;
 use crate::error::StoreError;
-use crate::order::Order;
+use crate::order::{Direction, Order};
 use crate::schema::{Tabs, decode};
 use crate::view::{
     collection, collection_id_of, collection_record, entry, handle_of, item, item_by_path,
@@ -71,6 +71,8 @@ pub struct EntryQuery {
     /// The order. Orders other than `Position` list live entries only (`deleted` is
     /// ignored) and do not apply to the `default` view, which lists items by id.
     pub order: Order,
+    /// Ascending (the first row first) or descending.
+    pub direction: Direction,
 }
 
 impl Default for EntryQuery {
@@ -81,6 +83,7 @@ impl Default for EntryQuery {
             deleted: false,
             filter: EntryFilter::default(),
             order: Order::Position,
+            direction: Direction::Asc,
         }
     }
 }
@@ -102,6 +105,8 @@ pub struct ItemQuery {
     pub cursor: Option<String>,
     /// Rows per page.
     pub limit: usize,
+    /// Ascending (the first row first) or descending.
+    pub direction: Direction,
 }
 
 impl Default for ItemQuery {
@@ -114,6 +119,7 @@ impl Default for ItemQuery {
             deleted: false,
             cursor: None,
             limit: 100,
+            direction: Direction::Asc,
         }
     }
 }

@@ -20,6 +20,7 @@ pub(crate) fn all_entries(store: &Store, id: &CollectionId, deleted: bool) -> Ve
                     deleted,
                     filter: EntryFilter::default(),
                     order: Order::Position,
+                    direction: sheaf_store::Direction::Asc,
                 },
             )
             .unwrap()
