@@ -62,6 +62,12 @@ bench: bench-store bench-daemon bench-tui
 crash kills="200":
     SHEAF_CRASH_KILLS={{kills}} cargo test -p sheaf-e2e --test crash -- --nocapture
 
+# The full rules crash run: `kills` SIGKILLs of sheafd while a rule links and runs a program
+# for bursts of `files` files (CI runs 5 over 1000); every file linked exactly once, every
+# program run at least once. SHEAF_RULE_CRASH_SEED=N replays a run.
+crash-rules kills="50" files="5000":
+    SHEAF_RULE_CRASH_KILLS={{kills}} SHEAF_RULE_CRASH_FILES={{files}} cargo test -p sheaf-e2e --test rules_crash -- --nocapture sigkill
+
 # Schemathesis against /v1/openapi.json on the TCP listener, as CI runs it.
 schemathesis:
     bash .ci/schemathesis.sh

@@ -18,6 +18,7 @@ use serde_json::Value;
 
 pub mod churn;
 pub mod folders;
+pub mod rules;
 pub mod torture;
 
 /// The workspace's target directory.

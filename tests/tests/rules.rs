@@ -8,28 +8,23 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use sheaf_e2e::folders::{WAIT, executable, folder, text, write};
-use sheaf_e2e::{Daemon, wait_until};
+use sheaf_e2e::folders::{WAIT, folder, text, write};
+use sheaf_e2e::{Daemon, rules, wait_until};
 
 /// A program that appends what it was given (argv, environment, stdin) as one JSON line.
 fn recorder(dir: &Path) -> std::path::PathBuf {
-    let log = dir.join("runs.jsonl");
-    executable(
+    rules::recorder(
         &dir.join("record.sh"),
-        &format!(
-            "#!/bin/sh\n\
-             stdin=$(cat)\n\
-             printf '{{\"argv\":\"%s\",\"item\":\"%s\",\"path\":\"%s\",\"rule\":\"%s\",\"seq\":\"%s\",\"stdin\":%s}}\\n' \
-             \"$*\" \"$SHEAF_ITEM_ID\" \"$SHEAF_PATH\" \"$SHEAF_RULE\" \"$SHEAF_EVENT_SEQ\" \"$stdin\" >> {}\n",
-            log.display()
-        ),
+        &dir.join("runs.jsonl"),
+        "stdin=$(cat)\n",
+        "'{\"argv\":\"%s\",\"item\":\"%s\",\"path\":\"%s\",\"rule\":\"%s\",\"seq\":\"%s\",\"stdin\":%s}\\n' \
+         \"$*\" \"$SHEAF_ITEM_ID\" \"$SHEAF_PATH\" \"$SHEAF_RULE\" \"$SHEAF_EVENT_SEQ\" \"$stdin\"",
     )
 }
 
 fn runs(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("runs.jsonl"))
-        .unwrap_or_default()
-        .lines()
+    rules::log_lines(&dir.join("runs.jsonl"))
+        .iter()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
         .collect()
 }
@@ -39,22 +34,21 @@ fn a_rule_links_tags_and_runs_its_program_once_for_a_file_dropped_into_a_watched
     let mut d = Daemon::unstarted("");
     let inbox = folder(&d, "inbox");
     let script = recorder(d.dir.path());
-    std::fs::write(
-        &d.config,
-        format!(
-            "[[watch]]\npath = \"{inbox}\"\ncollection = \"inbox\"\n\n\
-             [[rule]]\nname = \"papers\"\non = [\"item.created\", \"item.updated\"]\n\
+    rules::watch_and_rule(
+        &d,
+        &inbox,
+        &format!(
+            "name = \"papers\"\non = [\"item.created\", \"item.updated\"]\n\
              query = {{ kind = [\"document\"], path = [\"{inbox}/**\"] }}\n\
              link = [\"papers\"]\nmetadata = {{ inbox = true }}\n\
              run = [\"{script}\", \"--file\", \"{{path}}\", \"{{stem}}\"]\ntimeout = \"30s\"\n",
             inbox = text(&inbox),
             script = text(&script),
         ),
-    )
-    .unwrap();
+    );
     d.spawn();
-    let (s, rules) = d.get("/v1/health");
-    assert_eq!(s, 200, "{rules}");
+    let (s, health) = d.get("/v1/health");
+    assert_eq!(s, 200, "{health}");
 
     write(&inbox.join("report.pdf"), b"%PDF-1.4 a report");
     write(&inbox.join("notes.txt"), b"not a document");

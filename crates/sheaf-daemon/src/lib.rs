@@ -34,6 +34,24 @@ use crate::access::Limiter;
 /// How long a shutdown waits for open connections to finish their requests.
 pub const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// How long a locked database is waited for before it is "in use": a daemon killed while
+/// it was starting a rule's program leaves that program holding the daemon's descriptors,
+/// the database's lock among them, until its `execve` completes (tens of milliseconds).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// [`Store::open`], trying again while the database is locked, for [`LOCK_WAIT`] at most.
+fn open_waiting(path: &std::path::Path, options: &Options) -> Result<Store, OpenError> {
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        match Store::open(path, options.clone()) {
+            Err(OpenError::AlreadyOpen { .. }) if Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            opened => return opened,
+        }
+    }
+}
+
 /// Re-reads the config file on SIGHUP and puts the settings that can change live into
 /// force (read-only uids, the rate limit, API keys); an invalid file is reported and the
 /// running config stays. Settings that need a restart are named in the log.
@@ -190,7 +208,7 @@ pub async fn serve(
         ..Options::default()
     };
     let db_path = config.database.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&db_path, options))
+    let store = tokio::task::spawn_blocking(move || open_waiting(&db_path, &options))
         .await
         .map_err(|_| DaemonError::TaskPanicked { task: "store open" })?
         .map_err(|e| match e {
@@ -375,4 +393,33 @@ pub async fn serve(
     drop(store);
     tracing::info!("sheafd stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_whose_lock_is_let_go_within_the_wait_is_opened() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sheaf.redb");
+        let holder = Store::open(&path, Options::default()).expect("open");
+        let letting_go = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            drop(holder);
+        });
+        open_waiting(&path, &Options::default()).expect("opened once the lock is let go");
+        letting_go.join().expect("join");
+    }
+
+    #[test]
+    fn a_database_locked_for_longer_than_the_wait_is_in_use() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sheaf.redb");
+        let _holder = Store::open(&path, Options::default()).expect("open");
+        assert!(matches!(
+            open_waiting(&path, &Options::default()),
+            Err(OpenError::AlreadyOpen { .. })
+        ));
+    }
 }

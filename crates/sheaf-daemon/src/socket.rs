@@ -26,6 +26,10 @@ pub(crate) fn clear_stale(path: &Path) -> Result<(), DaemonError> {
         });
     }
     match std::os::unix::net::UnixStream::connect(path) {
+        Ok(probe) if listener_gone(&probe) => {
+            tracing::info!(socket = %path.display(), "removing a stale socket (its daemon is gone; another process still holds it)");
+            std::fs::remove_file(path).map_err(io(path, "removing the stale socket"))
+        }
         Ok(_) => Err(DaemonError::AlreadyRunning {
             socket: path.to_path_buf(),
         }),
@@ -35,6 +39,25 @@ pub(crate) fn clear_stale(path: &Path) -> Result<(), DaemonError> {
         }
         Err(e) => Err(io(path, "probing the socket")(e)),
     }
+}
+
+/// Whether the process that listens behind `probe` no longer exists (its peer credentials
+/// name the process that called `listen`; one in another pid namespace is taken as alive).
+/// A connect can succeed after a daemon died: a program it was starting (a rule's, inside
+/// its `execve`) holds the daemon's descriptors until its close-on-exec completes — tens
+/// of milliseconds on a loaded machine. Called on the runtime.
+fn listener_gone(probe: &std::os::unix::net::UnixStream) -> bool {
+    let pid = probe
+        .try_clone()
+        .and_then(|probe| {
+            probe.set_nonblocking(true)?;
+            tokio::net::UnixStream::from_std(probe)
+        })
+        .and_then(|s| s.peer_cred())
+        .ok()
+        .and_then(|cred| cred.pid())
+        .and_then(rustix::process::Pid::from_raw);
+    pid.is_some_and(|pid| rustix::process::test_kill_process(pid) == Err(rustix::io::Errno::SRCH))
 }
 
 /// Binds the socket with the given modes: the directory (created if missing) gets
@@ -98,5 +121,61 @@ impl Drop for SocketGuard {
         {
             tracing::warn!(socket = %self.path.display(), error = %e, "could not remove the socket");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_socket_this_process_listens_on_is_in_use() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&path).expect("bind");
+        assert!(matches!(
+            clear_stale(&path),
+            Err(DaemonError::AlreadyRunning { .. })
+        ));
+        assert!(path.exists());
+    }
+
+    /// Python binds and listens, hands the socket to `sleep` (its output elsewhere, so that
+    /// this test reads python's to the end) and exits: the socket still takes connections,
+    /// but the process that listened is gone.
+    #[tokio::test]
+    async fn a_socket_whose_listening_process_died_is_stale_while_another_process_holds_it() {
+        const HAND_OVER: &str = "import socket, subprocess, sys\n\
+            s = socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\ns.listen()\n\
+            quiet = subprocess.DEVNULL\n\
+            print(subprocess.Popen(['sleep', '60'], pass_fds=[s.fileno()], stdin=quiet,\n\
+                                   stdout=quiet, stderr=quiet).pid)\n";
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.sock");
+        let Ok(out) = Command::new("python3")
+            .args(["-c", HAND_OVER])
+            .arg(&path)
+            .output()
+        else {
+            eprintln!("SKIPPED: no python3");
+            return;
+        };
+        assert!(out.status.success(), "{out:?}");
+        let holder = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<i32>()
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+            .expect("the holder's pid");
+        assert!(
+            std::os::unix::net::UnixStream::connect(&path).is_ok(),
+            "the held socket takes connections"
+        );
+        let cleared = clear_stale(&path);
+        rustix::process::kill_process(holder, rustix::process::Signal::KILL).expect("kill");
+        cleared.expect("stale");
+        assert!(!path.exists());
     }
 }
