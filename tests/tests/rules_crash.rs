@@ -22,12 +22,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use sheaf_core::rule::RuleRun;
 use sheaf_e2e::folders::{WAIT, converge, every_file, executable, folder, live_ids, text, write};
 use sheaf_e2e::rules::{self, INBOX, log_lines, watch_and_rule};
 use sheaf_e2e::torture::{env_u64, seed};
 use sheaf_e2e::{Daemon, EventStream, Rng, wait_until};
-use sheaf_store::RuleState;
 
 /// The rule's name.
 const RULE: &str = "follow";
@@ -244,29 +242,32 @@ fn check_done(
     for r in logged {
         *times.entry(r.item).or_default() += 1;
     }
-    d.stop();
-    let (state, _) = stopped_rule(d);
-    assert_eq!(state.rule.id.to_string(), rule, "the log names the rule");
+    let (state, _) = rule_and_runs(d);
+    assert_eq!(state["id"], rule.as_str(), "the log names the rule");
     assert_eq!(
-        state.pending_jobs, 0,
+        state["pending_jobs"], 0,
         "every job is done once every item has its rule.ran"
     );
+    d.stop();
     times
 }
 
-/// The rule as stored, and its newest runs, read from the database of `d`, which must be
-/// stopped first (no route shows a rule's runs yet).
-fn stopped_rule(d: &Daemon) -> (RuleState, Vec<RuleRun>) {
-    assert!(d.pid().is_none(), "the daemon holds the database");
-    let store = sheaf_store::Store::open(&d.database, sheaf_store::Options::default()).unwrap();
-    let state = store
-        .rules()
+/// The config file's rule as the API shows it, and its newest runs.
+fn rule_and_runs(d: &Daemon) -> (Value, Vec<Value>) {
+    let (_, list) = d.get("/v1/rules");
+    let rule = list["rules"]
+        .as_array()
         .unwrap()
-        .into_iter()
-        .find(|r| r.rule.spec.name == RULE)
-        .expect("the config file's rule is stored");
-    let runs = store.rule_runs(state.rule.id, 100).unwrap();
-    (state, runs)
+        .iter()
+        .find(|r| r["name"] == RULE)
+        .expect("the config file's rule is stored")
+        .clone();
+    let (s, runs) = d.get(&format!(
+        "/v1/rules/{}/runs?limit=100",
+        rule["id"].as_str().unwrap()
+    ));
+    assert_eq!(s, 200, "{runs}");
+    (rule, runs["runs"].as_array().unwrap().clone())
 }
 
 #[test]
@@ -420,16 +421,15 @@ fn drop_one_and_fail(d: &Daemon, inbox: &Path, name: &str) -> Value {
     failed
 }
 
-/// Stops `d` and answers its rule and the one run it recorded, checked to be the failure
-/// `failed` announced, with no job left.
-fn the_failed_run(d: &mut Daemon, failed: &Value) -> RuleRun {
-    d.stop();
-    let (state, mut runs) = stopped_rule(d);
-    assert_eq!(failed["rule_id"], state.rule.id.to_string(), "{failed}");
+/// The rule's one recorded run, checked to be the failure `failed` announced, with no
+/// job left.
+fn the_failed_run(d: &Daemon, failed: &Value) -> Value {
+    let (state, mut runs) = rule_and_runs(d);
+    assert_eq!(failed["rule_id"], state["id"], "{failed}");
     assert_eq!(runs.len(), 1, "{runs:?}");
-    assert_eq!(state.pending_jobs, 0, "a failed run is done too");
+    assert_eq!(state["pending_jobs"], 0, "a failed run is done too");
     let run = runs.remove(0);
-    assert!(!run.ok, "{run:?}");
+    assert_eq!(run["ok"], false, "{run}");
     run
 }
 
@@ -464,14 +464,17 @@ fn a_program_that_outlives_its_timeout_is_killed_with_the_children_it_started() 
         );
     }
 
-    let run = the_failed_run(&mut d, &failed);
-    assert_eq!(
-        run.exit_code, None,
-        "killed, it has no exit status: {run:?}"
+    let run = the_failed_run(&d, &failed);
+    assert!(
+        run.get("exit_code").is_none(),
+        "killed, it has no exit status: {run}"
     );
     assert!(
-        run.detail.contains("ran out of its 2s and was killed"),
-        "{run:?}"
+        run["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ran out of its 2s and was killed"),
+        "{run}"
     );
 }
 
@@ -492,10 +495,13 @@ fn a_failing_program_is_recorded_with_its_exit_status_and_the_tail_of_its_stderr
     );
     d.spawn();
     let failed = drop_one_and_fail(&d, &inbox, "odd.bin");
-    let run = the_failed_run(&mut d, &failed);
-    assert_eq!(run.exit_code, Some(3), "{run:?}");
-    assert!(run.detail.contains("exited with 3"), "{run:?}");
-    let tail = &run.stderr_tail;
+    let run = the_failed_run(&d, &failed);
+    assert_eq!(run["exit_code"], 3, "{run}");
+    assert!(
+        run["detail"].as_str().unwrap().contains("exited with 3"),
+        "{run}"
+    );
+    let tail = run["stderr_tail"].as_str().unwrap();
     assert!(
         tail.ends_with(&format!(
             "convert: unsupported format in {}\n",
