@@ -46,13 +46,19 @@ bench-store:
 bench-daemon:
     cargo bench -p sheaf-daemon --bench daemon
 
+# The automation benchmarks (smart collections and rules): real sheafd (release), each
+# measured side by side with its baseline; prints a Markdown table. SHEAF_BENCH_QUICK=1:
+# shorter, the smart-collection fill over 100k items instead of 1M.
+bench-automation:
+    cargo bench -p sheaf-daemon --bench automation
+
 # The TUI benchmark: time to first frame and memory on a 1M-entry collection (real sheafd),
 # frame render time into a TestBackend; prints a Markdown table. SHEAF_BENCH_QUICK=1: 100k.
 bench-tui:
     cargo bench -p sheaf-tui --bench tui
 
 # Every benchmark, then one report of them all: docs/benchmarks.md (machine, date, tables).
-bench: bench-store bench-daemon bench-tui
+bench: bench-store bench-daemon bench-automation bench-tui
     bash scripts/benchmarks.sh
 
 # Reliability (issue 7) -------------------------------------------------------------------

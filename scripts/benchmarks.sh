@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 target="${CARGO_TARGET_DIR:-target}"
 out=docs/benchmarks.md
-parts=(store daemon tui)
+parts=(store daemon automation tui)
 for part in "${parts[@]}"; do
     if [ ! -f "$target/bench-$part.md" ]; then
         echo "benchmarks.sh: $target/bench-$part.md is missing; run its benchmark first" >&2

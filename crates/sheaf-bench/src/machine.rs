@@ -87,3 +87,16 @@ pub fn status_kib(status: &Path, key: &str) -> Option<u64> {
         .parse()
         .ok()
 }
+
+/// A `kB` line of process `pid`'s status file, in KiB; `None` once it is gone.
+#[must_use]
+pub fn process_kib(pid: u32, key: &str) -> Option<u64> {
+    status_kib(Path::new(&format!("/proc/{pid}/status")), key)
+}
+
+/// Resets process `pid`'s resident-set high-water mark (`VmHWM`) to its current resident
+/// set (`5` to `/proc/<pid>/clear_refs`, Linux 4.0 on; a process of the same user), so
+/// that the next reading is the peak of what ran since.
+pub fn reset_peak(pid: u32) -> std::io::Result<()> {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5")
+}

@@ -179,7 +179,8 @@ impl Report {
         let _ = writeln!(
             md,
             "\nPeak RSS is the kernel's high-water mark (`VmHWM` in `/proc/<pid>/status`), \
-             read every millisecond while the process runs.\n"
+             read every millisecond while the process runs, or once after a run when the \
+             row says the mark was reset before it.\n"
         );
     }
 

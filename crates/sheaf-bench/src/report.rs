@@ -175,6 +175,20 @@ impl Report {
         }
     }
 
+    /// Sets the goal of the last timing row: its median at most `times` × its floor's
+    /// median. Answers that ratio; `None` (the goal not met) without a floor.
+    pub fn goal_within(&mut self, goal: impl Into<String>, times: f64) -> Option<f64> {
+        let ratio = self.rows.last().and_then(|r| match r.measure {
+            Measure::Time { stats, .. } => {
+                let floor = self.stats_of(r.floor?)?;
+                Some(stats.p50.as_secs_f64() / floor.p50.as_secs_f64())
+            }
+            Measure::Memory { .. } => None,
+        });
+        self.goal(goal, ratio.is_some_and(|r| r <= times));
+        ratio
+    }
+
     /// The statistics of timing row `id`.
     #[must_use]
     pub fn stats_of(&self, id: &str) -> Option<Stats> {

@@ -58,6 +58,14 @@ pub fn register(store: &Store, tag: &str, from: usize, n: usize) -> Result<Vec<I
     Ok(ids)
 }
 
+/// A path glob that matches half of the files [`register`] names, by one of the last three
+/// digits of their number: even or odd, `0-4` or `5-9`; `k` in `0..12` gives distinct ones.
+#[must_use]
+pub fn half_glob(k: usize) -> String {
+    let class = ["[02468]", "[13579]", "[0-4]", "[5-9]"][k % 4];
+    format!("/bench/**/f*{class}{}.pdf", "?".repeat(k / 4 % 3))
+}
+
 /// A `link` batch add of `ids` to `collection`, creating it if `create`.
 #[must_use]
 pub fn link(collection: &CollectionId, ids: &[ItemId], create: bool) -> BatchAdd {

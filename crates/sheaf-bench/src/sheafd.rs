@@ -35,12 +35,28 @@ pub fn build() -> Result<PathBuf> {
     Ok(build_release(&["-p", "sheaf-daemon", "--bin", "sheafd"])?.join("sheafd"))
 }
 
+/// The `sheafd` a benchmark measures: `SHEAF_BENCH_SHEAFD` (another build, a candidate
+/// change), else this tree's release build ([`build`]).
+pub fn under_test() -> Result<PathBuf> {
+    match std::env::var_os("SHEAF_BENCH_SHEAFD") {
+        Some(bin) => Ok(PathBuf::from(bin)),
+        None => build(),
+    }
+}
+
 /// Starts `sheafd` (the binary at `bin`) on `database` with an empty config — every
 /// setting its default — its socket `dir/run/sheafd.sock` and its output in
 /// `dir/sheafd.log`.
 pub fn start(bin: &Path, dir: &Path, database: &Path) -> Result<Server> {
-    let config = dir.join("config.toml");
-    std::fs::write(&config, "")?;
+    start_with_config(bin, dir, database, "")
+}
+
+/// As [`start`], with `config` (TOML: watches, rules, settings) as its config file,
+/// `dir/config.toml`.
+pub fn start_with_config(bin: &Path, dir: &Path, database: &Path, config: &str) -> Result<Server> {
+    let config_file = dir.join("config.toml");
+    std::fs::write(&config_file, config)?;
+    let config = config_file;
     let socket = dir.join("run/sheafd.sock");
     let mut cmd = Command::new(bin);
     cmd.arg("--config")
@@ -149,6 +165,20 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+    /// [`Server::stop`], and an error with what it wrote unless it exited with success.
+    pub fn stop_cleanly(&mut self) -> Result<()> {
+        let pid = self.pid();
+        let status = self.stop()?;
+        if !status.success() {
+            return Err(format!(
+                "{} (pid {pid:?}) exited with {status}: {}",
+                self.name,
+                self.log_text()
+            )
+            .into());
+        }
+        Ok(())
     }
 }
 

@@ -26,8 +26,6 @@ mod add;
 mod fixture;
 #[path = "daemon/folders.rs"]
 mod folders;
-#[path = "daemon/http.rs"]
-mod http;
 #[path = "daemon/ls.rs"]
 mod ls;
 #[path = "daemon/reads.rs"]
@@ -202,15 +200,7 @@ fn main() -> Result<()> {
         folders::bench_folders(&rt, &bins, dir.path(), scale, &mut report)?;
     }
 
-    let pid = sheafd.pid();
-    let status = sheafd.stop()?;
-    if !status.success() {
-        return Err(format!(
-            "sheafd (pid {pid:?}) exited with {status}: {}",
-            sheafd.log_text()
-        )
-        .into());
-    }
+    sheafd.stop_cleanly()?;
     report.save("daemon", &report.markdown())?;
     Ok(())
 }

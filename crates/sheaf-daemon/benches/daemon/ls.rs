@@ -20,7 +20,7 @@ use sheaf_bench::{Report, Result, dur, interleave_warm, kib, status_kib};
 
 use crate::Scale;
 use crate::fixture::{SMALL, SMALL_ENTRIES, listing};
-use crate::http::Conn;
+use sheaf_bench::http::Conn;
 
 /// Untimed runs first.
 const WARMUP: usize = 1;

@@ -13,8 +13,8 @@ use sheaf_bench::sheafd::Server;
 use sheaf_bench::{Report, Result, dur};
 
 use crate::fixture::SMALL;
-use crate::http::Conn;
 use crate::{Bins, Scale};
+use sheaf_bench::http::Conn;
 
 /// Concurrent clients, one connection each.
 pub(crate) const CLIENTS: usize = 16;
