@@ -116,14 +116,30 @@ impl Engine {
             return Ok(false);
         };
         let matcher = self.matcher(rule);
+        let mut firings = Vec::new();
+        // An item whose outside actions this page queues is the rule's own until they end,
+        // as it would be had each event been committed on its own.
+        let mut queued = std::collections::HashSet::new();
+        let outside = rule.spec.has_outside_actions();
         for e in &page.events {
-            let Some(firing) = self.fires(rule, &matcher, e)? else {
-                continue;
-            };
-            let (fired, _) = self
-                .writer
-                .write_with_seqs(|s| s.fire_rule(rule.id, &firing))
+            if let Some(firing) = self.fires(rule, &matcher, e)?
+                && (!outside || queued.insert(firing.item))
+            {
+                firings.push(firing);
+            }
+        }
+        if firings.is_empty() {
+            store
+                .advance_rule(rule.id, last)
                 .map_err(|e| e.to_string())?;
+            return Ok(true);
+        }
+        // The page's firings and the cursor's move past the page: one commit.
+        let (fired, _) = self
+            .writer
+            .write_with_seqs(|s| s.fire_rule_page(rule.id, &firings, last))
+            .map_err(|e| e.to_string())?;
+        for (firing, fired) in firings.iter().zip(fired) {
             match fired {
                 Fired::Done => {}
                 Fired::Queued(job) => self.spawn_job(rule.clone(), *job),
@@ -132,9 +148,6 @@ impl Engine {
                 }
             }
         }
-        store
-            .advance_rule(rule.id, last)
-            .map_err(|e| e.to_string())?;
         Ok(true)
     }
 

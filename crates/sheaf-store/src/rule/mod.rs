@@ -28,6 +28,9 @@ use crate::{Store, Written};
 
 type Result<T> = std::result::Result<T, WriteError>;
 
+/// The first and last seq a write appended, if it appended any.
+type Seqs = Option<(u64, u64)>;
+
 /// Runs kept per rule; older ones are dropped.
 pub const RULE_RUNS_KEPT: u64 = 1000;
 
@@ -426,11 +429,30 @@ impl Store {
         &self,
         id: RuleId,
         firing: &Firing,
-    ) -> std::result::Result<(Fired, Option<(u64, u64)>), WriteError> {
+    ) -> std::result::Result<(Fired, Seqs), WriteError> {
+        let (mut fired, seqs) =
+            self.fire_rule_page(id, std::slice::from_ref(firing), firing.seq)?;
+        Ok((fired.pop().unwrap_or(Fired::Done), seqs))
+    }
+
+    /// Fires a rule for each of a page of events, in order, and moves its cursor to `last`
+    /// (the page's last event, fired or not), all in one transaction: a page of a burst
+    /// costs one commit, not one per event. Each firing plans against the state the ones
+    /// before it left; a refused one records its failed run and the rest go on.
+    pub fn fire_rule_page(
+        &self,
+        id: RuleId,
+        firings: &[Firing],
+        last: u64,
+    ) -> std::result::Result<(Vec<Fired>, Seqs), WriteError> {
         let (fired, seqs, _) = self.transact(|t| {
             let rule = t.rule(id)?.ok_or_else(|| not_found(id))?;
-            t.set_cursor(id, firing.seq)?;
-            t.fire(&rule, firing)
+            let mut fired = Vec::with_capacity(firings.len());
+            for firing in firings {
+                fired.push(t.fire(&rule, firing)?);
+            }
+            t.set_cursor(id, last)?;
+            Ok(fired)
         })?;
         Ok((fired, seqs))
     }
