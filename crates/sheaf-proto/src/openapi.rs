@@ -12,8 +12,8 @@ use utoipa::openapi::{
 
 use crate::requests::{
     BatchAddBody, BatchMode, CollectionCreateBody, CollectionPatchBody, EntryCreateBody,
-    EntryPatchBody, EntrySort, ItemPatchBody, ItemRef, ItemRefFields, RegisterBody, RemoveBody,
-    ReorderBody, RuleBody, RulePatchBody, Select, WatchCreateBody, WebhookBody,
+    EntryPatchBody, EntrySort, ItemPatchBody, ItemRef, ItemRefFields, ListOrder, RegisterBody,
+    RemoveBody, ReorderBody, RuleBody, RulePatchBody, Select, WatchCreateBody, WebhookBody,
 };
 use crate::resources::{
     ApplyProgress, BatchSummary, Collection, Entry, Event, Folder, Item, ItemBrief, KindSchema,
@@ -176,6 +176,7 @@ pub fn document() -> OpenApi {
         .schema_from::<CollectionPatchBody>()
         .schema_from::<RegisterBody>()
         .schema_from::<EntrySort>()
+        .schema_from::<ListOrder>()
         .schema_from::<CollectionList>()
         .schema_from::<EntryPage>()
         .schema_from::<ItemPage>()
