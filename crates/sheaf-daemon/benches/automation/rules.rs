@@ -178,13 +178,13 @@ pub(crate) fn bench_rules(b: &Bench<'_>, report: &mut Report) -> Result<()> {
     let one = report.timing(
         "3d",
         "one durable write transaction: a one-item batch add (link) over the socket, on the \
-         rule's daemon after the bursts (the rule commits one per file)",
+         rule's daemon after the bursts (the rule commits one per page of up to 512 events)",
         &commits,
         None,
     );
     report.note(format!(
-        "3: {files} × 3d's median is {}: the time the rule's one transaction per file \
-         takes alone.",
+        "3: {files} × 3d's median is {}: what one transaction per file would take alone \
+         (the rule commits a page of events at a time).",
         dur(one.p50.mul_f64(files as f64)),
     ));
     report.note(format!(

@@ -1,8 +1,8 @@
 //! The rule engine (SPEC §7.3): each rule follows the persistent change feed from its own
 //! stored cursor, so events that happened while the daemon was down are handled when it
-//! starts, and none is handled twice. For an event a rule fires on, about an item its
-//! query matches, the store actions and the cursor commit together
-//! ([`sheaf_store::Store::fire_rule`]); the outside actions are then carried out as a job,
+//! starts, and none is handled twice. For the events of a feed page a rule fires on, about
+//! items its query matches, the store actions and the cursor commit together
+//! ([`sheaf_store::Store::fire_rule_page`]); the outside actions are then carried out as jobs,
 //! at most `max_jobs` at once. Events a rule's own actions caused never fire it again: its
 //! store actions' events carry it as their cause, and the changes its programs make to the
 //! item while they run (and a moment after) are taken as its own.
