@@ -13,7 +13,7 @@ use sheaf_core::{
     CollectionId, Event, Item, ItemId, Metadata, PlanError, RuleId, StateView, Timestamp,
 };
 
-use super::{Fired, Firing, not_found};
+use super::{Fired, Firing, not_found, stored_rule};
 use crate::error::{StoreError, WriteError};
 use crate::schema::{Tabs, decode, encode};
 use crate::txn::Txn;
@@ -134,14 +134,19 @@ impl Store {
         Ok(Written { outcome, at, seqs })
     }
 
-    /// The rules with an apply still running.
+    /// The rules with an apply still running: the engine asks after every commit, so only
+    /// the small `rule_applies` table is read.
     pub fn applies_running(&self) -> std::result::Result<Vec<RuleId>, StoreError> {
-        Ok(self
-            .rules()?
-            .into_iter()
-            .filter(|s| s.applying.as_ref().is_some_and(|a| a.finished_at.is_none()))
-            .map(|s| s.rule.id)
-            .collect())
+        let t = self.read()?;
+        let mut out = Vec::new();
+        for r in t.rule_applies()?.iter().map_err(StoreError::storage)? {
+            let (k, v) = r.map_err(StoreError::storage)?;
+            let a: Applying = decode(v.value(), "rule apply")?;
+            if a.finished_at.is_none() {
+                out.push(RuleId::from_ulid(ulid::Ulid(k.value())));
+            }
+        }
+        Ok(out)
     }
 
     /// Takes up the next `chunk` items of a running apply in one transaction: for each
@@ -211,13 +216,7 @@ impl Store {
     pub fn test_rule(&self, id: RuleId, limit: usize) -> std::result::Result<RuleTest, WriteError> {
         let t = self.read()?;
         let view = StoreView::new(&t);
-        let rule: Rule = t
-            .rules()?
-            .get(id.ulid().0)
-            .map_err(StoreError::storage)?
-            .map(|v| decode(v.value(), "rule"))
-            .transpose()?
-            .ok_or_else(|| not_found(id))?;
+        let rule = stored_rule(&t, id)?.ok_or_else(|| not_found(id))?;
         let matcher = rule.spec.query.matcher(self.options.home.as_deref());
         let mut out = RuleTest {
             scanned: 0,

@@ -82,11 +82,7 @@ pub(crate) fn not_found(id: RuleId) -> Refusal {
 
 impl Txn<'_, '_> {
     pub(crate) fn rule(&self, id: RuleId) -> std::result::Result<Option<Rule>, StoreError> {
-        Tabs::rules(&self.tabs)?
-            .get(id.ulid().0)
-            .map_err(StoreError::storage)?
-            .map(|v| decode(v.value(), "rule"))
-            .transpose()
+        stored_rule(&self.tabs, id)
     }
 
     fn put_rule(&mut self, rule: &Rule) -> std::result::Result<(), StoreError> {
@@ -280,11 +276,9 @@ impl Store {
     /// One rule, with where it stands.
     pub fn rule(&self, id: RuleId) -> std::result::Result<Option<RuleState>, StoreError> {
         let t = self.read()?;
-        let Some(v) = t.rules()?.get(id.ulid().0).map_err(StoreError::storage)? else {
-            return Ok(None);
-        };
-        let rule: Rule = decode(v.value(), "rule")?;
-        Ok(Some(rule_state(&t, rule)?))
+        stored_rule(&t, id)?
+            .map(|rule| rule_state(&t, rule))
+            .transpose()
     }
 
     /// Defines a rule (`POST /v1/rules`, or a `[[rule]]` of the config file). It follows
@@ -530,6 +524,18 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// A rule as stored, read in any transaction.
+pub(crate) fn stored_rule<T: Tabs>(
+    t: &T,
+    id: RuleId,
+) -> std::result::Result<Option<Rule>, StoreError> {
+    t.rules()?
+        .get(id.ulid().0)
+        .map_err(StoreError::storage)?
+        .map(|v| decode(v.value(), "rule"))
+        .transpose()
 }
 
 fn rule_state<T: Tabs>(t: &T, rule: Rule) -> std::result::Result<RuleState, StoreError> {
