@@ -5,17 +5,17 @@
 //! fill of a new (or re-queried, or restored) smart collection, one chunk of items per
 //! transaction.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use redb::ReadableTable;
-use sheaf_core::rules::{affected_items, plan_smart_upkeep, upkeep_order};
-use sheaf_core::{Change, Collection, CollectionId, ItemId, Matcher, Outcome, Query};
+use sheaf_core::rules::{Affected, affected_items, plan_smart_upkeep, upkeep_order};
+use sheaf_core::{Change, Collection, CollectionId, Item, ItemId, Matcher, Outcome, Query};
 
 use crate::error::{StoreError, WriteError};
 use crate::schema::{Tabs, decode_item};
 use crate::txn::Txn;
-use crate::view::{collection, collection_id_of};
+use crate::view::{collection, collection_id_of, item};
 
 type Result<T> = std::result::Result<T, WriteError>;
 
@@ -83,31 +83,48 @@ impl Txn<'_, '_> {
             return Ok(());
         }
         let smart = self.smart_collections()?;
-        let items = self.plan(|view, _| affected_items(view, changes, &smart))?;
-        self.keep_items(&smart, &items, None)
+        let affected = self.plan(|view, _| affected_items(view, changes, &smart))?;
+        self.keep_items(&smart, affected, None)
     }
 
-    /// [`Txn::keep`] for these items, every smart collection of `smart` (or those after
-    /// `after` in the upkeep order, when the fill of `after` already did its own).
+    /// [`Txn::keep`] for the `affected` items, every smart collection of `smart` (or those
+    /// after `after` in the upkeep order, when the fill of `after` already did its own).
+    /// Each collection looks only at the items whose facts its query reads changed; each
+    /// item is read once, however many collections look at it (upkeep changes entries, not
+    /// items).
     fn keep_items(
         &mut self,
         smart: &[Collection],
-        items: &BTreeSet<ItemId>,
+        mut affected: Affected,
         after: Option<&CollectionId>,
     ) -> Result<()> {
-        if items.is_empty() {
+        if affected.is_empty() {
             return Ok(());
         }
         let mut order = upkeep_order(smart).into_iter();
         if let Some(after) = after {
             order.by_ref().find(|c| &c.id == after);
         }
+        let mut read: BTreeMap<ItemId, Option<Item>> = BTreeMap::new();
         for c in order {
             let Some(query) = &c.query else { continue };
+            let wanted = affected.for_query(query);
+            if wanted.is_empty() {
+                continue;
+            }
+            for id in &wanted {
+                if !read.contains_key(id) {
+                    read.insert(*id, item(&self.tabs, id.ulid().0)?);
+                }
+            }
+            let items = wanted
+                .iter()
+                .filter_map(|id| read.get(id).and_then(Option::as_ref));
             let matcher = self.matchers.of(&c.id, query);
             let plan = self.plan(|view, ctx| plan_smart_upkeep(view, ctx, c, &matcher, items))?;
             if !plan.changes.is_empty() {
                 self.apply_kept(&plan)?;
+                affected.note_entries(&plan.changes);
             }
         }
         Ok(())
@@ -152,7 +169,7 @@ impl Txn<'_, '_> {
         target: &Collection,
         chunk: usize,
     ) -> Result<Filled> {
-        let mut items = BTreeSet::new();
+        let mut items = Vec::with_capacity(chunk);
         let mut next = None;
         for r in self.tabs.items.range(from..).map_err(StoreError::storage)? {
             let (k, v) = r.map_err(StoreError::storage)?;
@@ -160,7 +177,7 @@ impl Txn<'_, '_> {
                 next = Some(k.value());
                 break;
             }
-            items.insert(decode_item(v.value())?.id);
+            items.push(decode_item(v.value())?);
         }
         let looked_at = items.len();
         let query = target.query.as_ref().ok_or_else(|| StoreError::Encoding {
@@ -173,7 +190,7 @@ impl Txn<'_, '_> {
             self.apply_kept(&plan)?;
             let smart = self.smart_collections()?;
             let changed = self.plan(|view, _| affected_items(view, &plan.changes, &smart))?;
-            self.keep_items(&smart, &changed, Some(&target.id))?;
+            self.keep_items(&smart, changed, Some(&target.id))?;
         }
         match next {
             Some(n) => self.tabs.filling.insert(handle, n),

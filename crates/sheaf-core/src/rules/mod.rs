@@ -23,7 +23,9 @@ pub use folder::{FolderChange, Owner, Was, plan_folder_sync, plan_folder_sync_gr
 pub use item::{ItemUpdate, plan_register, plan_update_item};
 pub use remove::{Remove, plan_remove};
 pub use reorder::{Placement, Reorder, plan_reorder};
-pub use smart::{affected_items, item_matches, plan_smart_upkeep, reads_itself, upkeep_order};
+pub use smart::{
+    Affected, affected_items, item_matches, plan_smart_upkeep, reads_itself, upkeep_order,
+};
 pub use undo::plan_undo;
 pub use watch::{NewWatch, plan_create_watch, plan_remove_watch, watch_not_found};
 

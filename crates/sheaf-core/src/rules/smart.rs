@@ -74,25 +74,84 @@ pub fn reads_itself<V: StateView + ?Sized>(
     Ok(false)
 }
 
-/// The items whose answer `changes` may have changed for the smart collections `smart`:
-/// every item changed, every item an entry changed for, where a content hash came or went
-/// (or an item holding one was deleted or came back) the other items with that hash, whose
-/// `duplicate` it decides and, where a collection went into the trash or came out of it,
-/// the items live in it if a query of `smart` reads it: a trashed collection's entries stay
-/// live but are no memberships (see [`subject_facts`]), so its items' `in`, `not_in` and
-/// `watch` answers change without any entry changing.
+/// The items a write may have changed a smart collection's answer for, by what changed
+/// about them: a query reads only some of an item's facts, so a write that touched none of
+/// what a query reads (a batch link, for a query of path globs) costs that query nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Affected {
+    /// Items whose own record changed: any query's answer for them may change.
+    pub items: BTreeSet<ItemId>,
+    /// Items whose live memberships changed — an entry of theirs changed, or a collection
+    /// holding them went into the trash or came out of it: the answers of queries that read
+    /// memberships (`in`, `not_in`) or the watches owning an item (`watch`).
+    pub memberships: BTreeSet<ItemId>,
+    /// Items whose content hash another item gained or lost (or that item was deleted or
+    /// came back): the answers of queries asking `duplicate`.
+    pub duplicates: BTreeSet<ItemId>,
+}
+
+impl Affected {
+    /// Whether no item is affected.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty() && self.memberships.is_empty() && self.duplicates.is_empty()
+    }
+
+    /// Every affected item, whatever changed about it.
+    #[must_use]
+    pub fn all(&self) -> BTreeSet<ItemId> {
+        let mut all = self.items.clone();
+        all.extend(&self.memberships);
+        all.extend(&self.duplicates);
+        all
+    }
+
+    /// The items whose answer for `query` may have changed.
+    #[must_use]
+    pub fn for_query(&self, query: &Query) -> BTreeSet<ItemId> {
+        let mut out = self.items.clone();
+        if query.uses_memberships() || query.uses_watches() {
+            out.extend(&self.memberships);
+        }
+        if query.uses_duplicates() {
+            out.extend(&self.duplicates);
+        }
+        out
+    }
+
+    /// Notes the items whose entries `changes` changed (a smart collection's own upkeep,
+    /// which the collections reading it must see).
+    pub fn note_entries(&mut self, changes: &[Change]) {
+        for change in changes {
+            if let Change::Entry { before, after } = change
+                && let Some(e) = after.as_ref().or(before.as_ref())
+            {
+                self.memberships.insert(e.item_id);
+            }
+        }
+    }
+}
+
+/// The items whose answer `changes` may have changed for the smart collections `smart`,
+/// by what changed about them (see [`Affected`]): every item changed; every item an entry
+/// changed for; where a content hash came or went (or an item holding one was deleted or
+/// came back), the other items with that hash, whose `duplicate` it decides; and, where a
+/// collection went into the trash or came out of it, the items live in it if a query of
+/// `smart` reads it: a trashed collection's entries stay live but are no memberships (see
+/// [`subject_facts`]), so its items' `in`, `not_in` and `watch` answers change without any
+/// entry changing.
 pub fn affected_items<V: StateView + ?Sized>(
     view: &V,
     changes: &[Change],
     smart: &[Collection],
-) -> PlanResult<BTreeSet<ItemId>, V> {
-    let mut items = BTreeSet::new();
+) -> PlanResult<Affected, V> {
+    let mut affected = Affected::default();
     let mut hashes = BTreeSet::new();
     for change in changes {
         match change {
             Change::Item { before, after } => {
                 if let Some(i) = after.as_ref().or(before.as_ref()) {
-                    items.insert(i.id);
+                    affected.items.insert(i.id);
                 }
                 let was = before.as_ref().and_then(hash_counts);
                 let is = after.as_ref().and_then(hash_counts);
@@ -101,31 +160,29 @@ pub fn affected_items<V: StateView + ?Sized>(
                     hashes.extend(is.map(str::to_owned));
                 }
             }
-            Change::Entry { before, after } => {
-                if let Some(e) = after.as_ref().or(before.as_ref()) {
-                    items.insert(e.item_id);
-                }
-            }
             Change::Collection {
                 before: Some(before),
                 after: Some(after),
             } if before.trashed_at.is_some() != after.trashed_at.is_some()
                 && smart.iter().any(|s| reads(s, &after.id)) =>
             {
-                items.extend(
+                affected.memberships.extend(
                     view.select(&after.id, &EntryFilter::default(), usize::MAX)
                         .or_view()?,
                 );
             }
-            Change::Collection { .. } | Change::Watch { .. } => {}
+            // Entries are noted below; other changes of collections and watches answer
+            // through them.
+            Change::Entry { .. } | Change::Collection { .. } | Change::Watch { .. } => {}
         }
     }
+    affected.note_entries(changes);
     for hash in hashes {
         for other in view.same_content(&hash).or_view()? {
-            items.insert(other.id);
+            affected.duplicates.insert(other.id);
         }
     }
-    Ok(items)
+    Ok(affected)
 }
 
 /// Whether the query of `smart` may read memberships in `other`: it names it (or `default`,
@@ -207,17 +264,17 @@ pub fn item_matches<V: StateView + ?Sized>(
     }))
 }
 
-/// Plans the entries of the smart collection `smart` for `items`: each ends up live there
-/// exactly when it matches. New entries take the item's file name as display name and its
+/// Plans the entries of the smart collection `smart` for `items` (as the state holds them):
+/// each ends up live there exactly when it matches. New entries take the item's file name as display name and its
 /// id as unique id (file names repeat across folders; ids do not), carry no metadata, and
 /// are appended. Not logged: undo never sees them, and the entries follow whatever undo
 /// changes back.
-pub fn plan_smart_upkeep<V: StateView + ?Sized>(
+pub fn plan_smart_upkeep<'i, V: StateView + ?Sized>(
     view: &V,
     ctx: &mut Ctx<'_>,
     smart: &Collection,
     matcher: &Matcher,
-    items: &BTreeSet<ItemId>,
+    items: impl IntoIterator<Item = &'i Item>,
 ) -> PlanResult<Plan, V> {
     let mut cs = ChangeSet::default();
     let (mut added, mut removed) = (0, 0);
@@ -225,11 +282,8 @@ pub fn plan_smart_upkeep<V: StateView + ?Sized>(
     if let Some(query) = &smart.query
         && smart.trashed_at.is_none()
     {
-        for id in items {
-            let Some(item) = view.item(*id).or_view()? else {
-                continue;
-            };
-            let now_matches = item_matches(view, query, matcher, &item)?;
+        for item in items {
+            let now_matches = item_matches(view, query, matcher, item)?;
             let current = view.entry(&smart.id, item.id).or_view()?;
             let live = current.as_ref().is_some_and(Entry::is_live);
             if now_matches && !live {
