@@ -5,20 +5,21 @@
 use serde_json::json;
 use sheaf_e2e::Daemon;
 
-fn collection_number(d: &Daemon, cid: &str) -> u64 {
-    let (status, c) = d.get(&format!("/v1/collections/{cid}"));
-    assert_eq!(status, 200, "{c}");
-    c["number"]
+/// The `number` of the resource at `path` (`/v1/collections/{cid}`, `/v1/items/{id}`).
+fn number(d: &Daemon, path: &str) -> u64 {
+    let (status, resource) = d.get(path);
+    assert_eq!(status, 200, "{resource}");
+    resource["number"]
         .as_u64()
-        .unwrap_or_else(|| panic!("no number: {c}"))
+        .unwrap_or_else(|| panic!("no number: {resource}"))
+}
+
+fn collection_number(d: &Daemon, cid: &str) -> u64 {
+    number(d, &format!("/v1/collections/{cid}"))
 }
 
 fn item_number(d: &Daemon, id: &str) -> u64 {
-    let (status, item) = d.get(&format!("/v1/items/{id}"));
-    assert_eq!(status, 200, "{item}");
-    item["number"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no number: {item}"))
+    number(d, &format!("/v1/items/{id}"))
 }
 
 #[test]

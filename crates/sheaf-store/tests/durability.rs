@@ -35,7 +35,7 @@ use sheaf_store::{
     Clock, CollectionQuery, EntryQuery, FeedPage, Listed, OpenError, Options, SCHEMA_VERSION,
     Store, WriteError, Written,
 };
-use support::{all_entries, all_items};
+use support::{all_entries, all_items, create};
 
 // ---------------------------------------------------------------------------------------
 // Helpers: a clock the test drives, requests, and a snapshot of everything visible.
@@ -117,15 +117,6 @@ fn register(store: &Store, files: &[FileFacts]) -> Vec<ItemId> {
         ids.extend(new);
     }
     ids
-}
-
-fn create(store: &Store, slug: &str) {
-    store
-        .create_collection(&NewCollection {
-            id: Some(cid(slug)),
-            ..NewCollection::default()
-        })
-        .unwrap();
 }
 
 fn create_accepting(store: &Store, slug: &str, accept: Vec<AcceptRule>) {

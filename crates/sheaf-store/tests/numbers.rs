@@ -7,6 +7,9 @@
 // Helpers shared by the tests panic on what a test cannot go on without.
 #![allow(clippy::unwrap_used)]
 
+#[allow(dead_code)]
+mod support;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -15,6 +18,7 @@ use sheaf_core::{
     CollectionId, FileFacts, ItemId, ItemTarget, MetaValue, Outcome, Timestamp, WatchId,
 };
 use sheaf_store::{Options, Store};
+use support::create;
 
 fn cid(s: &str) -> CollectionId {
     CollectionId::parse(s).unwrap()
@@ -47,15 +51,6 @@ fn register(store: &Store, paths: &[&str]) -> Vec<ItemId> {
         panic!("register answers items")
     };
     ids
-}
-
-fn create(store: &Store, slug: &str) {
-    store
-        .create_collection(&NewCollection {
-            id: Some(cid(slug)),
-            ..NewCollection::default()
-        })
-        .unwrap();
 }
 
 fn collection_number(store: &Store, slug: &str) -> u64 {
