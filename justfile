@@ -57,8 +57,17 @@ bench-automation:
 bench-tui:
     cargo bench -p sheaf-tui --bench tui
 
+# The crawl baseline of issue 17: a new watch's crawl of the Rust documentation (~52k real
+# files) and of a generated 100k tree, against watchman, plocate's updatedb, find and the
+# bare walk, as ratios to watchman, with both daemons' memory; prints a Markdown table.
+# Installs watchman and plocate with apt-get when missing. SHEAF_BENCH_QUICK=1: one round, 10k.
+bench-crawl:
+    command -v watchman >/dev/null && command -v updatedb >/dev/null || \
+        $([ "$(id -u)" = 0 ] || echo sudo) apt-get install -y watchman plocate
+    cargo bench -p sheaf-daemon --bench crawl
+
 # Every benchmark, then one report of them all: docs/benchmarks.md (machine, date, tables).
-bench: bench-store bench-daemon bench-automation bench-tui
+bench: bench-store bench-daemon bench-automation bench-tui bench-crawl
     bash scripts/benchmarks.sh
 
 # Reliability (issue 7) -------------------------------------------------------------------

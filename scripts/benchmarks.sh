@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 target="${CARGO_TARGET_DIR:-target}"
 out=docs/benchmarks.md
-parts=(store daemon automation tui)
+parts=(store daemon automation tui crawl)
 for part in "${parts[@]}"; do
     if [ ! -f "$target/bench-$part.md" ]; then
         echo "benchmarks.sh: $target/bench-$part.md is missing; run its benchmark first" >&2
@@ -23,7 +23,7 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
     echo "$mem of memory, $(uname -sr), $(rustc --version | cut -d' ' -f1-2)."
     echo
     echo "Every figure is measured side by side with its floor (bare redb, bare hyper on a Unix"
-    echo "socket, a bare walk and \`find\`, direct store calls) in the same run, and the ratios"
+    echo "socket, a bare walk and \`find\`, direct store calls; watchman for the crawls) in the same run, and the ratios"
     echo "are what carries from one machine to another. Medians and p99s; goals from the issues."
     for part in "${parts[@]}"; do
         echo

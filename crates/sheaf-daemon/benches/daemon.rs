@@ -30,8 +30,6 @@ mod folders;
 mod ls;
 #[path = "daemon/reads.rs"]
 mod reads;
-#[path = "daemon/watchman.rs"]
-mod watchman;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -12,15 +12,15 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use sheaf_bench::files::make_tree;
-use sheaf_bench::http::{Events, add_watch, count, until_count};
+use sheaf_bench::http::{Events, count, until_count};
 use sheaf_bench::sheafd::Server;
-use sheaf_bench::{Report, Result, interleave, process_kib};
+use sheaf_bench::{Report, Result, crawl, interleave, process_kib, watchman};
 
-use crate::{Bins, Scale, start_sheafd};
+use crate::{Bins, Scale};
 
 /// Files per folder of the generated tree.
 const PER_FOLDER: usize = 50;
@@ -46,27 +46,8 @@ pub(crate) fn bench_folders(
         ),
         started.elapsed(),
     );
-    let options = sheaf_watch::WalkOptions::default();
-    let mut walk_once = || -> Result<Duration> {
-        let t = Instant::now();
-        let w = sheaf_watch::walk(&tree, &options).map_err(|e| e.to_string())?;
-        if w.files.len() != files {
-            return Err(format!("the walk found {} files", w.files.len()).into());
-        }
-        Ok(t.elapsed())
-    };
-    let mut find_once = || -> Result<Duration> {
-        let t = Instant::now();
-        let status = Command::new("find")
-            .arg(&tree)
-            .args(["-type", "f", "-printf", "%s %T@ %i %p\\n"])
-            .stdout(Stdio::null())
-            .status()?;
-        if !status.success() {
-            return Err("find failed".into());
-        }
-        Ok(t.elapsed())
-    };
+    let mut walk_once = || crawl::walk(&tree, files);
+    let mut find_once = || crawl::find(&tree);
     let mut round_no = 0;
     let mut last: Option<(Server, PathBuf)> = None;
     let mut reconcile_once = || -> Result<Duration> {
@@ -75,11 +56,7 @@ pub(crate) fn bench_folders(
             old.stop()?;
         }
         let home = dir.join(format!("reconcile-{round_no}"));
-        std::fs::create_dir_all(&home)?;
-        let server = start_sheafd(bins, &home)?;
-        let t = Instant::now();
-        add_watch(rt, &server.socket, &tree, "tree")?;
-        let took = until_count(rt, &server.socket, "tree", files as u64, t)?;
+        let (took, server) = crawl::sheafd_watch(rt, &bins.sheafd, &home, &tree, files)?;
         last = Some((server, home));
         Ok(took)
     };
@@ -96,13 +73,13 @@ pub(crate) fn bench_folders(
     }
     let [walks, finds, reconciles] = samples;
     // watchman, when installed: the same crawl, as many rounds, right after.
-    let watchman = crate::watchman::installed();
+    let watchman = watchman::installed();
     let mut crawls = Vec::new();
     if watchman {
         for round in 0..scale.tree_rounds {
             report.progress(&format!("4: watchman crawl round {}", round + 1));
             let state = dir.join("watchman-crawl");
-            crawls.push(crate::watchman::crawl_once(&state, &tree, files)?);
+            crawls.push(watchman::crawl_once(&state, &tree, files)?);
         }
     }
     report.timing(
@@ -175,7 +152,7 @@ pub(crate) fn bench_folders(
         // The same measurement against watchman, on a folder of its own.
         let folder = dir.join("watchman-latency");
         std::fs::create_dir_all(&folder)?;
-        let wm = crate::watchman::Server::new(dir.join("watchman-sub"))?;
+        let wm = watchman::Server::new(dir.join("watchman-sub"))?;
         let mut sub = wm.subscribe(&folder)?;
         let mut wm_latencies = Vec::with_capacity(scale.latency_files);
         for i in 0..scale.latency_files {

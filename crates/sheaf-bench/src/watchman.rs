@@ -1,18 +1,19 @@
-//! watchman (Meta's file watcher, Debian's `watchman` package) on the same tree as the
-//! folder benchmark, when it is installed: the crawl of a fresh server until a query
-//! answers with every file, and the latency from a file closed to its notification on a
-//! subscription. Each run has its own server, state and socket under the benchmark's
-//! directory, so a user's watchman is never touched.
+//! watchman (Meta's file watcher, Debian's `watchman` package) on the same trees as the
+//! folder and crawl benchmarks, when it is installed: the crawl of a fresh server until a
+//! query answers with every file, its memory afterwards, and the latency from a file closed
+//! to its notification on a subscription. Each run has its own server, state and socket
+//! under the benchmark's directory, so a user's watchman is never touched.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sheaf_bench::Result;
+use crate::Result;
 
 /// Whether `watchman` is on the PATH.
-pub(crate) fn installed() -> bool {
+#[must_use]
+pub fn installed() -> bool {
     Command::new("watchman")
         .arg("--version")
         .stdout(Stdio::null())
@@ -22,12 +23,13 @@ pub(crate) fn installed() -> bool {
 }
 
 /// A private watchman server (started by its first command, shut down on drop).
-pub(crate) struct Server {
+#[derive(Debug)]
+pub struct Server {
     state: PathBuf,
 }
 
 impl Server {
-    pub(crate) fn new(state: PathBuf) -> Result<Self> {
+    pub fn new(state: PathBuf) -> Result<Self> {
         std::fs::create_dir_all(&state)?;
         Ok(Self { state })
     }
@@ -64,9 +66,17 @@ impl Server {
         Ok(answer)
     }
 
+    /// The server's process id, from its pid file, once it runs.
+    #[must_use]
+    pub fn pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.state.join("pid"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+    }
+
     /// `watch` the tree, then query it: the query answers once the crawl is complete.
     /// Answers how many files it lists.
-    pub(crate) fn crawl(&self, tree: &Path) -> Result<usize> {
+    pub fn crawl(&self, tree: &Path) -> Result<usize> {
         self.json(&serde_json::json!(["watch", tree]))?;
         let answer = self.json(&serde_json::json!([
             "query",
@@ -77,7 +87,7 @@ impl Server {
     }
 
     /// A subscription to the tree's files, read line by line.
-    pub(crate) fn subscribe(&self, tree: &Path) -> Result<Subscription> {
+    pub fn subscribe(&self, tree: &Path) -> Result<Subscription> {
         self.json(&serde_json::json!(["watch", tree]))?;
         let mut child = self
             .command()
@@ -115,7 +125,8 @@ impl Drop for Server {
 }
 
 /// A live subscription's notifications.
-pub(crate) struct Subscription {
+#[derive(Debug)]
+pub struct Subscription {
     child: Child,
     out: BufReader<ChildStdout>,
 }
@@ -130,7 +141,7 @@ impl Subscription {
     }
 
     /// Blocks until a notification names `name`.
-    pub(crate) fn until(&mut self, name: &str) -> Result<()> {
+    pub fn until(&mut self, name: &str) -> Result<()> {
         let quoted = format!("\"{name}\"");
         loop {
             if self.line()?.contains(&quoted) {
@@ -148,7 +159,13 @@ impl Drop for Subscription {
 }
 
 /// One crawl by a fresh server; the time until the query answered with all `files`.
-pub(crate) fn crawl_once(state: &Path, tree: &Path, files: usize) -> Result<Duration> {
+pub fn crawl_once(state: &Path, tree: &Path, files: usize) -> Result<Duration> {
+    crawl_kept(state, tree, files).map(|(took, _)| took)
+}
+
+/// [`crawl_once`], the server left running (to read its memory) until the answer's
+/// [`Server`] is dropped.
+pub fn crawl_kept(state: &Path, tree: &Path, files: usize) -> Result<(Duration, Server)> {
     let _ = std::fs::remove_dir_all(state);
     let server = Server::new(state.to_path_buf())?;
     let t = Instant::now();
@@ -157,5 +174,5 @@ pub(crate) fn crawl_once(state: &Path, tree: &Path, files: usize) -> Result<Dura
     if found < files {
         return Err(format!("watchman listed {found} of {files} files").into());
     }
-    Ok(took)
+    Ok((took, server))
 }
