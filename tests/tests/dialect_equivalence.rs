@@ -6,6 +6,7 @@
 //! one through `/v1`. Ids and times differ between daemons, so before comparing, every id
 //! is replaced by its order of first appearance and every time by a marker; what remains
 //! must be byte-identical.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! LlamaCloud's directories (SPEC §8.4) against the real daemon: the seed's curl request
 //! (`shared/seeds/003_*.txt`, `004_*.txt`) with only the base URL, key and ids changed,
 //! its documented fields, the errors (404, 409, 422), the listing, and the soft delete.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Value, json};
 use sheaf_e2e::Daemon;

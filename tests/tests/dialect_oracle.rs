@@ -2,6 +2,7 @@
 //! daemon: the seed's five examples (`shared/seeds/001_*.txt`) sent as it writes them (no
 //! header, no body; curl over the socket, and the TCP listener for the privilege error),
 //! the missing or trashed collection, and XML on `Accept: application/xml`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Value, json};
 use sheaf_e2e::Daemon;

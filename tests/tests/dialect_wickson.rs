@@ -1,6 +1,7 @@
 //! Wickson's media collections (SPEC §8.3) against the real daemon: the seed's own curl
 //! request and Python example (`shared/seeds/002_*.txt`) with only the base URL and key
 //! changed, every error of its table, and the refusals it does not document.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Value, json};
 use sheaf_e2e::tcp::{curl, tcp, with_tcp};
