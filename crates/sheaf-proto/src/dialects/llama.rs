@@ -2,7 +2,8 @@
 //! collection, a directory file an entry.
 
 use serde::{Deserialize, Serialize};
-use sheaf_core::Metadata;
+use sheaf_core::rules::NewEntry;
+use sheaf_core::{CollectionId, ErrorCode, ItemId, ItemTarget, Metadata, Refusal};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::bounded;
@@ -27,6 +28,39 @@ pub struct FileCreateBody {
     /// Unique among the directory's live files; defaults as SPEC §1 says.
     #[serde(default)]
     pub unique_id: Option<String>,
+}
+
+impl FileCreateBody {
+    /// The single add into directory `directory`. A directory id that is no collection id
+    /// names no directory, a `file_id` that is no item id no file: both are not found.
+    pub fn into_request(self, directory: &str) -> Result<NewEntry, Refusal> {
+        let collection = directory_id(directory)?;
+        let item = self.file_id.parse::<ItemId>().map_err(|_| {
+            Refusal::with_ids(
+                ErrorCode::ItemsNotFound,
+                format!("file {} does not exist", self.file_id),
+                "missing",
+                vec![self.file_id.clone()],
+            )
+        })?;
+        Ok(NewEntry {
+            collection,
+            item: ItemTarget::Id(item),
+            display_name: self.display_name,
+            unique_id: self.unique_id,
+            metadata: self.metadata,
+        })
+    }
+}
+
+/// The collection a directory id names; one that is no collection id names no directory.
+pub fn directory_id(text: &str) -> Result<CollectionId, Refusal> {
+    CollectionId::parse(text).map_err(|_| {
+        Refusal::new(
+            ErrorCode::CollectionNotFound,
+            format!("directory {text} does not exist"),
+        )
+    })
 }
 
 /// `organization_id` and `project_id`, accepted on every directory route.

@@ -4,7 +4,8 @@
 //! with one element per field.
 
 use serde::{Deserialize, Serialize};
-use sheaf_core::{ErrorCode, Refusal};
+use sheaf_core::rules::NewEntry;
+use sheaf_core::{CollectionId, ErrorCode, ItemId, ItemTarget, Refusal};
 use utoipa::ToSchema;
 
 /// The `type` of every error: the page of HTTP status definitions.
@@ -156,6 +157,33 @@ impl Error {
             kind: ERROR_TYPE_URL.to_owned(),
         }
     }
+}
+
+/// The single add of item `fid` to collection `cid`, as the path names them. A platform
+/// GUID that is no sheaf id names nothing: the collection is not found, the item does not
+/// exist (the platform's `-32`).
+pub fn into_request(cid: &str, fid: &str) -> Result<NewEntry, Refusal> {
+    let collection = CollectionId::parse(cid).map_err(|_| {
+        Refusal::new(
+            ErrorCode::CollectionNotFound,
+            format!("collection {cid} does not exist"),
+        )
+    })?;
+    let item = fid.parse::<ItemId>().map_err(|_| {
+        Refusal::with_ids(
+            ErrorCode::ItemsNotFound,
+            format!("item {fid} does not exist"),
+            "missing",
+            vec![fid.to_owned()],
+        )
+    })?;
+    Ok(NewEntry {
+        collection,
+        item: ItemTarget::Id(item),
+        display_name: None,
+        unique_id: None,
+        metadata: None,
+    })
 }
 
 /// `value`'s fields as XML, one element per field under `root`, in the order JSON has

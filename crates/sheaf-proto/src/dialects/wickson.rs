@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sheaf_core::{Details, ErrorCode, Refusal};
+use sheaf_core::rules::{BatchAdd, BatchItems, ItemRef, Mode};
+use sheaf_core::{CollectionId, Details, ErrorCode, ItemId, ItemTarget, Refusal};
 use utoipa::ToSchema;
 
 use crate::bounded;
@@ -21,6 +22,52 @@ pub struct MoveBody {
     /// vectors); 1 to `max_batch`.
     #[serde(deserialize_with = "bounded::batch")]
     pub items: Vec<String>,
+}
+
+impl MoveBody {
+    /// The batch move into `collection` as the seed describes it: out of every other
+    /// manual collection, the collection created when missing. An empty list is a
+    /// `VALIDATION_ERROR`; texts that are no item id (vector ids among them) are
+    /// `ITEMS_NOT_FOUND` naming them (the caller adds the unknown well-formed ids, which
+    /// only the store can tell).
+    pub fn into_request(&self, collection: CollectionId) -> Result<BatchAdd, Refusal> {
+        if self.items.is_empty() {
+            return Err(Refusal::field(
+                vec!["body".into(), "items".into()],
+                "items must list at least one media id",
+                "too_short",
+            ));
+        }
+        let mut ids = Vec::with_capacity(self.items.len());
+        let mut unparsed: Vec<String> = Vec::new();
+        for text in &self.items {
+            match text.parse::<ItemId>() {
+                Ok(id) => ids.push(id),
+                Err(_) if !unparsed.contains(text) => unparsed.push(text.clone()),
+                Err(_) => {}
+            }
+        }
+        if !unparsed.is_empty() {
+            return Err(Refusal::with_ids(
+                ErrorCode::ItemsNotFound,
+                format!("{} items do not exist", unparsed.len()),
+                "missing",
+                unparsed,
+            ));
+        }
+        Ok(BatchAdd {
+            collection,
+            items: BatchItems::Refs(
+                ids.into_iter()
+                    .map(|id| ItemRef::to(ItemTarget::Id(id)))
+                    .collect(),
+            ),
+            mode: Mode::Move,
+            from: None,
+            create: true,
+            relocate: false,
+        })
+    }
 }
 
 /// Counts of a move.

@@ -5,12 +5,13 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use sheaf_core::rules::{NewEntry, Remove};
+use sheaf_core::rules::Remove;
 use sheaf_core::{
     CollectionId, EntryFilter, EntryId, EntrySource, ErrorCode, ItemId, ItemTarget, Outcome,
 };
 use sheaf_proto::dialects::llama::{
     DirectoryFile, DirectoryFileList, FileCreateBody, FileListParams, LOCAL_PROJECT, ProjectParams,
+    directory_id,
 };
 use sheaf_proto::resources::Entry;
 use sheaf_store::{Direction, EntryQuery, Order, Store};
@@ -46,7 +47,7 @@ fn project(id: Option<String>) -> String {
 
 /// The directory's id; one that is no collection id names no directory.
 fn directory(text: &str) -> Result<CollectionId, ApiError> {
-    CollectionId::parse(text).map_err(|_| no_directory(text))
+    Ok(directory_id(text)?)
 }
 
 fn no_directory(text: &str) -> ApiError {
@@ -69,20 +70,7 @@ pub(crate) async fn add_file(
     QueryParams(params): QueryParams<ProjectParams>,
     JsonBody(body): JsonBody<FileCreateBody>,
 ) -> Result<Json<DirectoryFile>, ApiError> {
-    let collection = directory(&did)?;
-    let item = body.file_id.parse::<ItemId>().map_err(|_| {
-        ApiError::new(
-            ErrorCode::ItemsNotFound,
-            format!("file {} does not exist", body.file_id),
-        )
-    })?;
-    let req = NewEntry {
-        collection,
-        item: ItemTarget::Id(item),
-        display_name: body.display_name,
-        unique_id: body.unique_id,
-        metadata: body.metadata,
-    };
+    let req = body.into_request(&did)?;
     let written = state.write(move |s| s.add_one(&req)).await?;
     let Outcome::Entry { entry, .. } = written.outcome else {
         return Err(ApiError::internal("a single add answered no entry"));

@@ -6,9 +6,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sheaf_core::rules::NewEntry;
-use sheaf_core::{CollectionId, ErrorCode, ItemId, ItemTarget, Refusal};
-use sheaf_proto::dialects::oracle::{Added, to_xml};
+use sheaf_proto::dialects::oracle::{Added, into_request, to_xml};
 
 use super::super::{ApiError, AppState};
 
@@ -28,39 +26,12 @@ pub(super) fn ids_in_path(path: &str) -> (&str, &str) {
     (collection, file)
 }
 
-/// A platform GUID that is no sheaf id names nothing: the collection is not found, the
-/// item does not exist (the platform's `-32`).
-fn parse(cid: &str, fid: &str) -> Result<(CollectionId, ItemId), Refusal> {
-    let collection = CollectionId::parse(cid).map_err(|_| {
-        Refusal::new(
-            ErrorCode::CollectionNotFound,
-            format!("collection {cid} does not exist"),
-        )
-    })?;
-    let item = fid.parse::<ItemId>().map_err(|_| {
-        Refusal::with_ids(
-            ErrorCode::ItemsNotFound,
-            format!("item {fid} does not exist"),
-            "missing",
-            vec![fid.to_owned()],
-        )
-    })?;
-    Ok((collection, item))
-}
-
 pub(crate) async fn add_file(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((cid, fid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let (collection, item) = parse(&cid, &fid)?;
-    let req = NewEntry {
-        collection,
-        item: ItemTarget::Id(item),
-        display_name: None,
-        unique_id: None,
-        metadata: None,
-    };
+    let req = into_request(&cid, &fid)?;
     state.write(move |s| s.add_one(&req)).await?;
     let added = Added::new(&cid, &fid);
     if super::wants_xml(&headers) {

@@ -5,8 +5,7 @@
 
 use axum::Json;
 use axum::extract::{Extension, Path, State};
-use sheaf_core::rules::{BatchAdd, BatchItems, ItemRef, Mode};
-use sheaf_core::{CollectionId, ErrorCode, ItemId, ItemTarget, Outcome, Refusal, RequestId};
+use sheaf_core::{CollectionId, ErrorCode, ItemId, Outcome, Refusal, RequestId};
 use sheaf_proto::dialects::wickson::{
     Collection, CollectionList, CollectionListResponse, CollectionResponse, MOVE_OPERATION, Media,
     MediaPage, MediaParams, MediaResponse, Metadata, MoveBody, MoveData, MoveResponse, Summary,
@@ -28,50 +27,42 @@ fn metadata(request_id: RequestId, operation: &str, collection: Option<&str>) ->
     }
 }
 
-/// The ids of a move, or `ITEMS_NOT_FOUND` naming every one that is no item's: texts
-/// that are no sheaf id (vector ids among them) and ids the store does not know.
-fn item_ids(state: &AppState, items: &[String]) -> Result<Vec<ItemId>, ApiError> {
-    let parsed: Vec<Result<ItemId, &str>> = items
+/// `ITEMS_NOT_FOUND` naming every text of `items` that is no item's: `unparsed` (no
+/// sheaf id at all, vector ids among them) and the well-formed ids the store does not know,
+/// in request order.
+fn not_found(state: &AppState, items: &[String], unparsed: &[String]) -> ApiError {
+    let known: Vec<(String, ItemId)> = items
         .iter()
-        .map(|t| t.parse::<ItemId>().map_err(|_| t.as_str()))
-        .collect();
-    if parsed.iter().all(Result::is_ok) {
-        // The store names the unknown ones itself, in the same transaction as the move.
-        return Ok(parsed.into_iter().flatten().collect());
-    }
-    let known: Vec<ItemId> = parsed
-        .iter()
-        .filter_map(|p| p.as_ref().ok().copied())
+        .filter_map(|t| Some((t.clone(), t.parse::<ItemId>().ok()?)))
         .collect();
     let present = state.point_read(move |s| {
         known
             .into_iter()
-            .map(|id| Ok((id, s.item(id)?.is_some())))
+            .map(|(text, id)| Ok((text, s.item(id)?.is_some())))
             .collect::<Result<std::collections::HashMap<_, _>, ApiError>>()
-    })?;
+    });
+    let present = match present {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
     let mut missing: Vec<String> = Vec::new();
-    for (text, p) in items.iter().zip(&parsed) {
-        let absent = match p {
-            Err(_) => true,
-            Ok(id) => !present.get(id).copied().unwrap_or(false),
-        };
-        if absent && !missing.contains(text) {
+    let mut distinct: Vec<&String> = Vec::new();
+    for text in items {
+        if distinct.contains(&text) {
+            continue;
+        }
+        distinct.push(text);
+        if unparsed.contains(text) || present.get(text) == Some(&false) {
             missing.push(text.clone());
         }
     }
-    let total = {
-        let mut distinct: Vec<&String> = items.iter().collect();
-        distinct.sort();
-        distinct.dedup();
-        distinct.len()
-    };
-    Err(Refusal::with_ids(
+    Refusal::with_ids(
         ErrorCode::ItemsNotFound,
-        format!("{} of {total} items do not exist", missing.len()),
+        format!("{} of {} items do not exist", missing.len(), distinct.len()),
         "missing",
         missing,
     )
-    .into())
+    .into()
 }
 
 pub(crate) async fn move_items(
@@ -80,27 +71,12 @@ pub(crate) async fn move_items(
     Path(cid): Path<String>,
     JsonBody(body): JsonBody<MoveBody>,
 ) -> Result<Json<MoveResponse>, ApiError> {
-    let collection = collection_in_path(&cid)?;
-    if body.items.is_empty() {
-        return Err(Refusal::field(
-            vec!["body".into(), "items".into()],
-            "items must list at least one media id",
-            "too_short",
-        )
-        .into());
-    }
-    let ids = item_ids(&state, &body.items)?;
-    let req = BatchAdd {
-        collection,
-        items: BatchItems::Refs(
-            ids.into_iter()
-                .map(|id| ItemRef::to(ItemTarget::Id(id)))
-                .collect(),
-        ),
-        mode: Mode::Move,
-        from: None,
-        create: true,
-        relocate: false,
+    let req = match body.into_request(collection_in_path(&cid)?) {
+        Ok(req) => req,
+        Err(r) if r.code == ErrorCode::ItemsNotFound => {
+            return Err(not_found(&state, &body.items, r.ids()));
+        }
+        Err(r) => return Err(r.into()),
     };
     let written = state.write(move |s| s.batch_add(&req)).await?;
     let Outcome::Batch {
