@@ -21,6 +21,7 @@ pub struct MoveBody {
     /// Media ids (`doc_…`, `img_…`) or vector ids (`vec-…`, never found: sheaf keeps no
     /// vectors); 1 to `max_batch`.
     #[serde(deserialize_with = "bounded::batch")]
+    #[schema(min_items = 1)]
     pub items: Vec<String>,
 }
 
