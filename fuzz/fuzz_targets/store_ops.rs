@@ -186,6 +186,16 @@ fn check(store: &Store, ids: &[ItemId], model: &Model, step: usize) {
             mc.trashed,
             "step {step}: trash of {slug}"
         );
+        assert_eq!(col.number, mc.incarnation, "step {step}: number of {slug}");
+    }
+    for (i, id) in ids.iter().enumerate() {
+        let item = store.item_by_number(Model::item_number(i)).unwrap();
+        assert_eq!(
+            item.map(|item| item.id),
+            Some(*id),
+            "step {step}: item of number {}",
+            i + 1
+        );
     }
     let last = store.last_seq().unwrap();
     let mut expected = 1;

@@ -590,6 +590,17 @@ fn human_output_is_plain_aligned_text_without_colour_when_piped() {
         "{}",
         table.stdout
     );
+    // The `#` column: each collection's number under its header, `default`'s 0 first.
+    let number_at = lines[0].find(" # ").unwrap() + 1;
+    let number = |line: &str| line.as_bytes()[number_at];
+    assert_eq!(
+        (number(lines[1]), number(lines[2])),
+        (b'0', b'1'),
+        "{}",
+        table.stdout
+    );
+    let shown = sheaf(&d, &["collections", "show", "papers"]);
+    assert!(shown.stdout.contains("\nnumber   1\n"), "{shown:?}");
     let ls = sheaf(&d, &["ls", "papers"]);
     let lines: Vec<&str> = ls.stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{}", ls.stdout);

@@ -51,6 +51,12 @@ pub struct Item {
     pub updated_at: Timestamp,
     /// Set when the file disappeared, cleared when it comes back.
     pub deleted_at: Option<Timestamp>,
+    /// A small integer, unique among items and never reused (SPEC §1): assigned by the
+    /// store when it first stores the item, which keeps it beside the record, not in it
+    /// (so the op log's copies of an item never carry one). Planners never write it; a
+    /// new item's is 0 until it is stored.
+    #[serde(skip)]
+    pub number: u64,
 }
 
 /// What the filesystem says about a file; input to registering it.
@@ -223,6 +229,11 @@ pub struct Collection {
     /// background fill has not looked at every item yet. Maintained by the store; planners
     /// never write it.
     pub filling: bool,
+    /// A small integer, unique among collections and never reused (SPEC §1): assigned by
+    /// the store when it creates the collection, and kept in its record beside it.
+    /// Planners never write it; `default`, which is no stored collection, has 0.
+    #[serde(skip)]
+    pub number: u64,
 }
 
 impl Collection {
@@ -242,6 +253,7 @@ impl Collection {
             updated_at: Timestamp::EPOCH,
             query: None,
             filling: false,
+            number: 0,
         }
     }
 

@@ -128,6 +128,8 @@ pub struct MCollection {
     /// Its `accept` list, an index into [`ACCEPTS`]; `None` accepts everything.
     pub accept: Option<u8>,
     /// Which life of this slug: a purged and re-created collection is another collection.
+    /// It counts every creation from 1 and is never given again, so it is also the
+    /// collection's `number` (SPEC §1).
     pub incarnation: u64,
     /// By item index.
     pub entries: BTreeMap<usize, MEntry>,
@@ -323,7 +325,8 @@ pub struct MBatch {
 /// log. Every write goes through [`Model::write`].
 #[derive(Clone, Debug)]
 pub struct Model {
-    /// The registered files; an item is named by its index here.
+    /// The registered files, in registration order; an item is named by its index here
+    /// (and its `number` is [`Model::item_number`]).
     pub items: Vec<MItem>,
     /// The state after the last successful write.
     pub state: MState,
@@ -331,6 +334,15 @@ pub struct Model {
     pub ops: Vec<MOp>,
     /// How many of the newest ops can still be undone.
     pub op_retention: usize,
+}
+
+impl Model {
+    /// The `number` (SPEC §1) of the item at `index`: items are numbered from 1 in the order
+    /// they were registered, and the model registers nothing after its start.
+    #[must_use]
+    pub fn item_number(index: usize) -> u64 {
+        index as u64 + 1
+    }
 }
 
 fn validation() -> Refused {

@@ -10,9 +10,9 @@ use sheaf_core::{Change, Collection, CollectionId, Entry, Item, Plan, Timestamp}
 
 use crate::error::StoreError;
 use crate::schema::{
-    CollectionRecord, EntryRecord, FeedBlock, META_FIRST_SEQ, META_LAST_NOW, META_NEXT_HANDLE,
-    META_NEXT_SEQ, META_OPS, META_UNFILED, WriteTabs, decode, encode, encode_item, hash_key,
-    item_size,
+    CollectionRecord, EntryRecord, FeedBlock, META_FIRST_SEQ, META_LAST_NOW,
+    META_NEXT_COLLECTION_NUMBER, META_NEXT_HANDLE, META_NEXT_ITEM_NUMBER, META_NEXT_SEQ, META_OPS,
+    META_UNFILED, WriteTabs, decode, encode, encode_item, hash_key, item_number, item_size,
 };
 use crate::view::{collection_record, item, meta};
 
@@ -28,6 +28,14 @@ pub(crate) struct Retention {
 fn set_meta(t: &mut WriteTabs<'_>, key: &str, value: u64) -> Result<()> {
     t.meta.insert(key, value).map_err(StoreError::storage)?;
     Ok(())
+}
+
+/// Takes the next value of the counter at `key` (from 1); the counter only goes up, so a
+/// number is never given twice.
+pub(crate) fn take_number(t: &mut WriteTabs<'_>, key: &str) -> Result<u64> {
+    let number = meta(t, key)?.max(1);
+    set_meta(t, key, number + 1)?;
+    Ok(number)
 }
 
 /// Per-apply caches and deltas.
@@ -184,7 +192,11 @@ fn apply_collection(
         (None, Some(c)) => {
             let handle = meta(t, META_NEXT_HANDLE)?.max(1);
             set_meta(t, META_NEXT_HANDLE, handle + 1)?;
-            write_collection(t, handle, c)?;
+            let number = take_number(t, META_NEXT_COLLECTION_NUMBER)?;
+            t.collection_numbers
+                .insert(number, c.id.as_str())
+                .map_err(StoreError::storage)?;
+            write_collection(t, handle, number, c)?;
             t.handles
                 .insert(handle, c.id.as_str())
                 .map_err(StoreError::storage)?;
@@ -197,7 +209,9 @@ fn apply_collection(
         }
         (Some(old), Some(c)) => {
             let handle = b.handle(t, &c.id)?;
-            write_collection(t, handle, c)?;
+            // The number stays the stored one, whatever the plan's record says.
+            let number = collection_record(t, c.id.as_str())?.map_or(0, |r| r.number);
+            write_collection(t, handle, number, c)?;
             // A smart collection is filled again from the first item when its query
             // changes or it comes back from the trash (its entries were left as they were).
             let restored = old.trashed_at.is_some() && c.trashed_at.is_none();
@@ -222,12 +236,14 @@ fn apply_collection(
     Ok(())
 }
 
-fn write_collection(t: &mut WriteTabs<'_>, handle: u64, c: &Collection) -> Result<()> {
+fn write_collection(t: &mut WriteTabs<'_>, handle: u64, number: u64, c: &Collection) -> Result<()> {
     let mut stored = c.clone();
     stored.item_count = 0;
     stored.filling = false;
+    stored.number = 0;
     let record = CollectionRecord {
         handle,
+        number,
         collection: stored,
     };
     t.collections
@@ -236,9 +252,15 @@ fn write_collection(t: &mut WriteTabs<'_>, handle: u64, c: &Collection) -> Resul
     Ok(())
 }
 
-/// Deletes a collection with every entry and index row it has.
+/// Deletes a collection with every entry and index row it has; its number is not given
+/// again.
 fn purge_collection(t: &mut WriteTabs<'_>, b: &mut Batch, id: &CollectionId) -> Result<()> {
     let handle = b.handle(t, id)?;
+    if let Some(record) = collection_record(t, id.as_str())? {
+        t.collection_numbers
+            .remove(record.number)
+            .map_err(StoreError::storage)?;
+    }
     let mut doomed = Vec::new();
     for r in t
         .entries
@@ -312,21 +334,49 @@ fn apply_item(
                 .map_err(StoreError::storage)?;
         }
     }
-    match after {
-        Some(item) => {
-            if let Some(key) = path_key(item) {
-                t.paths.insert(key, ulid).map_err(StoreError::storage)?;
-            }
-            t.items
-                .insert(ulid, encode_item(item)?.as_slice())
+    let stored = stored_number(t, before, ulid)?;
+    if let Some(item) = after {
+        if let Some(key) = path_key(item) {
+            t.paths.insert(key, ulid).map_err(StoreError::storage)?;
+        }
+        let number = if let Some(number) = stored {
+            number
+        } else {
+            let number = take_number(t, META_NEXT_ITEM_NUMBER)?;
+            t.item_numbers
+                .insert(number, ulid)
                 .map_err(StoreError::storage)?;
+            number
+        };
+        t.items
+            .insert(ulid, encode_item(item, number)?.as_slice())
+            .map_err(StoreError::storage)?;
+    } else {
+        if let Some(number) = stored {
+            t.item_numbers.remove(number).map_err(StoreError::storage)?;
         }
-        None => {
-            t.items.remove(ulid).map_err(StoreError::storage)?;
-        }
+        t.items.remove(ulid).map_err(StoreError::storage)?;
     }
     b.affected.insert(ulid);
     Ok(())
+}
+
+/// The number of an item already stored; `None` for one the plan registers (`before` is
+/// `None`: it was absent). A `before` the planner read from the store carries the number; a
+/// record the plan itself made earlier (or an undo's snapshot) has 0, and the stored record
+/// answers.
+fn stored_number(t: &WriteTabs<'_>, before: Option<&Item>, ulid: u128) -> Result<Option<u64>> {
+    let Some(before) = before else {
+        return Ok(None);
+    };
+    if before.number != 0 {
+        return Ok(Some(before.number));
+    }
+    t.items
+        .get(ulid)
+        .map_err(StoreError::storage)?
+        .map(|v| item_number(v.value()))
+        .transpose()
 }
 
 /// The size of an item as stored (0 for an item that is gone).

@@ -50,8 +50,8 @@ pub use smart::Filled;
 
 use crate::apply::Retention;
 use crate::schema::{
-    FEED, META, META_CREATED, META_FIRST_SEQ, META_NEXT_HANDLE, META_NEXT_SEQ, META_SCHEMA,
-    ReadTabs, WriteTabs,
+    FEED, META, META_CREATED, META_FIRST_SEQ, META_NEXT_COLLECTION_NUMBER, META_NEXT_HANDLE,
+    META_NEXT_ITEM_NUMBER, META_NEXT_SEQ, META_SCHEMA, ReadTabs, WriteTabs,
 };
 use crate::smart::Matchers;
 use crate::txn::{Settings, Txn};
@@ -260,6 +260,8 @@ impl Store {
                     (META_NEXT_SEQ, 1),
                     (META_FIRST_SEQ, 1),
                     (META_NEXT_HANDLE, 1),
+                    (META_NEXT_COLLECTION_NUMBER, 1),
+                    (META_NEXT_ITEM_NUMBER, 1),
                 ] {
                     tabs.meta.insert(key, value).map_err(StoreError::storage)?;
                 }

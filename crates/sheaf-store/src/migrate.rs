@@ -2,14 +2,16 @@
 //! the database: a migration that fails aborts it, and the file stays as it was.
 
 use redb::{ReadableTable, Table};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sheaf_core::{
     AcceptRule, Collection, CollectionId, Event, EventKind, Item, ItemId, OpId, Timestamp, WatchId,
 };
 
+use crate::apply::take_number;
 use crate::error::StoreError;
 use crate::schema::{
-    CollectionRecord, FeedBlock, WriteTabs, decode, decode_item, encode, encode_item, hash_key,
+    CollectionRecord, FeedBlock, META_NEXT_COLLECTION_NUMBER, META_NEXT_ITEM_NUMBER, WriteTabs,
+    decode, encode, encode_item, hash_key,
 };
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -26,7 +28,20 @@ pub(crate) fn run(
     if from < 4 {
         v3_to_v4(t, feed)?;
     }
+    if from < 5 {
+        v4_to_v5(t)?;
+    }
     Ok(())
+}
+
+/// An item record as schemas 2 to 4 stored it: its size, then the item (whose encoding
+/// has not changed since: its number is kept beside it).
+fn encode_item_v4(item: &Item) -> Result<Vec<u8>> {
+    encode(&(item.size, item))
+}
+
+fn decode_item_v4(bytes: &[u8]) -> Result<Item> {
+    decode::<(u64, Item)>(bytes, "item (schema 4)").map(|(_, item)| item)
 }
 
 /// The keys of a table, read before it is rewritten.
@@ -58,7 +73,7 @@ fn v1_to_v2(t: &mut WriteTabs<'_>) -> Result<()> {
         };
         let item: Item = decode(&bytes, "item (schema 1)")?;
         t.items
-            .insert(ulid, encode_item(&item)?.as_slice())
+            .insert(ulid, encode_item_v4(&item)?.as_slice())
             .map_err(StoreError::storage)?;
     }
     Ok(())
@@ -110,7 +125,7 @@ fn v3_to_v4(t: &mut WriteTabs<'_>, feed: &mut Table<'_, u64, &'static [u8]>) -> 
         let (k, v) = r.map_err(StoreError::storage)?;
         let old: CollectionRecordV3 = decode(v.value(), "collection (schema 3)")?;
         let c = old.collection;
-        let record = CollectionRecord {
+        let record = CollectionRecordV4 {
             handle: old.handle,
             collection: Collection {
                 id: c.id,
@@ -125,6 +140,7 @@ fn v3_to_v4(t: &mut WriteTabs<'_>, feed: &mut Table<'_, u64, &'static [u8]>) -> 
                 updated_at: c.updated_at,
                 query: None,
                 filling: false,
+                number: 0,
             },
         };
         collections.push((k.value().to_owned(), encode(&record)?));
@@ -165,7 +181,7 @@ fn v3_to_v4(t: &mut WriteTabs<'_>, feed: &mut Table<'_, u64, &'static [u8]>) -> 
     let mut hashed = Vec::new();
     for r in t.items.iter().map_err(StoreError::storage)? {
         let (k, v) = r.map_err(StoreError::storage)?;
-        let item = decode_item(v.value())?;
+        let item = decode_item_v4(v.value())?;
         if let Some(h) = item.content_hash.as_deref().and_then(hash_key) {
             hashed.push((h, k.value()));
         }
@@ -173,5 +189,74 @@ fn v3_to_v4(t: &mut WriteTabs<'_>, feed: &mut Table<'_, u64, &'static [u8]>) -> 
     for key in hashed {
         t.hashes.insert(key, ()).map_err(StoreError::storage)?;
     }
+    Ok(())
+}
+
+/// A collection record as schema 4 stored it: without its number (the collection's own
+/// encoding has not changed since).
+#[derive(Serialize, Deserialize)]
+struct CollectionRecordV4 {
+    handle: u64,
+    collection: Collection,
+}
+
+/// Version 5: every collection and item gets its number, in creation order (`created_at`,
+/// then id), and the counters go on from there.
+fn v4_to_v5(t: &mut WriteTabs<'_>) -> Result<()> {
+    let mut collections = Vec::new();
+    for r in t.collections.iter().map_err(StoreError::storage)? {
+        let (_, v) = r.map_err(StoreError::storage)?;
+        let old: CollectionRecordV4 = decode(v.value(), "collection (schema 4)")?;
+        collections.push(old);
+    }
+    collections.sort_by(|a, b| {
+        (a.collection.created_at, &a.collection.id)
+            .cmp(&(b.collection.created_at, &b.collection.id))
+    });
+    for old in collections {
+        let number = take_number(t, META_NEXT_COLLECTION_NUMBER)?;
+        let slug = old.collection.id.as_str();
+        t.collection_numbers
+            .insert(number, slug)
+            .map_err(StoreError::storage)?;
+        let record = CollectionRecord {
+            handle: old.handle,
+            number,
+            collection: old.collection,
+        };
+        t.collections
+            .insert(record.collection.id.as_str(), encode(&record)?.as_slice())
+            .map_err(StoreError::storage)?;
+    }
+
+    // Items by creation: a key per item first (the records are read one at a time).
+    let mut order = Vec::new();
+    for r in t.items.iter().map_err(StoreError::storage)? {
+        let (k, v) = r.map_err(StoreError::storage)?;
+        order.push((decode_item_v4(v.value())?.created_at, k.value()));
+    }
+    order.sort_unstable();
+    tracing::info!(
+        items = order.len(),
+        "migrating the database to schema 5: numbering items and collections"
+    );
+    let mut number = 0;
+    for (_, ulid) in order {
+        let bytes = match t.items.get(ulid).map_err(StoreError::storage)? {
+            Some(v) => v.value().to_vec(),
+            None => continue,
+        };
+        let item = decode_item_v4(&bytes)?;
+        number += 1;
+        t.item_numbers
+            .insert(number, ulid)
+            .map_err(StoreError::storage)?;
+        t.items
+            .insert(ulid, encode_item(&item, number)?.as_slice())
+            .map_err(StoreError::storage)?;
+    }
+    t.meta
+        .insert(META_NEXT_ITEM_NUMBER, number + 1)
+        .map_err(StoreError::storage)?;
     Ok(())
 }

@@ -5,11 +5,13 @@
 //!
 //! | table | key → value | what for |
 //! |---|---|---|
-//! | `meta` | name → u64 | schema version, next seq, next handle, last commit time |
-//! | `collections` | slug → [`CollectionRecord`] | the collection and its handle |
+//! | `meta` | name → u64 | schema version, next seq, next handle, next numbers, last commit time |
+//! | `collections` | slug → [`CollectionRecord`] | the collection, its handle and its number |
+//! | `collection_numbers` | number → slug | a collection by its number: O(log n) |
 //! | `handles` | handle → slug | reverse of the above |
 //! | `counts` | handle → u64 | live entries: `item_count` in O(1) |
-//! | `items` | ULID → `Item` | items |
+//! | `items` | ULID → (size, number, `Item`) | items |
+//! | `item_numbers` | number → ULID | an item by its number: O(log n) |
 //! | `paths` | path → ULID | path lookup (a deleted item keeps its last path until reused) |
 //! | `entries` | (handle, ULID) → [`EntryRecord`] | entries, live and soft-deleted |
 //! | `live_pos` | (handle, sort) → ULID | live entries in order: O(log n) seek to any page |
@@ -32,8 +34,9 @@
 //! | `rule_runs` | (rule, run ULID) → `RuleRun` | each rule's recent runs |
 //! | `rule_applies` | rule ULID → `Applying` | each rule's last `apply`, and where a running one stands |
 //!
-//! Item records are stored as `(size, Item)`, so that the size key of the `sorted` table
-//! can be read without decoding the rest.
+//! Item records are stored as `(size, number, Item)`, so that the size key of the `sorted`
+//! table can be read without decoding the rest. Numbers (SPEC §1) come from a counter per
+//! kind in `meta` that only ever goes up: a purged collection's number is never given again.
 //!
 //! Versions: 1 — the first; 2 — adds `sorted`, `sorted_on` and the size header of item
 //! records (migrated in place on open, in one transaction); 3 — adds `watches` (created by
@@ -41,7 +44,9 @@
 //! ignore it, from opening the file); 4 — smart collections: a collection record carries
 //! its query, a feed event the source of its entry and a commit its cause (a rule), and
 //! `hashes`, `smart`, `filling` and the rule tables are added (`hashes` built from the items
-//! when migrating).
+//! when migrating); 5 — numbers: collection and item records carry theirs, indexed by
+//! `collection_numbers` and `item_numbers` (the migration numbers what exists in creation
+//! order).
 
 use std::cell::OnceCell;
 
@@ -56,7 +61,7 @@ use sheaf_core::{
 use crate::error::StoreError;
 
 /// The schema this build writes and reads.
-pub const SCHEMA_VERSION: u64 = 4;
+pub const SCHEMA_VERSION: u64 = 5;
 
 pub(crate) const FEED: TableDefinition<u64, &[u8]> = TableDefinition::new("feed");
 
@@ -68,6 +73,8 @@ pub(crate) const META_LAST_NOW: &str = "last_now";
 pub(crate) const META_UNFILED: &str = "unfiled_count";
 pub(crate) const META_OPS: &str = "op_count";
 pub(crate) const META_CREATED: &str = "created_at";
+pub(crate) const META_NEXT_COLLECTION_NUMBER: &str = "next_collection_number";
+pub(crate) const META_NEXT_ITEM_NUMBER: &str = "next_item_number";
 
 /// Declares the tables the state view reads, a trait over "something that has them open"
 /// and its two implementations: one over a read transaction, one over a write transaction.
@@ -161,6 +168,8 @@ tables! {
     rule_jobs, RULE_JOBS, "rule_jobs": (u128, u64) => &'static [u8];
     rule_runs, RULE_RUNS, "rule_runs": (u128, u128) => &'static [u8];
     rule_applies, RULE_APPLIES, "rule_applies": u128 => &'static [u8];
+    collection_numbers, COLLECTION_NUMBERS, "collection_numbers": u64 => &'static str;
+    item_numbers, ITEM_NUMBERS, "item_numbers": u64 => u128;
 }
 
 /// The key of an item's content hash in `hashes`: the hash's first 128 bits (its hex text
@@ -170,11 +179,12 @@ pub(crate) fn hash_key(hash: &str) -> Option<u128> {
         .and_then(|h| u128::from_str_radix(h, 16).ok())
 }
 
-/// A collection as stored: its fields (with `item_count` left at 0; `counts` has it) and
-/// its handle.
+/// A collection as stored: its handle, its number and its fields (with `item_count` left
+/// at 0; `counts` has it).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct CollectionRecord {
     pub(crate) handle: u64,
+    pub(crate) number: u64,
     pub(crate) collection: Collection,
 }
 
@@ -243,14 +253,27 @@ pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
     })
 }
 
-/// An item record: its size first, then the item.
-pub(crate) fn encode_item(item: &sheaf_core::Item) -> Result<Vec<u8>, StoreError> {
-    encode(&(item.size, item))
+/// An item record: its size first, then its number, then the item.
+pub(crate) fn encode_item(item: &sheaf_core::Item, number: u64) -> Result<Vec<u8>, StoreError> {
+    encode(&(item.size, number, item))
 }
 
-/// The item of an item record.
+/// The item of an item record, with its number.
 pub(crate) fn decode_item(bytes: &[u8]) -> Result<sheaf_core::Item, StoreError> {
-    decode::<(u64, sheaf_core::Item)>(bytes, "item").map(|(_, item)| item)
+    decode::<(u64, u64, sheaf_core::Item)>(bytes, "item").map(|(_, number, mut item)| {
+        item.number = number;
+        item
+    })
+}
+
+/// The number of an item record, without decoding the item.
+pub(crate) fn item_number(bytes: &[u8]) -> Result<u64, StoreError> {
+    postcard::take_from_bytes::<(u64, u64)>(bytes)
+        .map(|((_, number), _)| number)
+        .map_err(|e| StoreError::Encoding {
+            what: "item number",
+            detail: e.to_string(),
+        })
 }
 
 /// The size of an item record, without decoding the rest.

@@ -74,6 +74,7 @@ pub(crate) fn collection<T: Tabs>(t: &T, id: &CollectionId) -> Result<Option<Col
 pub(crate) fn with_counts<T: Tabs>(t: &T, record: CollectionRecord) -> Result<Collection> {
     let mut c = record.collection;
     c.item_count = count(t, record.handle)?;
+    c.number = record.number;
     if c.query.is_some() {
         c.filling = t
             .filling()?
@@ -90,6 +91,33 @@ pub(crate) fn item<T: Tabs>(t: &T, ulid: u128) -> Result<Option<Item>> {
         .map_err(StoreError::storage)?
         .map(|v| decode_item(v.value()))
         .transpose()
+}
+
+/// The collection of a number (`default` is 0), trashed or not; `None` for a number never
+/// given or a purged collection's.
+pub(crate) fn collection_by_number<T: Tabs>(t: &T, number: u64) -> Result<Option<Collection>> {
+    if number == 0 {
+        return collection(t, &CollectionId::default_collection());
+    }
+    let Some(slug) = t
+        .collection_numbers()?
+        .get(number)
+        .map_err(StoreError::storage)?
+    else {
+        return Ok(None);
+    };
+    let Some(record) = collection_record(t, slug.value())? else {
+        return Ok(None);
+    };
+    with_counts(t, record).map(Some)
+}
+
+/// The item of a number.
+pub(crate) fn item_by_number<T: Tabs>(t: &T, number: u64) -> Result<Option<Item>> {
+    let Some(ulid) = t.item_numbers()?.get(number).map_err(StoreError::storage)? else {
+        return Ok(None);
+    };
+    item(t, ulid.value())
 }
 
 /// The item at a path (or, if its file is gone, last seen there).

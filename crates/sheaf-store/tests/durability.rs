@@ -35,7 +35,7 @@ use sheaf_store::{
     Clock, CollectionQuery, EntryQuery, FeedPage, Listed, OpenError, Options, SCHEMA_VERSION,
     Store, WriteError, Written,
 };
-use support::{all_entries, all_items};
+use support::{all_entries, all_items, create};
 
 // ---------------------------------------------------------------------------------------
 // Helpers: a clock the test drives, requests, and a snapshot of everything visible.
@@ -117,15 +117,6 @@ fn register(store: &Store, files: &[FileFacts]) -> Vec<ItemId> {
         ids.extend(new);
     }
     ids
-}
-
-fn create(store: &Store, slug: &str) {
-    store
-        .create_collection(&NewCollection {
-            id: Some(cid(slug)),
-            ..NewCollection::default()
-        })
-        .unwrap();
 }
 
 fn create_accepting(store: &Store, slug: &str, accept: Vec<AcceptRule>) {
@@ -1383,6 +1374,11 @@ fn write_fixture_content(store: &Store) {
         })
         .unwrap(); // + 12 s
     while store.fill_smart(1000).unwrap().is_some() {} // + 13 s
+
+    // Schema 5: a collection created and purged, so that its number stays given.
+    create(store, "scratch");
+    store.trash_collection(&cid("scratch")).unwrap();
+    store.purge_collection(&cid("scratch")).unwrap();
 }
 
 /// The content hash of the fixture's `w1.txt` (schema 4).
@@ -1401,6 +1397,15 @@ const SMART_EVENTS: [(usize, EventKind, i64); 3] = [
     (1, EventKind::ItemUpdated, 11),
     (1, EventKind::CollectionCreated, 12),
     (2, EventKind::EntryAdded, 13),
+];
+
+/// The feed after the purged collection (schema 5): the last seq, and the events it
+/// appended after the smart collection's.
+const NUMBERED_LAST_SEQ: u64 = 36;
+const NUMBERED_EVENTS: [(usize, EventKind, i64); 3] = [
+    (1, EventKind::CollectionCreated, 15),
+    (1, EventKind::CollectionTrashed, 16),
+    (1, EventKind::CollectionPurged, 17),
 ];
 
 /// Writes `tests/fixtures/schema-v{SCHEMA_VERSION}.redb` with [`write_fixture_content`].
@@ -1486,6 +1491,7 @@ fn open_and_check_fixture(version: u64) {
     let store = Store::open(&path, clock.options()).unwrap();
     let watched = version >= 3;
     let smart = version >= 4;
+    let purged = version >= 5;
 
     // Items, by path.
     let files = fixture_files();
@@ -1508,6 +1514,25 @@ fn open_and_check_fixture(version: u64) {
         by_path.insert(f.path.as_str(), item.id);
     }
     let id = |name: &str| by_path[format!("/fixture/{name}").as_str()];
+    // Numbers (schema 5): from 1 in registration order, whether the migration gave them
+    // (by `created_at`, then id) or the writes did.
+    let mut numbered: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+    if watched {
+        numbered.extend(
+            WATCHED_FILES
+                .iter()
+                .map(|(name, _)| format!("{WATCHED}/{name}")),
+        );
+    }
+    for (n, path) in (1..).zip(&numbered) {
+        let item = store.item_by_path(path).unwrap().unwrap();
+        assert_eq!(item.number, n, "the number of {path}");
+        assert_eq!(store.item_by_number(n).unwrap(), Some(item));
+    }
+    assert_eq!(
+        store.item_by_number(numbered.len() as u64 + 1).unwrap(),
+        None
+    );
 
     // Collections.
     let collections = store.collections(&CollectionQuery::default()).unwrap();
@@ -1529,6 +1554,22 @@ fn open_and_check_fixture(version: u64) {
     }
     assert_eq!(summary, expected);
     let named = |slug: &str| collections.iter().find(|c| c.id == cid(slug)).unwrap();
+    // Collections are numbered in creation order too; `default` is 0.
+    let mut by_creation = vec!["papers", "photos", "notes"];
+    if watched {
+        by_creation.push("inbox");
+    }
+    if smart {
+        by_creation.push("watched_texts");
+    }
+    assert_eq!(named("default").number, 0);
+    for (n, slug) in (1..).zip(&by_creation) {
+        assert_eq!(named(slug).number, n, "the number of {slug}");
+        assert_eq!(
+            store.collection_by_number(n).unwrap().as_ref(),
+            Some(named(slug))
+        );
+    }
     let papers = named("papers");
     assert_eq!(papers.name, "Papers");
     assert_eq!(papers.description, "PDFs to read");
@@ -1614,6 +1655,7 @@ fn open_and_check_fixture(version: u64) {
     let feed = store.events(0, usize::MAX).unwrap();
     assert!(!feed.reset);
     let last_seq = match (watched, smart) {
+        _ if purged => NUMBERED_LAST_SEQ,
         (_, true) => SMART_LAST_SEQ,
         (true, false) => WATCHED_LAST_SEQ,
         (false, false) => 23,
@@ -1646,6 +1688,11 @@ fn open_and_check_fixture(version: u64) {
     }
     if smart {
         for (n, kind, t) in SMART_EVENTS {
+            push(n, kind, t);
+        }
+    }
+    if purged {
+        for (n, kind, t) in NUMBERED_EVENTS {
             push(n, kind, t);
         }
     }
@@ -1729,6 +1776,13 @@ fn open_and_check_fixture(version: u64) {
     let documents = files.iter().filter(|f| f.kind() == Kind::Document).count();
     let all = store.collection(&cid("all_documents")).unwrap().unwrap();
     assert_eq!((all.item_count, all.filling), (documents as u64, false));
+    // The counters go on from the numbers the database had (the purged one's stays given).
+    let given = by_creation.len() as u64 + u64::from(purged);
+    assert_eq!(all.number, given + 1);
+    assert_eq!(
+        store.collection_by_number(given).unwrap().is_some(),
+        !purged
+    );
     drop(store);
     assert_eq!(raw_schema_version(&path), Some(SCHEMA_VERSION));
 }
@@ -1822,4 +1876,9 @@ fn a_schema_v3_database_opens_with_its_content_intact() {
 #[test]
 fn a_schema_v4_database_opens_with_its_content_intact() {
     open_and_check_fixture(4);
+}
+
+#[test]
+fn a_schema_v5_database_opens_with_its_content_intact() {
+    open_and_check_fixture(5);
 }

@@ -912,10 +912,21 @@ impl Harness {
             let c = self.store.collection(&id).unwrap();
             same(
                 &c.as_ref()
-                    .map(|c| (c.archived, c.trashed_at.is_some(), c.item_count)),
-                &mc.map(|c| (c.archived, c.trashed, c.live_in_order().len() as u64)),
-                format_args!("collection {id} (archived, trashed, item_count)"),
+                    .map(|c| (c.number, c.archived, c.trashed_at.is_some(), c.item_count)),
+                &mc.map(|c| {
+                    let count = c.live_in_order().len() as u64;
+                    (c.incarnation, c.archived, c.trashed, count)
+                }),
+                format_args!("collection {id} (number, archived, trashed, item_count)"),
             )?;
+            if let Some(c) = &c {
+                let by_number = self.store.collection_by_number(c.number).unwrap();
+                same(
+                    &by_number.map(|c| c.id),
+                    &Some(id.clone()),
+                    format_args!("the collection of number {}", c.number),
+                )?;
+            }
             let Some(mc) = mc else {
                 check(
                     self.store
@@ -1027,9 +1038,14 @@ impl Harness {
         let got: Vec<usize> = rows.iter().map(|l| self.index(l.item.id)).collect();
         same(&got, &unfiled, "the default view (unfiled items, id order)")?;
 
-        // Each item's collections.
+        // Each item's number and collections.
         for (i, item) in m.items.iter().enumerate() {
-            let (_, colls) = self.store.item(item.id).unwrap().unwrap();
+            let (got, colls) = self.store.item(item.id).unwrap().unwrap();
+            same(
+                &got.number,
+                &Model::item_number(i),
+                format_args!("number of item {i}"),
+            )?;
             same(
                 &colls,
                 &s.live_in(i),

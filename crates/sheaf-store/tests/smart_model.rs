@@ -18,6 +18,7 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot read its own store should fail loudly
 
+#[allow(dead_code)]
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -64,6 +64,7 @@ pub(crate) fn collection(id: &str, count: u64) -> Collection {
         updated_at: at(),
         query: None,
         filling: None,
+        number: 0,
     }
 }
 

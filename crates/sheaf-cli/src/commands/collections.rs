@@ -155,6 +155,7 @@ fn ls(style: Style, out: &mut Out, collections: &[Collection]) -> anyhow::Result
                 query_text(c).map_or_else(|| render::list(&roots, 3), |q| render::cut(&q, 60));
             vec![
                 c.id.to_string(),
+                c.number.to_string(),
                 if c.is_smart() { "S" } else { "" }.to_owned(),
                 c.item_count.to_string(),
                 state(style, c),
@@ -166,9 +167,12 @@ fn ls(style: Style, out: &mut Out, collections: &[Collection]) -> anyhow::Result
         .collect();
     for line in render::table(
         style,
-        &["ID", "S", "ITEMS", "STATE", "UPDATED", "NAME", "SOURCE"],
+        &[
+            "ID", "#", "S", "ITEMS", "STATE", "UPDATED", "NAME", "SOURCE",
+        ],
         &[
             Align::Left,
+            Align::Right,
             Align::Left,
             Align::Right,
             Align::Left,
@@ -225,6 +229,7 @@ pub(super) fn show(style: Style, out: &mut Out, c: &Collection) -> anyhow::Resul
     };
     let fields = [
         ("id", Some(c.id.to_string())),
+        ("number", Some(c.number.to_string())),
         ("name", Some(c.name.clone())),
         ("about", Some(about)),
         ("state", Some(state)),

@@ -93,7 +93,7 @@ mod tests {
 
     fn item(path: &str) -> Item {
         serde_json::from_value(serde_json::json!({
-            "id": "txt_01JD3Q2X9K8M7N6P5R4S3T2V1W", "kind": "text", "content_type": "text/plain",
+            "id": "txt_01JD3Q2X9K8M7N6P5R4S3T2V1W", "number": 1, "kind": "text", "content_type": "text/plain",
             "path": path, "last_path": path, "original_filename": "x", "size": 2048,
             "mtime": "2026-01-01T00:00:00Z", "content_hash": "ab", "metadata": {},
             "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",

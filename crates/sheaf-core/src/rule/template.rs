@@ -199,6 +199,7 @@ mod tests {
             created_at: Timestamp::EPOCH,
             updated_at: Timestamp::EPOCH,
             deleted_at: None,
+            number: 0,
         }
     }
 

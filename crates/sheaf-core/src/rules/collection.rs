@@ -63,6 +63,7 @@ pub(crate) fn new_collection(
         updated_at: now,
         query: None,
         filling: false,
+        number: 0,
     }
 }
 

@@ -85,6 +85,7 @@ pub(crate) fn new_item(facts: &FileFacts, ctx: &mut Ctx<'_>) -> Item {
         created_at: ctx.now,
         updated_at: ctx.now,
         deleted_at: None,
+        number: 0,
     }
 }
 

@@ -78,6 +78,7 @@ impl Case {
                 created_at: Timestamp::EPOCH,
                 updated_at: Timestamp::EPOCH,
                 deleted_at: None,
+                number: 0,
             },
             collections: Vec::new(),
             watches: Vec::new(),

@@ -77,6 +77,10 @@ pub struct Item {
     /// `<prefix>_<ULID>`, stable for the item's life.
     #[schema(value_type = String, example = "doc_01JD3Q2X9K8M7N6P5R4S3T2V1W")]
     pub id: ItemId,
+    /// A small integer, unique among items, assigned at registration and never reused
+    /// (from 1).
+    #[schema(example = 42)]
+    pub number: u64,
     /// From the content type.
     #[schema(value_type = KindSchema)]
     pub kind: Kind,
@@ -117,6 +121,7 @@ impl From<core::Item> for Item {
     fn from(i: core::Item) -> Self {
         Self {
             id: i.id,
+            number: i.number,
             kind: i.kind,
             content_type: i.content_type,
             path: i.path,
@@ -141,6 +146,10 @@ pub struct Collection {
     /// The slug.
     #[schema(value_type = String, example = "research_papers")]
     pub id: CollectionId,
+    /// A small integer, unique among collections, assigned at creation and never reused
+    /// (from 1; `default`, the view of unfiled items, is 0).
+    #[schema(example = 3)]
+    pub number: u64,
     /// Display name, 1 to 256 characters; the id unless one was given.
     pub name: String,
     /// Display text.
@@ -185,6 +194,7 @@ impl Collection {
     pub fn with_roots(c: core::Collection, root: impl Fn(core::WatchId) -> Option<String>) -> Self {
         Self {
             id: c.id,
+            number: c.number,
             name: c.name,
             description: c.description,
             archived: c.archived,

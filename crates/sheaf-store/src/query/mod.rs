@@ -21,8 +21,8 @@ use crate::error::StoreError;
 use crate::order::{Direction, Order};
 use crate::schema::{Tabs, decode};
 use crate::view::{
-    collection, collection_id_of, collection_record, entry, handle_of, item, item_by_path,
-    with_counts,
+    collection, collection_by_number, collection_id_of, collection_record, entry, handle_of, item,
+    item_by_number, item_by_path, with_counts,
 };
 
 pub use duplicates::DuplicateGroup;
@@ -180,6 +180,12 @@ impl Store {
         collection(&t, id)
     }
 
+    /// The collection of a number (SPEC §1), trashed or not, in O(log n); 0 is `default`.
+    /// `None` for a number never given, or a purged collection's (never given again).
+    pub fn collection_by_number(&self, number: u64) -> Result<Option<Collection>> {
+        collection_by_number(&self.read()?, number)
+    }
+
     /// An item's entry in a collection, live or soft-deleted.
     pub fn entry(&self, collection: &CollectionId, item_id: ItemId) -> Result<Option<Entry>> {
         let t = self.read()?;
@@ -217,6 +223,11 @@ impl Store {
     /// The item at a path (or, if its file is gone, last seen there).
     pub fn item_by_path(&self, path: &str) -> Result<Option<Item>> {
         item_by_path(&self.read()?, path)
+    }
+
+    /// The item of a number (SPEC §1), in O(log n); `None` for a number never given.
+    pub fn item_by_number(&self, number: u64) -> Result<Option<Item>> {
+        item_by_number(&self.read()?, number)
     }
 
     /// How many items the store knows.

@@ -1,9 +1,20 @@
-//! Helpers the store's integration tests share: whole listings read page by page through
-//! the public API, and the configuration of the property tests.
+//! Helpers the store's integration tests share: a plain collection created, whole listings
+//! read page by page through the public API, and the configuration of the property tests.
 
 use proptest::test_runner::Config as ProptestConfig;
+use sheaf_core::rules::NewCollection;
 use sheaf_core::{CollectionId, EntryFilter, Item};
 use sheaf_store::{EntryQuery, ItemQuery, Listed, Order, Store};
+
+/// Creates the collection `slug` with every field defaulted.
+pub(crate) fn create(store: &Store, slug: &str) {
+    store
+        .create_collection(&NewCollection {
+            id: Some(CollectionId::parse(slug).unwrap()),
+            ..NewCollection::default()
+        })
+        .unwrap();
+}
 
 /// Every entry of a collection in position order (soft-deleted ones too with `deleted`),
 /// read 1000 at a time.

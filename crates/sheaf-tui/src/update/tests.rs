@@ -438,6 +438,7 @@ fn an_answer_about_an_item_no_longer_under_the_cursor_is_ignored() {
         created_at: testdata::at(),
         updated_at: testdata::at(),
         deleted_at: None,
+        number: 0,
         collections: Some(vec![cid("inbox")]),
     };
     update(&mut app, Action::Item(item(0), Ok(it_item.clone())));
