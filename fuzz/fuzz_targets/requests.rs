@@ -176,8 +176,8 @@ fn run(store: &Store, input: &Input, ids: &[String]) -> Result<(), Refusal> {
     let b = &input.body;
     match (route.method.as_str(), route.path) {
         ("POST", "/api/v1/collections/{collection_id}/files") => {
-            datalab::collection_number(&cid_text).map_err(fastapi_refusal)?;
-            datalab::file_numbers(&body::<serde_json::Value>(b)?).map_err(fastapi_refusal)?;
+            datalab::collection_number(&cid_text).map_err(fastapi::refusal)?;
+            datalab::file_numbers(&body::<serde_json::Value>(b)?).map_err(fastapi::refusal)?;
         }
         ("POST", "/documents/api/1.1/collections/{collectionId}/files/{fileId}") => {
             let req = oracle::into_request(&cid_text, &item_text)?;
@@ -296,26 +296,6 @@ fn run(store: &Store, input: &Input, ids: &[String]) -> Result<(), Refusal> {
         _ => {}
     }
     Ok(())
-}
-
-/// pydantic's complaints as the refusal the daemon renders them from.
-fn fastapi_refusal(problems: Vec<fastapi::ValidationError>) -> Refusal {
-    Refusal::validation(
-        problems
-            .into_iter()
-            .map(|p| {
-                let loc = p
-                    .loc
-                    .into_iter()
-                    .map(|l| match l {
-                        fastapi::LocStep::Key(k) => sheaf_core::Loc::Key(k),
-                        fastapi::LocStep::Index(i) => sheaf_core::Loc::Index(i),
-                    })
-                    .collect();
-                sheaf_core::FieldError::new(loc, p.msg, p.kind)
-            })
-            .collect(),
-    )
 }
 
 /// The refusal as the route's platform renders it: a 4xx status and a body that says so.

@@ -448,6 +448,16 @@ routes! {
         body: (), query: (), op: "undo", summary: "Undo a logged operation",
         writes: true, errors: &[E::InvalidId, E::OpNotFound, E::UndoConflict, E::CollectionTrashed, E::CollectionArchived, E::CollectionIsSmart];
 
+    // SPEC §8.1: Datalab.
+    DATALAB_ADD_FILES: Post "/api/v1/collections/{collection_id}/files" => datalab::CollectionResponse, 200,
+        body: datalab::AddFilesBody, query: (), op: "add_files_to_collection_api_v1_collections__collection_id__files_post", summary: "Datalab: link files to a collection by their numbers",
+        writes: true, errors: &[E::CollectionNotFound, E::CollectionTrashed, E::ItemsNotFound, E::UniqueIdConflict, E::CollectionArchived, E::CollectionIsSmart, E::ItemNotAllowed, E::ItemDeleted], platform: Datalab;
+    DATALAB_GET_COLLECTION: Get "/api/v1/collections/{collection_id}" => datalab::CollectionResponse, 200,
+        body: (), query: (), op: "datalab_get_collection", summary: "Datalab: a collection with its first 1000 files",
+        writes: false, errors: &[E::CollectionNotFound], platform: Datalab;
+    DATALAB_LIST_COLLECTIONS: Get "/api/v1/collections" => datalab::CollectionList, 200,
+        body: (), query: (), op: "datalab_list_collections", summary: "Datalab: every collection, without files",
+        writes: false, errors: &[], platform: Datalab;
     // SPEC §8.2: Oracle Content Management.
     ORACLE_ADD_FILE: Post "/documents/api/1.1/collections/{collectionId}/files/{fileId}" => oracle::Added, 200,
         body: (), query: (), op: "oracle_add_asset_to_collection", summary: "Oracle Content Management: add an asset to a collection",

@@ -269,6 +269,9 @@ fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         serve(&routes::EVENTS, events::stream),
         serve(&routes::LIST_OPS, misc::ops),
         serve(&routes::UNDO, misc::undo),
+        serve(&routes::DATALAB_ADD_FILES, dialect::datalab::add_files),
+        serve(&routes::DATALAB_GET_COLLECTION, dialect::datalab::get),
+        serve(&routes::DATALAB_LIST_COLLECTIONS, dialect::datalab::list),
         serve(&routes::ORACLE_ADD_FILE, dialect::oracle::add_file),
         serve(&routes::WICKSON_MOVE, dialect::wickson::move_items),
         serve(

@@ -108,6 +108,27 @@ pub fn problem(loc: Vec<LocStep>, msg: impl Into<String>, kind: &str) -> Validat
     }
 }
 
+/// pydantic's complaints as a `VALIDATION_ERROR`, each at its location.
+#[must_use]
+pub fn refusal(problems: Vec<ValidationError>) -> Refusal {
+    Refusal::validation(
+        problems
+            .into_iter()
+            .map(|p| {
+                let loc = p
+                    .loc
+                    .into_iter()
+                    .map(|l| match l {
+                        LocStep::Key(k) => Loc::Key(k),
+                        LocStep::Index(i) => Loc::Index(i),
+                    })
+                    .collect();
+                FieldError::new(loc, p.msg, p.kind)
+            })
+            .collect(),
+    )
+}
+
 /// The body a FastAPI platform answers `refusal` with, and its status.
 #[must_use]
 pub fn body(refusal: &Refusal) -> (u16, serde_json::Value) {

@@ -5,6 +5,7 @@
 //! refusals (401, 403, 429, shutting down) and the handlers' alike come out as the
 //! platform's clients expect them.
 
+pub(super) mod datalab;
 pub(super) mod llama;
 pub(super) mod oracle;
 pub(super) mod wickson;
