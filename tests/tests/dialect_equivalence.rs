@@ -153,6 +153,58 @@ fn a_llama_add_and_an_oracle_add_equal_the_v1_single_add() {
     assert_eq!(state(&a, sa), state(&b, sb));
 }
 
+/// `number` of what `path` answers.
+fn number(d: &Daemon, path: &str) -> u64 {
+    let (s, v) = d.get(path);
+    assert_eq!(s, 200, "{v}");
+    v["number"].as_u64().unwrap()
+}
+
+#[test]
+fn a_datalab_add_equals_a_v1_link() {
+    let (a, a_ids) = set_up();
+    let (b, b_ids) = set_up();
+    let (sa, sb) = (a.last_seq(), b.last_seq());
+    assert_eq!(sa, sb);
+    let cid = number(&a, "/v1/collections/research_papers");
+    let files: Vec<u64> = a_ids
+        .iter()
+        .map(|id| number(&a, &format!("/v1/items/{id}")))
+        .collect();
+    let r = a.json(
+        "POST",
+        &format!("/api/v1/collections/{cid}/files"),
+        &json!({"uploaded_file_ids": [files[2], files[0], files[1]]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = b.json(
+        "POST",
+        "/v1/collections/research_papers/items",
+        &json!({"items": [b_ids[2], b_ids[0], b_ids[1]]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(state(&a, sa), state(&b, sb));
+}
+
+#[test]
+fn a_datalab_add_is_undone_through_v1_ops() {
+    let (d, ids) = set_up();
+    let cid = number(&d, "/v1/collections/research_papers");
+    let file = number(&d, &format!("/v1/items/{}", ids[1]));
+    let r = d.json(
+        "POST",
+        &format!("/api/v1/collections/{cid}/files"),
+        &json!({"uploaded_file_ids": [file]}),
+    );
+    assert_eq!(r.body["file_count"], 2, "{}", r.body);
+    let (_, ops) = d.get("/v1/ops?limit=1");
+    let op = ops["ops"][0]["id"].as_str().unwrap().to_owned();
+    let (s, undone) = d.call("POST", &format!("/v1/ops/{op}/undo"));
+    assert_eq!(s, 200, "{undone}");
+    let (_, papers) = d.get("/v1/collections/research_papers");
+    assert_eq!(papers["item_count"], 1);
+}
+
 #[test]
 fn a_wickson_move_is_undone_through_v1_ops() {
     let (d, ids) = set_up();
