@@ -4,6 +4,10 @@
 //! 5a/5b: a Wickson batch move of 1000 items (`POST /v1/media/collections/{cid}/items`)
 //! against `POST /v1/collections/{cid}/items` with `mode: move, create: true` — each moves
 //! its own 1000 items back and forth between two collections, so every round moves them all.
+//!
+//! 5c/5d: a Datalab add of 100 items by number (`POST /api/v1/collections/{n}/files`,
+//! answered with the collection and its first 1000 files) against `POST
+//! /v1/collections/{cid}/items` linking 100 items by id; each round adds 100 new items.
 
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
@@ -26,15 +30,30 @@ const WARMUP: usize = 3;
 const WICKSON: [&str; 2] = ["wickson-a", "wickson-b"];
 const NATIVE: [&str; 2] = ["native-a", "native-b"];
 
-/// The items each side moves.
+/// Rounds of each benchmark, the untimed ones included.
+pub(crate) fn rounds(scale: Scale) -> usize {
+    WARMUP + scale.add_runs
+}
+
+/// Items per Datalab add.
+const DATALAB_BATCH: usize = 100;
+
+/// The targets of the adds.
+const DATALAB: &str = "datalab-target";
+const LINKED: &str = "native-target";
+
+/// The items each side moves, and those each side adds (by number for Datalab).
 pub(crate) struct Movers {
     wickson: Vec<ItemId>,
     native: Vec<ItemId>,
+    datalab_target: u64,
+    datalab: Vec<u64>,
+    linked: Vec<ItemId>,
 }
 
-/// Writes the collections of the moves: the first of each pair with its `BATCH` items,
-/// the second empty.
-pub(crate) fn seed(store: &Store) -> Result<Movers> {
+/// Writes the collections of the moves (the first of each pair with its `BATCH` items, the
+/// second empty) and of the adds (empty, with `rounds × 100` unfiled items for each side).
+pub(crate) fn seed(store: &Store, rounds: usize) -> Result<Movers> {
     let fill = |pair: [&str; 2]| -> Result<Vec<ItemId>> {
         let first = seed::create(store, pair[0])?;
         seed::create(store, pair[1])?;
@@ -42,9 +61,26 @@ pub(crate) fn seed(store: &Store) -> Result<Movers> {
         seed::batch_add(store, &seed::link(&first, &ids, false))?;
         Ok(ids)
     };
+    let target = seed::create(store, DATALAB)?;
+    seed::create(store, LINKED)?;
+    let n = rounds * DATALAB_BATCH;
+    let datalab = seed::register(store, DATALAB, 0, n)?
+        .into_iter()
+        .map(|id| match store.item(id)? {
+            Some((item, _)) => Ok(item.number),
+            None => Err(format!("item {id} vanished").into()),
+        })
+        .collect::<Result<Vec<u64>>>()?;
+    let datalab_target = store
+        .collection(&target)?
+        .map(|c| c.number)
+        .ok_or("the Datalab target vanished")?;
     Ok(Movers {
         wickson: fill(WICKSON)?,
         native: fill(NATIVE)?,
+        datalab_target,
+        datalab,
+        linked: seed::register(store, LINKED, 0, n)?,
     })
 }
 
@@ -82,7 +118,7 @@ pub(crate) fn bench_dialects(
         "items": ids_json(&movers.native), "mode": "move", "create": true
     }))?);
     let mut out: [Vec<Duration>; 2] = Default::default();
-    for round in 0..WARMUP + scale.add_runs {
+    for round in 0..rounds(scale) {
         // Round r moves into the collection the items are not in.
         let to = (round + 1) % 2;
         let wickson_path = format!("/v1/media/collections/{}/items", WICKSON[to]);
@@ -107,6 +143,50 @@ pub(crate) fn bench_dialects(
          1000 items",
         &out[1],
         Some("5a"),
+    );
+    report.goal_within("median ≤ 1.1× /v1", 1.1);
+    bench_datalab(rt, &conn, movers, report)
+}
+
+fn bench_datalab(
+    rt: &Runtime,
+    conn: &RefCell<Conn>,
+    movers: &Movers,
+    report: &mut Report,
+) -> Result<()> {
+    let datalab_path = format!("/api/v1/collections/{}/files", movers.datalab_target);
+    let native_path = format!("/v1/collections/{LINKED}/items");
+    let mut out: [Vec<Duration>; 2] = Default::default();
+    let rounds = movers
+        .datalab
+        .chunks(DATALAB_BATCH)
+        .zip(movers.linked.chunks(DATALAB_BATCH));
+    for (round, (numbers, ids)) in rounds.enumerate() {
+        let datalab = Bytes::from(serde_json::to_vec(
+            &serde_json::json!({ "uploaded_file_ids": numbers }),
+        )?);
+        let native = Bytes::from(serde_json::to_vec(
+            &serde_json::json!({ "items": ids_json(ids) }),
+        )?);
+        let mut dialect = || post(rt, conn, &datalab_path, &datalab);
+        let mut v1 = || post(rt, conn, &native_path, &native);
+        interleave_warm(WARMUP, round, &mut [&mut v1, &mut dialect], &mut out)?;
+        if round % 20 == 0 {
+            report.progress(&format!("5: Datalab add round {round}"));
+        }
+    }
+    report.timing(
+        "5c",
+        "sheafd: `POST /v1/collections/{cid}/items`, a link of 100 new items by id, durable",
+        &out[0],
+        None,
+    );
+    report.timing(
+        "5d",
+        "sheafd: Datalab's `POST /api/v1/collections/{n}/files`, 100 new items by number, \
+         answered with the collection and its first 1000 files",
+        &out[1],
+        Some("5c"),
     );
     report.goal_within("median ≤ 1.1× /v1", 1.1);
     Ok(())

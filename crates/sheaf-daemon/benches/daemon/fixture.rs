@@ -50,7 +50,10 @@ pub(crate) fn build(
     seed::create(&store, TARGET)?;
     let unfiled = seed::register(&store, TARGET, 0, add_rounds * BATCH)?;
     let movers = if dialects {
-        Some(crate::dialects::seed(&store)?)
+        Some(crate::dialects::seed(
+            &store,
+            crate::dialects::rounds(scale),
+        )?)
     } else {
         None
     };
