@@ -169,7 +169,24 @@ const PROVOKED: &[(&str, Option<&str>)] = &[
         Some("a_rule_name_in_use_is_rule_exists_and_an_unknown_rule_is_rule_not_found"),
     ),
     ("INTERNAL", None),
+    (
+        "NOT_IMPLEMENTED",
+        Some("wicksons_search_is_not_implemented_in_its_envelope"),
+    ),
 ];
+
+#[test]
+fn wicksons_search_is_not_implemented_in_its_envelope() {
+    let d = Daemon::start();
+    let r = d.json("POST", "/v1/search", &json!({"query": "x"}));
+    assert_eq!(r.status, 501, "{}", r.body);
+    assert_eq!(r.body["success"], false);
+    assert_eq!(r.body["error"]["code"], "NOT_IMPLEMENTED");
+    assert_eq!(
+        r.body["error"]["details"]["request_id"].as_str(),
+        r.header("x-request-id")
+    );
+}
 
 #[test]
 fn every_error_code_the_route_table_names_is_provoked_here_or_listed_as_unreachable() {
