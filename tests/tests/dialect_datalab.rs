@@ -1,6 +1,6 @@
 //! Datalab's collections (SPEC §8.1) against the real daemon: the seed's request
 //! (`shared/seeds/000_*.txt`: `POST /api/v1/collections/{collection_id}/files` with
-//! `X-API-Key`), its CollectionResponse field by field, the documented 422, and the other
+//! `X-API-Key`), its `CollectionResponse` field by field, the documented 422, and the other
 //! refusals as FastAPI's `{"detail": "…"}`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
