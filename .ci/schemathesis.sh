@@ -64,6 +64,7 @@ status=0
     -H "Authorization: Bearer $key" \
     --checks all \
     --exclude-path /v1/events \
+    --exclude-path /v1/search \
     --phases "${SHEAF_ST_PHASES:-examples,coverage,fuzzing,stateful}" \
     --exclude-checks "${SHEAF_ST_EXCLUDE:-positive_data_acceptance}" \
     --max-examples "${SHEAF_ST_EXAMPLES:-100}" \

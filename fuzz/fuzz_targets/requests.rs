@@ -3,9 +3,13 @@
 //! serde_urlencoded for queries) and validation (the wire types' `into_request`, then the
 //! store, which plans with sheaf-core) against a small store on redb's in-memory backend.
 //!
+//! The platforms' routes (SPEC §8) go through their own conversions (`sheaf_proto::dialects`)
+//! onto the same store operations.
+//!
 //! Properties: nothing panics; every refusal is a 4xx code (a 5xx would mean the input
-//! reached something it should not) and renders as the error envelope; the stored state
-//! stays readable and its counts consistent after whatever was accepted.
+//! reached something it should not) and renders as the error envelope, or the route's
+//! platform's shape with that platform's 4xx status; the stored state stays readable and
+//! its counts consistent after whatever was accepted.
 #![no_main]
 
 use std::sync::Arc;
@@ -19,6 +23,7 @@ use sheaf_core::{
     CollectionId, FileFacts, ItemTarget, OpId, Outcome, Refusal, RequestId, RuleId, Timestamp,
     WatchId,
 };
+use sheaf_proto::dialects::{Platform, datalab, fastapi, llama, oracle, wickson};
 use sheaf_proto::requests::{
     BatchAddBody, CollectionCreateBody, CollectionListParams, CollectionPatchBody, DeleteParams,
     DuplicateParams, EntryCreateBody, EntryListParams, EntryPatchBody, EventParams, ItemListParams,
@@ -27,7 +32,7 @@ use sheaf_proto::requests::{
     item_in_path, patched_rule_spec, rule_spec,
 };
 use sheaf_proto::responses::ErrorEnvelope;
-use sheaf_proto::routes::ROUTES;
+use sheaf_proto::routes::{ROUTES, Route};
 use sheaf_store::{Options, Store, WriteError};
 
 /// One request: which route, its path segments, query string and body.
@@ -160,6 +165,9 @@ fn run(store: &Store, input: &Input, ids: &[String]) -> Result<(), Refusal> {
             "WatchDeleteParams" => drop(query::<WatchDeleteParams>(&input.query)?),
             "RuleRunParams" => drop(query::<RuleRunParams>(&input.query)?),
             "RuleTestParams" => drop(query::<RuleTestParams>(&input.query)?),
+            "WicksonMediaParams" => drop(query::<wickson::MediaParams>(&input.query)?),
+            "LlamaProjectParams" => drop(query::<llama::ProjectParams>(&input.query)?),
+            "LlamaFileListParams" => drop(query::<llama::FileListParams>(&input.query)?),
             other => unreachable!("a query type the fuzz target does not parse: {other}"),
         }
     }
@@ -167,6 +175,26 @@ fn run(store: &Store, input: &Input, ids: &[String]) -> Result<(), Refusal> {
     let item = || item_in_path(&item_text);
     let b = &input.body;
     match (route.method.as_str(), route.path) {
+        ("POST", "/api/v1/collections/{collection_id}/files") => {
+            datalab::collection_number(&cid_text).map_err(fastapi::refusal)?;
+            datalab::file_numbers(&body::<serde_json::Value>(b)?).map_err(fastapi::refusal)?;
+        }
+        ("POST", "/documents/api/1.1/collections/{collectionId}/files/{fileId}") => {
+            let req = oracle::into_request(&cid_text, &item_text)?;
+            store.add_one(&req).map_err(refused)?;
+        }
+        ("POST", "/v1/media/collections/{collection_id}/items") => {
+            let req = body::<wickson::MoveBody>(b)?.into_request(cid()?)?;
+            store.batch_add(&req).map_err(refused)?;
+        }
+        ("POST", "/api/v1/beta/directories/{directory_id}/files") => {
+            let req = body::<llama::FileCreateBody>(b)?.into_request(&cid_text)?;
+            store.add_one(&req).map_err(refused)?;
+        }
+        (_, "/api/v1/beta/directories/{directory_id}/files/{id}") => {
+            let id = llama::directory_id(&cid_text)?;
+            drop(store.collection(&id).unwrap());
+        }
         ("POST", "/v1/collections") => {
             let req = body::<CollectionCreateBody>(b)?.into_request()?;
             store.create_collection(&req).map_err(refused)?;
@@ -270,22 +298,51 @@ fn run(store: &Store, input: &Input, ids: &[String]) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// The refusal as the route's platform renders it: a 4xx status and a body that says so.
+fn check_rendering(route: &Route, refusal: &Refusal) {
+    let status = route.platform.error_status(refusal.code);
+    assert!(
+        (400..500).contains(&status),
+        "a refusal with status {status} on {route}: {refusal:?}"
+    );
+    let json = match route.platform {
+        Platform::Sheaf => {
+            let envelope = ErrorEnvelope::new(refusal, RequestId::from_ulid(ulid_of(1)));
+            let json = serde_json::to_value(&envelope).unwrap();
+            assert_eq!(json["success"], false);
+            json["error"]["message"].clone()
+        }
+        Platform::Datalab | Platform::LlamaCloud => {
+            let (_, json) = fastapi::body(refusal);
+            if status == 422 {
+                assert!(json["detail"].as_array().is_some_and(|d| !d.is_empty()));
+                json["detail"][0]["msg"].clone()
+            } else {
+                json["detail"].clone()
+            }
+        }
+        Platform::Oracle => {
+            let req = oracle::Request {
+                collection: "c",
+                file: "f",
+                user: "u",
+            };
+            serde_json::to_value(oracle::Error::new(refusal, &req)).unwrap()["title"].clone()
+        }
+        Platform::Wickson => {
+            let json = serde_json::to_value(wickson::Error::new(refusal, "req_1")).unwrap();
+            assert_eq!(json["error"]["details"]["request_id"], "req_1");
+            json["message"].clone()
+        }
+    };
+    assert!(json.as_str().is_some_and(|m| !m.is_empty()), "{json}");
+}
+
 fuzz_target!(|input: Input| {
     let (store, ids) = setup();
     if let Err(refusal) = run(&store, &input, &ids) {
-        let status = refusal.code.http_status();
-        assert!(
-            (400..500).contains(&status),
-            "a refusal with status {status}: {refusal:?}"
-        );
-        let envelope = ErrorEnvelope::new(&refusal, RequestId::from_ulid(ulid_of(1)));
-        let json = serde_json::to_value(&envelope).unwrap();
-        assert_eq!(json["success"], false);
-        assert!(
-            json["error"]["message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty())
-        );
+        let route = ROUTES[usize::from(input.route) % ROUTES.len()];
+        check_rendering(&route, &refusal);
     }
     // Whatever was accepted left a consistent store: counts equal listed live entries.
     for c in store

@@ -19,6 +19,7 @@ use serde_json::Value;
 pub mod churn;
 pub mod folders;
 pub mod rules;
+pub mod tcp;
 pub mod torture;
 
 /// The workspace's target directory.

@@ -9,11 +9,11 @@
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sheaf_e2e::{Daemon, Reply, Tmpfs, assert_envelope, free_port, is_root, request_with, sheafd};
+use sheaf_e2e::tcp::{hash_line, tcp, with_tcp};
+use sheaf_e2e::{Daemon, Reply, Tmpfs, assert_envelope, is_root};
 
 const PDF: &[u8] = b"%PDF-1.4\n% a small pdf\n";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
@@ -169,7 +169,24 @@ const PROVOKED: &[(&str, Option<&str>)] = &[
         Some("a_rule_name_in_use_is_rule_exists_and_an_unknown_rule_is_rule_not_found"),
     ),
     ("INTERNAL", None),
+    (
+        "NOT_IMPLEMENTED",
+        Some("wicksons_search_is_not_implemented_in_its_envelope"),
+    ),
 ];
+
+#[test]
+fn wicksons_search_is_not_implemented_in_its_envelope() {
+    let d = Daemon::start();
+    let r = d.json("POST", "/v1/search", &json!({"query": "x"}));
+    assert_eq!(r.status, 501, "{}", r.body);
+    assert_eq!(r.body["success"], false);
+    assert_eq!(r.body["error"]["code"], "NOT_IMPLEMENTED");
+    assert_eq!(
+        r.body["error"]["details"]["request_id"].as_str(),
+        r.header("x-request-id")
+    );
+}
 
 #[test]
 fn every_error_code_the_route_table_names_is_provoked_here_or_listed_as_unreachable() {
@@ -517,60 +534,6 @@ fn invalid_id_details_echo_each_reference_exactly_as_sent() {
 }
 
 // ---- 401 / 403 on the TCP listener --------------------------------------------------------
-
-fn hash_line(key: &str) -> String {
-    let out = Command::new(sheafd())
-        .args(["--hash-key", key])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let line = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    assert!(line.starts_with("hash = \"blake3:"), "{line}");
-    line
-}
-
-/// A daemon with a TCP listener, a read key `reader-key` and a write key `writer-key`.
-fn with_tcp() -> (Daemon, String) {
-    let port = free_port();
-    let config = format!(
-        "[tcp]\nlisten = \"127.0.0.1:{port}\"\n\n[[tcp.keys]]\nname = \"reader\"\nscope = \"read\"\n{}\n\n[[tcp.keys]]\nname = \"writer\"\nscope = \"write\"\n{}\n",
-        hash_line("reader-key"),
-        hash_line("writer-key")
-    );
-    (
-        Daemon::start_with_config(&config),
-        format!("http://127.0.0.1:{port}"),
-    )
-}
-
-fn tcp(
-    base: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<&Value>,
-) -> Reply {
-    let mut hm = reqwest::header::HeaderMap::new();
-    for (k, v) in headers {
-        hm.insert(
-            reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            v.parse().unwrap(),
-        );
-    }
-    let client = reqwest::blocking::Client::builder()
-        .no_proxy()
-        .default_headers(hm)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    request_with(
-        &client,
-        &format!("{base}{path}"),
-        method,
-        body.map(|_| "application/json"),
-        body.map(|b| serde_json::to_vec(b).unwrap()),
-    )
-}
 
 #[test]
 fn the_tcp_listener_without_or_with_a_wrong_key_is_invalid_api_key() {

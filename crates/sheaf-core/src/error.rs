@@ -71,6 +71,9 @@ pub enum ErrorCode {
     Internal,
     /// The daemon is shutting down.
     ShuttingDown,
+    /// A compatibility route sheaf answers but cannot serve (SPEC §8.3: search, since sheaf
+    /// computes no embeddings).
+    NotImplemented,
 }
 
 impl ErrorCode {
@@ -106,6 +109,7 @@ impl ErrorCode {
             C::ItemNotAllowed | C::ItemDeleted => 422,
             C::RateLimited => 429,
             C::StorageError | C::Internal => 500,
+            C::NotImplemented => 501,
             C::ShuttingDown => 503,
         }
     }
@@ -147,6 +151,7 @@ impl ErrorCode {
             C::StorageError => "STORAGE_ERROR",
             C::Internal => "INTERNAL",
             C::ShuttingDown => "SHUTTING_DOWN",
+            C::NotImplemented => "NOT_IMPLEMENTED",
         }
     }
 }

@@ -16,12 +16,18 @@
 //!    reconcile against a bare walk and `find`, event latency, a tar extracted into the
 //!    watch against the extraction alone, and the daemon's memory (see `daemon/folders.rs`).
 //!
+//! 5. the platforms' requests (SPEC §8) against the `/v1` requests they translate to
+//!    (see `daemon/dialects.rs`).
+//!
 //! `SHEAF_BENCH_QUICK=1` shortens every benchmark, for trying it out;
-//! `cargo bench -p sheaf-daemon --bench daemon -- reads` (or `add`, `ls`, `folders`) runs only some;
+//! `cargo bench -p sheaf-daemon --bench daemon -- reads` (or `add`, `ls`, `folders`, `dialects`)
+//! runs only some;
 //! `SHEAF_BENCH_SHEAFD=PATH` measures another build of `sheafd` (a candidate change).
 
 #[path = "daemon/add.rs"]
 mod add;
+#[path = "daemon/dialects.rs"]
+mod dialects;
 #[path = "daemon/fixture.rs"]
 mod fixture;
 #[path = "daemon/folders.rs"]
@@ -134,7 +140,8 @@ fn main() -> Result<()> {
         ));
     }
 
-    // Arguments other than cargo's `--bench` pick benchmarks by name: reads, add, ls, folders.
+    // Arguments other than cargo's `--bench` pick benchmarks by name: reads, add, ls, folders,
+    // dialects.
     let picked = Picked::from_args();
     let run = |name: &str| picked.runs(name);
 
@@ -154,7 +161,7 @@ fn main() -> Result<()> {
         0
     };
     let daemon_db = dir.path().join("daemon.redb");
-    let (took, fixture) = timed(|| fixture::build(&daemon_db, scale, add_rounds))?;
+    let (took, fixture) = timed(|| fixture::build(&daemon_db, scale, add_rounds, run("dialects")))?;
     report.setup(
         format!(
             "write the database: {} items registered, {} entries in 3 collections \
@@ -193,6 +200,9 @@ fn main() -> Result<()> {
     }
     if run("ls") {
         ls::bench_ls(&rt, &bins.sheaf, &sheafd, scale, &mut report)?;
+    }
+    if let Some(movers) = &fixture.movers {
+        dialects::bench_dialects(&rt, &sheafd, movers, scale, &mut report)?;
     }
     if run("folders") {
         folders::bench_folders(&rt, &bins, dir.path(), scale, &mut report)?;

@@ -6,6 +6,7 @@
 //! serde and OpenAPI derives only: no HTTP server or client, no database.
 
 pub mod bounded;
+pub mod dialects;
 mod openapi;
 pub mod places;
 pub mod requests;

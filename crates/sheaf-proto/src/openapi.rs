@@ -5,11 +5,13 @@ use utoipa::openapi::path::{
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ComponentsBuilder, ObjectBuilder, Type};
+use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{
     ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, Required, ResponseBuilder,
     ResponsesBuilder,
 };
 
+use crate::dialects::{Platform, datalab, fastapi, llama, oracle, wickson};
 use crate::requests::{
     BatchAddBody, BatchMode, CollectionCreateBody, CollectionPatchBody, EntryCreateBody,
     EntryPatchBody, EntrySort, ItemPatchBody, ItemRef, ItemRefFields, ListOrder, RegisterBody,
@@ -24,17 +26,21 @@ use crate::responses::{
     ErrorEnvelope, Health, HealthLimits, ItemPage, OpPage, RemoveResponse, ReorderResponse,
     RuleList, RuleRunList, RuleTest, StoreHealth, UndoResponse, WatchList, WatchRemoved,
 };
-use crate::routes::{COMMON_ERRORS, Method, ROUTES, WRITE_ERRORS};
+use crate::routes::{COMMON_ERRORS, Method, ROUTES, Route, WRITE_ERRORS};
 
 /// A ULID as the id parsers take it: 26 Crockford base-32 digits, any case, the first at
 /// most 7 (128 bits).
 const ULID: &str = "[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}";
 
+/// A collection id.
+const SLUG: &str = "^[a-z0-9][a-z0-9_.-]{0,127}$";
+
 /// The pattern a path parameter must match, so a schema-valid id is a well-formed one.
 fn path_pattern(name: &str) -> Option<String> {
     match name {
-        "cid" => Some("^[a-z0-9][a-z0-9_.-]{0,127}$".to_owned()),
-        "item_id" => Some(format!("^(doc|img|vid|aud|txt|arc|bin)_{ULID}$")),
+        "cid" | "collectionId" | "collection_id" | "directory_id" => Some(SLUG.to_owned()),
+        "item_id" | "fileId" => Some(format!("^(doc|img|vid|aud|txt|arc|bin)_{ULID}$")),
+        "id" => Some(format!("^(ent|doc|img|vid|aud|txt|arc|bin)_{ULID}$")),
         "op_id" => Some(format!("^op_{ULID}$")),
         "wid" => Some(format!("^w_{ULID}$")),
         "rid" => Some(format!("^r_{ULID}$")),
@@ -42,22 +48,50 @@ fn path_pattern(name: &str) -> Option<String> {
     }
 }
 
-fn path_params(path: &str) -> Vec<utoipa::openapi::path::Parameter> {
-    path.split('/')
+fn path_params(route: &Route) -> Vec<utoipa::openapi::path::Parameter> {
+    route
+        .path
+        .split('/')
         .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
         .map(|name| {
+            // Datalab's collections go by their integer numbers (SPEC §8.1).
+            let schema = if route.platform == Platform::Datalab {
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0))
+            } else {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(path_pattern(name))
+            };
             ParameterBuilder::new()
                 .name(name)
                 .parameter_in(ParameterIn::Path)
                 .required(Required::True)
-                .schema(Some(
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .pattern(path_pattern(name)),
-                ))
+                .schema(Some(schema))
                 .build()
         })
         .collect()
+}
+
+/// A JSON body of schema `name`; Oracle answers XML as well (SPEC §8.2).
+fn content(response: ResponseBuilder, name: &str, platform: Platform) -> ResponseBuilder {
+    let json = response.content(
+        "application/json",
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name(name)))
+            .build(),
+    );
+    if platform == Platform::Oracle {
+        json.content(
+            "application/xml",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name(name)))
+                .build(),
+        )
+    } else {
+        json
+    }
 }
 
 fn http_method(m: Method) -> HttpMethod {
@@ -78,7 +112,10 @@ pub fn document() -> OpenApi {
         let mut op = OperationBuilder::new()
             .operation_id(Some(route.operation_id))
             .summary(Some(route.summary));
-        let mut params = path_params(route.path);
+        if let Some(tag) = route.platform.tag() {
+            op = op.tag(tag);
+        }
+        let mut params = path_params(route);
         if let Some(q) = route.query {
             params.extend((q.params)());
         }
@@ -97,11 +134,10 @@ pub fn document() -> OpenApi {
             ));
         }
         let success = match route.response {
-            Some(name) => ResponseBuilder::new().description(route.summary).content(
-                "application/json",
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name(name)))
-                    .build(),
+            Some(name) => content(
+                ResponseBuilder::new().description(route.summary),
+                name,
+                route.platform,
             ),
             None => ResponseBuilder::new()
                 .description("One JSON event per line, streamed as changes commit")
@@ -118,7 +154,11 @@ pub fn document() -> OpenApi {
             std::collections::BTreeMap::new();
         let extra: &[sheaf_core::ErrorCode] = if route.writes { WRITE_ERRORS } else { &[] };
         for code in COMMON_ERRORS.iter().chain(extra).chain(route.errors) {
-            let codes = by_status.entry(code.http_status()).or_default();
+            let status = route.platform.error_status(*code);
+            if status == route.status {
+                continue;
+            }
+            let codes = by_status.entry(status).or_default();
             if !codes.contains(&code.as_str()) {
                 codes.push(code.as_str());
             }
@@ -126,14 +166,11 @@ pub fn document() -> OpenApi {
         for (status, codes) in by_status {
             responses = responses.response(
                 status.to_string(),
-                ResponseBuilder::new()
-                    .description(codes.join(", "))
-                    .content(
-                        "application/json",
-                        ContentBuilder::new()
-                            .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
-                            .build(),
-                    ),
+                content(
+                    ResponseBuilder::new().description(codes.join(", ")),
+                    route.platform.error_schema(status),
+                    route.platform,
+                ),
             );
         }
         let op = op.responses(responses.build()).build();
@@ -206,6 +243,33 @@ pub fn document() -> OpenApi {
         .schema_from::<RuleTest>()
         .schema_from::<ErrorBody>()
         .schema_from::<ErrorEnvelope>()
+        .schema_from::<datalab::AddFilesBody>()
+        .schema_from::<datalab::CollectionFile>()
+        .schema_from::<datalab::CollectionResponse>()
+        .schema_from::<datalab::CollectionList>()
+        .schema_from::<fastapi::LocStep>()
+        .schema_from::<fastapi::ValidationError>()
+        .schema_from::<fastapi::HttpValidationError>()
+        .schema_from::<fastapi::HttpError>()
+        .schema_from::<oracle::Added>()
+        .schema_from::<oracle::Error>()
+        .schema_from::<wickson::MoveBody>()
+        .schema_from::<wickson::Summary>()
+        .schema_from::<wickson::MoveData>()
+        .schema_from::<wickson::Metadata>()
+        .schema_from::<wickson::MoveResponse>()
+        .schema_from::<wickson::Collection>()
+        .schema_from::<wickson::CollectionList>()
+        .schema_from::<wickson::CollectionResponse>()
+        .schema_from::<wickson::CollectionListResponse>()
+        .schema_from::<wickson::Media>()
+        .schema_from::<wickson::MediaPage>()
+        .schema_from::<wickson::MediaResponse>()
+        .schema_from::<wickson::Error>()
+        .schema_from::<wickson::ErrorBody>()
+        .schema_from::<llama::FileCreateBody>()
+        .schema_from::<llama::DirectoryFile>()
+        .schema_from::<llama::DirectoryFileList>()
         .build();
     OpenApiBuilder::new()
         .info(
@@ -219,6 +283,15 @@ pub fn document() -> OpenApi {
                 .build(),
         )
         .paths(paths.build())
+        .tags(Some(Platform::DIALECTS.iter().filter_map(|p| {
+            let name = p.tag()?;
+            Some(
+                TagBuilder::new()
+                    .name(name)
+                    .description(Some(p.description()))
+                    .build(),
+            )
+        })))
         .components(Some(components))
         .build()
 }

@@ -11,6 +11,8 @@ use sheaf_core::ErrorCode;
 use utoipa::IntoParams;
 use utoipa::openapi::path::{Parameter, ParameterIn};
 
+pub use crate::dialects::Platform;
+use crate::dialects::{datalab, llama, oracle, wickson};
 use crate::requests::{
     BatchAddBody, CollectionCreateBody, CollectionListParams, CollectionPatchBody, DeleteParams,
     DuplicateParams, EntryCreateBody, EntryListParams, EntryPatchBody, EventParams, ItemListParams,
@@ -84,6 +86,9 @@ pub struct Route {
     pub writes: bool,
     /// The error codes the route can answer besides the common ones.
     pub errors: &'static [ErrorCode],
+    /// Whose API the route is: sheaf's or a platform's of SPEC §8, whose shapes its
+    /// errors take.
+    pub platform: Platform,
 }
 
 impl fmt::Display for Route {
@@ -104,27 +109,14 @@ pub struct Endpoint<B, Q, R> {
 }
 
 impl<B: Schema, Q: QueryString, R: Schema> Endpoint<B, Q, R> {
-    const fn new(
-        method: Method,
-        path: &'static str,
-        operation_id: &'static str,
-        summary: &'static str,
-        status: u16,
-        writes: bool,
-        errors: &'static [ErrorCode],
-    ) -> Self {
+    /// The endpoint of `route`, whose body, query and response are set from the types.
+    const fn new(route: Route) -> Self {
         Self {
             route: Route {
-                method,
-                path,
-                operation_id,
-                summary,
                 body: B::SCHEMA,
                 query: Q::QUERY,
-                status,
                 response: R::SCHEMA,
-                writes,
-                errors,
+                ..route
             },
             types: PhantomData,
         }
@@ -208,6 +200,30 @@ schemas!(
     RuleTest,
 );
 
+macro_rules! named_schemas {
+    ($($t:ty => $name:literal),* $(,)?) => {
+        $(impl Schema for $t {
+            const SCHEMA: Option<&'static str> = Some($name);
+        })*
+    };
+}
+
+named_schemas!(
+    datalab::AddFilesBody => "AddFilesToCollectionRequest",
+    datalab::CollectionResponse => "CollectionResponse",
+    datalab::CollectionList => "DatalabCollectionList",
+    oracle::Added => "CollectionAddSingleFileResponse",
+    wickson::MoveBody => "WicksonMoveBody",
+    wickson::MoveResponse => "WicksonMoveResponse",
+    wickson::CollectionResponse => "WicksonCollectionResponse",
+    wickson::CollectionListResponse => "WicksonCollectionListResponse",
+    wickson::MediaResponse => "WicksonMediaResponse",
+    wickson::Error => "WicksonError",
+    llama::FileCreateBody => "DirectoryFileCreate",
+    llama::DirectoryFile => "DirectoryFile",
+    llama::DirectoryFileList => "DirectoryFileList",
+);
+
 fn query_params<T: IntoParams>() -> Vec<Parameter> {
     T::into_params(|| Some(ParameterIn::Query))
 }
@@ -234,6 +250,23 @@ query_strings!(
     WatchDeleteParams,
     RuleRunParams,
     RuleTestParams,
+);
+
+macro_rules! dialect_query_strings {
+    ($($t:ty => $name:literal),* $(,)?) => {
+        $(impl QueryString for $t {
+            const QUERY: Option<Query> = Some(Query {
+                name: $name,
+                params: query_params::<$t>,
+            });
+        })*
+    };
+}
+
+dialect_query_strings!(
+    wickson::MediaParams => "WicksonMediaParams",
+    llama::ProjectParams => "LlamaProjectParams",
+    llama::FileListParams => "LlamaFileListParams",
 );
 
 /// Codes any route can answer.
@@ -271,13 +304,34 @@ const BATCH_ERRORS: &[ErrorCode] = &[
     E::ItemDeleted,
 ];
 
+/// A row's platform: the one it names, else sheaf's own.
+macro_rules! platform {
+    () => {
+        Platform::Sheaf
+    };
+    ($p:ident) => {
+        Platform::$p
+    };
+}
+
 macro_rules! routes {
     ($($name:ident: $m:ident $path:literal => $resp:ty, $status:literal,
        body: $body:ty, query: $query:ty, op: $op:literal, summary: $summary:literal,
-       writes: $w:literal, errors: $errors:expr;)*) => {
+       writes: $w:literal, errors: $errors:expr $(, platform: $p:ident)?;)*) => {
         $(#[doc = concat!($summary, ": `", $path, "`.")]
-        pub const $name: Endpoint<$body, $query, $resp> =
-            Endpoint::new(Method::$m, $path, $op, $summary, $status, $w, $errors);)*
+        pub const $name: Endpoint<$body, $query, $resp> = Endpoint::new(Route {
+            method: Method::$m,
+            path: $path,
+            operation_id: $op,
+            summary: $summary,
+            body: None,
+            query: None,
+            status: $status,
+            response: None,
+            writes: $w,
+            errors: $errors,
+            platform: platform!($($p)?),
+        });)*
 
         /// Every route, in the order the document lists them.
         pub const ROUTES: &[Route] = &[$($name.route),*];
@@ -393,4 +447,51 @@ routes! {
     UNDO: Post "/v1/ops/{op_id}/undo" => UndoResponse, 200,
         body: (), query: (), op: "undo", summary: "Undo a logged operation",
         writes: true, errors: &[E::InvalidId, E::OpNotFound, E::UndoConflict, E::CollectionTrashed, E::CollectionArchived, E::CollectionIsSmart];
+
+    // SPEC §8.1: Datalab.
+    DATALAB_ADD_FILES: Post "/api/v1/collections/{collection_id}/files" => datalab::CollectionResponse, 200,
+        body: datalab::AddFilesBody, query: (), op: "add_files_to_collection_api_v1_collections__collection_id__files_post", summary: "Datalab: link files to a collection by their numbers",
+        writes: true, errors: &[E::CollectionNotFound, E::CollectionTrashed, E::ItemsNotFound, E::UniqueIdConflict, E::CollectionArchived, E::CollectionIsSmart, E::ItemNotAllowed, E::ItemDeleted], platform: Datalab;
+    DATALAB_GET_COLLECTION: Get "/api/v1/collections/{collection_id}" => datalab::CollectionResponse, 200,
+        body: (), query: (), op: "datalab_get_collection", summary: "Datalab: a collection with its first 1000 files",
+        writes: false, errors: &[E::CollectionNotFound], platform: Datalab;
+    DATALAB_LIST_COLLECTIONS: Get "/api/v1/collections" => datalab::CollectionList, 200,
+        body: (), query: (), op: "datalab_list_collections", summary: "Datalab: every collection, without files",
+        writes: false, errors: &[], platform: Datalab;
+    // SPEC §8.2: Oracle Content Management.
+    ORACLE_ADD_FILE: Post "/documents/api/1.1/collections/{collectionId}/files/{fileId}" => oracle::Added, 200,
+        body: (), query: (), op: "oracle_add_asset_to_collection", summary: "Oracle Content Management: add an asset to a collection",
+        writes: true, errors: &[E::InvalidId, E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::CollectionIsSmart, E::ItemsNotFound, E::AlreadyInCollection, E::UniqueIdConflict, E::ItemNotAllowed, E::ItemDeleted], platform: Oracle;
+    // SPEC §8.3: Wickson.
+    WICKSON_MOVE: Post "/v1/media/collections/{collection_id}/items" => wickson::MoveResponse, 200,
+        body: wickson::MoveBody, query: (), op: "wickson_move_to_collection", summary: "Wickson: move media items to a collection, created when missing",
+        writes: true, errors: &[E::BatchSizeExceeded, E::CollectionTrashed, E::ItemsNotFound, E::UniqueIdConflict, E::CollectionArchived, E::CollectionIsSmart, E::EntryManagedByFolder, E::ItemNotAllowed, E::ItemDeleted], platform: Wickson;
+    WICKSON_LIST_COLLECTIONS: Get "/v1/media/collections" => wickson::CollectionListResponse, 200,
+        body: (), query: (), op: "wickson_list_collections", summary: "Wickson: every collection",
+        writes: false, errors: &[], platform: Wickson;
+    WICKSON_GET_COLLECTION: Get "/v1/media/collections/{collection_id}" => wickson::CollectionResponse, 200,
+        body: (), query: (), op: "wickson_get_collection", summary: "Wickson: one collection",
+        writes: false, errors: &[E::CollectionNotFound], platform: Wickson;
+    WICKSON_DELETE_COLLECTION: Delete "/v1/media/collections/{collection_id}" => wickson::CollectionResponse, 200,
+        body: (), query: (), op: "wickson_delete_collection", summary: "Wickson: delete a collection (to sheaf's trash)",
+        writes: true, errors: &[E::CollectionNotFound], platform: Wickson;
+    WICKSON_LIST_MEDIA: Get "/v1/media" => wickson::MediaResponse, 200,
+        body: (), query: wickson::MediaParams, op: "wickson_list_media", summary: "Wickson: media items, paged, of one collection or all",
+        writes: false, errors: &[E::CollectionNotFound], platform: Wickson;
+    WICKSON_SEARCH: Post "/v1/search" => wickson::Error, 501,
+        body: (), query: (), op: "wickson_search", summary: "Wickson: search; sheaf computes no embeddings, so always 501 NOT_IMPLEMENTED",
+        writes: true, errors: &[E::NotImplemented], platform: Wickson;
+    // SPEC §8.4: LlamaCloud.
+    LLAMA_ADD_FILE: Post "/api/v1/beta/directories/{directory_id}/files" => llama::DirectoryFile, 200,
+        body: llama::FileCreateBody, query: llama::ProjectParams, op: "llama_add_directory_file", summary: "LlamaCloud: add a file to a directory (create semantics)",
+        writes: true, errors: &[E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::CollectionIsSmart, E::ItemsNotFound, E::AlreadyInCollection, E::UniqueIdConflict, E::ItemNotAllowed, E::ItemDeleted], platform: LlamaCloud;
+    LLAMA_LIST_FILES: Get "/api/v1/beta/directories/{directory_id}/files" => llama::DirectoryFileList, 200,
+        body: (), query: llama::FileListParams, op: "llama_list_directory_files", summary: "LlamaCloud: a directory's files, paged",
+        writes: false, errors: &[E::CollectionNotFound], platform: LlamaCloud;
+    LLAMA_GET_FILE: Get "/api/v1/beta/directories/{directory_id}/files/{id}" => llama::DirectoryFile, 200,
+        body: (), query: llama::ProjectParams, op: "llama_get_directory_file", summary: "LlamaCloud: one file of a directory, by its id or its file id",
+        writes: false, errors: &[E::CollectionNotFound, E::EntryNotFound], platform: LlamaCloud;
+    LLAMA_DELETE_FILE: Delete "/api/v1/beta/directories/{directory_id}/files/{id}" => llama::DirectoryFile, 200,
+        body: (), query: llama::ProjectParams, op: "llama_delete_directory_file", summary: "LlamaCloud: remove a file from a directory (soft: deleted_at)",
+        writes: true, errors: &[E::CollectionNotFound, E::CollectionTrashed, E::CollectionArchived, E::CollectionIsSmart, E::EntryNotFound, E::EntryManagedByFolder], platform: LlamaCloud;
 }

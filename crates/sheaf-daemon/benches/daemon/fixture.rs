@@ -26,11 +26,19 @@ pub(crate) fn listing(entries: usize) -> String {
 pub(crate) struct Fixture {
     /// Registered items in no collection, for the timed batch adds: `BATCH` per round.
     pub(crate) unfiled: Vec<ItemId>,
+    /// The items of the platforms' benchmark, when it runs.
+    pub(crate) movers: Option<crate::dialects::Movers>,
 }
 
 /// Writes the database at `path`: [`SMALL`], the two listings, [`TARGET`] (empty), and
-/// `add_rounds × BATCH` unfiled items for the batch adds.
-pub(crate) fn build(path: &Path, scale: Scale, add_rounds: usize) -> Result<Fixture> {
+/// `add_rounds × BATCH` unfiled items for the batch adds, and with `dialects` the
+/// collections of the platforms' benchmark.
+pub(crate) fn build(
+    path: &Path,
+    scale: Scale,
+    add_rounds: usize,
+    dialects: bool,
+) -> Result<Fixture> {
     let store = seed::open(path)?;
     for (slug, n) in [
         (SMALL.to_owned(), SMALL_ENTRIES),
@@ -41,5 +49,13 @@ pub(crate) fn build(path: &Path, scale: Scale, add_rounds: usize) -> Result<Fixt
     }
     seed::create(&store, TARGET)?;
     let unfiled = seed::register(&store, TARGET, 0, add_rounds * BATCH)?;
-    Ok(Fixture { unfiled })
+    let movers = if dialects {
+        Some(crate::dialects::seed(
+            &store,
+            crate::dialects::rounds(scale),
+        )?)
+    } else {
+        None
+    };
+    Ok(Fixture { unfiled, movers })
 }

@@ -146,20 +146,23 @@ pub(crate) async fn envelop_bare_errors(response: Response) -> Response {
 #[derive(Clone, Debug)]
 pub(crate) struct PendingError(pub(crate) Refusal);
 
-/// Renders a pending error as the envelope, with the request id.
-pub(crate) fn render_errors(mut response: Response, request_id: sheaf_core::RequestId) -> Response {
+/// Renders a pending error in the shape of the request's platform: SPEC §2.3's envelope
+/// with the request id on `/v1`, the platform's own on the routes of SPEC §8.
+pub(crate) fn render_errors(
+    mut response: Response,
+    ctx: &super::dialect::ErrorContext,
+) -> Response {
     let Some(PendingError(refusal)) = response.extensions_mut().remove::<PendingError>() else {
         return response;
     };
-    let envelope = sheaf_proto::responses::ErrorEnvelope::new(&refusal, request_id);
+    let rendered = super::dialect::render(&refusal, ctx);
     let (mut parts, _) = response.into_parts();
-    let body = serde_json::to_vec(&envelope).unwrap_or_default();
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    parts.status = rendered.status;
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, rendered.content_type);
     parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, axum::body::Body::from(body))
+    Response::from_parts(parts, axum::body::Body::from(rendered.body))
 }
 
 fn path_locs(root: &str, path: &serde_path_to_error::Path) -> Vec<Loc> {

@@ -4,6 +4,7 @@
 //! touches the socket.
 
 mod collections;
+mod dialect;
 mod entries;
 mod error;
 mod events;
@@ -135,6 +136,8 @@ async fn gate(
 ) -> Response {
     let request_id = RequestId::from_ulid(ulid::Ulid::generate());
     req.extensions_mut().insert(request_id);
+    let mut context =
+        dialect::ErrorContext::new(req.uri().path(), req.headers(), &peer, request_id);
     let writes = req.method() != Method::GET && req.method() != Method::HEAD;
     let outcome = if *state.stopping.borrow() {
         // A request on a kept-alive connection while draining: in-flight ones finish,
@@ -151,12 +154,16 @@ async fn gate(
             .clone();
         match authorize(&peer, req.headers(), &access.config, state.own_uid) {
             Err(refusal) => Err(ApiError::from(refusal)),
-            Ok(grant) if writes && !grant.write => Err(ApiError::new(
-                ErrorCode::InsufficientPermissions,
-                "this caller may read but not write",
-            )),
+            Ok(grant) if writes && !grant.write => {
+                context.caller(&grant.caller);
+                Err(ApiError::new(
+                    ErrorCode::InsufficientPermissions,
+                    "this caller may read but not write",
+                ))
+            }
             Ok(grant) => match access.limiter.take(&grant.caller) {
                 Ok(()) => {
+                    context.caller(&grant.caller);
                     // Handlers that decide by who is asking (rules that run programs).
                     req.extensions_mut().insert(grant);
                     Ok(())
@@ -176,7 +183,7 @@ async fn gate(
         Err(e) => axum::response::IntoResponse::into_response(e),
     };
     let response = error::envelop_bare_errors(response).await;
-    let mut response = error::render_errors(response, request_id);
+    let mut response = error::render_errors(response, &context);
     if let Ok(v) = HeaderValue::from_str(&request_id.to_string()) {
         response
             .headers_mut()
@@ -262,6 +269,29 @@ fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         serve(&routes::EVENTS, events::stream),
         serve(&routes::LIST_OPS, misc::ops),
         serve(&routes::UNDO, misc::undo),
+        serve(&routes::DATALAB_ADD_FILES, dialect::datalab::add_files),
+        serve(&routes::DATALAB_GET_COLLECTION, dialect::datalab::get),
+        serve(&routes::DATALAB_LIST_COLLECTIONS, dialect::datalab::list),
+        serve(&routes::ORACLE_ADD_FILE, dialect::oracle::add_file),
+        serve(&routes::WICKSON_MOVE, dialect::wickson::move_items),
+        serve(
+            &routes::WICKSON_LIST_COLLECTIONS,
+            dialect::wickson::list_collections,
+        ),
+        serve(
+            &routes::WICKSON_GET_COLLECTION,
+            dialect::wickson::get_collection,
+        ),
+        serve(
+            &routes::WICKSON_DELETE_COLLECTION,
+            dialect::wickson::delete_collection,
+        ),
+        serve(&routes::WICKSON_LIST_MEDIA, dialect::wickson::list_media),
+        serve(&routes::WICKSON_SEARCH, dialect::wickson::search),
+        serve(&routes::LLAMA_ADD_FILE, dialect::llama::add_file),
+        serve(&routes::LLAMA_LIST_FILES, dialect::llama::list_files),
+        serve(&routes::LLAMA_GET_FILE, dialect::llama::get_file),
+        serve(&routes::LLAMA_DELETE_FILE, dialect::llama::delete_file),
     ]
 }
 
