@@ -8,6 +8,8 @@ use sheaf_proto::requests::{BatchAddBody, EntryListParams};
 use sheaf_proto::resources::{Collection, Entry, Event, Item};
 use sheaf_proto::responses::{BatchResponse, EntryPage, RemoveResponse, UndoResponse};
 
+use crate::pages::PageAt;
+
 /// What a key can be bound to (the `[tui.keys]` names are these in `snake_case`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Command {
@@ -173,8 +175,8 @@ pub enum Action {
     Page {
         /// The listing it belongs to (see [`crate::pages::Pages::generation`]).
         generation: u64,
-        /// Its index.
-        page: usize,
+        /// Which page.
+        page: PageAt,
         /// The page, or why not.
         result: Result<EntryPage, Failure>,
     },
@@ -211,8 +213,8 @@ pub enum Effect {
         collection: CollectionId,
         /// The listing's generation, echoed back.
         generation: u64,
-        /// The page index, echoed back.
-        page: usize,
+        /// Which page, echoed back.
+        page: PageAt,
         /// Query, cursor included.
         params: EntryListParams,
     },

@@ -66,7 +66,7 @@ pub(super) fn collections(app: &mut App, r: Result<Vec<Collection>, Failure>) ->
 pub(super) fn page(
     app: &mut App,
     generation: u64,
-    page: usize,
+    page: crate::pages::PageAt,
     r: Result<EntryPage, Failure>,
 ) -> Vec<Effect> {
     let answer = match r {

@@ -35,7 +35,7 @@ fn an_empty_store() {
         &mut app,
         crate::action::Action::Page {
             generation,
-            page: 0,
+            page: crate::pages::PageAt::Front(0),
             result: Ok(sheaf_proto::responses::EntryPage {
                 entries: Vec::new(),
                 next_cursor: None,
