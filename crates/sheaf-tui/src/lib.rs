@@ -22,6 +22,7 @@ pub mod live;
 pub mod marks;
 pub mod pages;
 pub mod plain;
+pub mod preview;
 pub mod terminal;
 pub mod update;
 pub mod view;
