@@ -52,6 +52,19 @@ pub fn enter() -> std::io::Result<Guard> {
     }
 }
 
+/// Hands the terminal back for a program that needs it (the editor): TUI mode left as on
+/// exit; [`resume`] enters it again.
+pub fn suspend() {
+    restore();
+}
+
+/// Enters TUI mode again after [`suspend`] and has the next draw repaint every cell.
+pub fn resume(guard: &mut Guard) -> std::io::Result<()> {
+    enable_raw_mode()?;
+    execute!(stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    guard.terminal.clear()
+}
+
 impl Drop for Guard {
     fn drop(&mut self) {
         restore();

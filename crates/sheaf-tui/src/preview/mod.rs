@@ -117,6 +117,14 @@ impl Previews {
         }
     }
 
+    /// Drops what is known of `item`'s file (it was just edited): it is read again.
+    pub fn forget(&mut self, item: ItemId) {
+        self.kept.retain(|(k, _)| k.item != item);
+        if self.pending.as_ref().is_some_and(|k| k.item == item) {
+            self.pending = None;
+        }
+    }
+
     /// Previews here.
     #[must_use]
     pub fn len(&self) -> usize {

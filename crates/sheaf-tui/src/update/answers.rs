@@ -125,7 +125,9 @@ pub(super) fn op(app: &mut App, what: &str, r: Result<Done, Failure>) -> Vec<Eff
                 | Done::ItemChanged(_) => {}
             }
             // The feed reports the change too; reading now shows it without waiting.
-            refresh(app)
+            let mut effects = refresh(app);
+            effects.extend(super::history::reload(app));
+            effects
         }
         Err(f) => {
             app.message = Some(Message::Error(plain::failure(what, &f)));
@@ -186,6 +188,8 @@ pub(super) fn events(app: &mut App, events: &[Event]) -> Vec<Effect> {
     if item && let Some(id) = app.cursor_item {
         effects.push(Effect::LoadItem(id));
     }
+    // Any change is an op or a rule's run: the log shown follows.
+    effects.extend(super::history::reload(app));
     effects
 }
 

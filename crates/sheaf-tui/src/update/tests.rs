@@ -107,14 +107,20 @@ fn a_page_arriving_shows_rows_and_loads_the_item_under_the_cursor() {
             }),
         },
     );
-    assert_eq!(effects, [Effect::LoadItem(item(0))]);
+    assert_eq!(
+        effects,
+        [Effect::LoadItem(item(0)), testdata::preview_effect(0)]
+    );
     assert_eq!(app.cursor_item, Some(item(0)));
 }
 
 #[test]
 fn j_and_k_move_the_cursor_within_the_listing_and_load_each_item() {
     let mut app = testdata::app_with_entries(3, 3);
-    assert_eq!(cmd(&mut app, Command::Down), [Effect::LoadItem(item(1))]);
+    assert_eq!(
+        cmd(&mut app, Command::Down),
+        [Effect::LoadItem(item(1)), testdata::preview_effect(1)]
+    );
     cmd(&mut app, Command::Down);
     cmd(&mut app, Command::Down);
     assert_eq!(app.cursor, 2, "stops at the last row");
@@ -151,7 +157,13 @@ fn g_to_the_end_of_a_million_entries_is_one_backward_fetch_of_the_last_page() {
             }),
         },
     );
-    assert_eq!(effects, [Effect::LoadItem(item(999_999))]);
+    assert_eq!(
+        effects,
+        [
+            Effect::LoadItem(item(999_999)),
+            testdata::preview_effect(999_999)
+        ]
+    );
     assert_eq!(
         app.entry_under_cursor().map(|e| e.item_id),
         Some(item(999_999))
