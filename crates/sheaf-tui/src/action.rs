@@ -220,6 +220,11 @@ pub enum Action {
     },
     /// A page of the operation log.
     History(Result<HistoryPage, Failure>),
+    /// A second passed (the main loop's clock): running operations show their time, and
+    /// the daemon's long work is asked about while there is any.
+    Tick,
+    /// The daemon's long work now: one line per scanning watch or applying rule.
+    Progress(Result<Vec<String>, Failure>),
     /// The event feed is gone; it is retried after a backoff.
     Disconnected {
         /// Retries so far (1 on the first failure).
@@ -303,6 +308,9 @@ pub enum Effect {
         /// From the previous page.
         cursor: Option<String>,
     },
+    /// Ask what long work the daemon is doing (watches scanning, rules applying to the
+    /// existing items) → [`Action::Progress`].
+    LoadProgress,
     /// Undo this op, or the newest one not undone yet → [`Action::Op`].
     Undo(Option<OpId>),
     /// Create a collection → [`Action::Op`].

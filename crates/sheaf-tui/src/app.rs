@@ -143,6 +143,18 @@ pub enum Overlay {
     History(History),
 }
 
+/// The daemon's long work (watches scanning, rules applying to the existing items), asked
+/// about while there are signs of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// One line per piece of work.
+    pub lines: Vec<String>,
+    /// A read is on its way.
+    pub asked: bool,
+    /// Events arrived since the last tick: the daemon may be busy.
+    pub activity: bool,
+}
+
 /// The whole model.
 #[derive(Clone, Debug)]
 pub struct App {
@@ -193,6 +205,10 @@ pub struct App {
     pub message: Option<Message>,
     /// An operation is running.
     pub busy: Option<String>,
+    /// Seconds it has been running (ticks since it started).
+    pub busy_ticks: u32,
+    /// The daemon's long work.
+    pub progress: Progress,
     /// The last op this session made, for `u`.
     pub last_op: Option<OpId>,
     /// Terminal size.
@@ -235,6 +251,8 @@ impl App {
             connection: Connection::Connecting,
             message: None,
             busy: None,
+            busy_ticks: 0,
+            progress: Progress::default(),
             last_op: None,
             width: 80,
             height: 24,

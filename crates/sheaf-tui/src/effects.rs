@@ -98,6 +98,7 @@ pub async fn call(client: &Client, effect: Effect) -> Action {
             result: Err("editing needs the terminal, which only `sheaf tui` has".to_owned()),
         },
         Effect::LoadHistory { cursor } => Action::History(history(client, cursor).await),
+        Effect::LoadProgress => Action::Progress(progress(client).await),
         Effect::LoadItem(id) => Action::Item(
             id,
             client
@@ -247,6 +248,30 @@ async fn undo(client: &Client, op: Option<sheaf_core::OpId>) -> Result<Done, Err
         }
     };
     client.undo(&op.to_string()).await.map(Done::Undone)
+}
+
+/// The daemon's long work: watches scanning their folder, rules applying to the existing
+/// items.
+async fn progress(client: &Client) -> Result<Vec<String>, Failure> {
+    let watches = client.watches().await.map_err(|e| failure(&e))?;
+    let mut lines: Vec<String> = watches
+        .watches
+        .iter()
+        .filter(|w| w.state == "scanning")
+        .map(|w| format!("scanning {} · {} files", w.path, plain::count(w.files)))
+        .collect();
+    let rules = client.rules().await.map_err(|e| failure(&e))?;
+    lines.extend(rules.rules.iter().filter_map(|r| {
+        let a = r.apply.as_ref().filter(|a| a.state == "running")?;
+        Some(format!(
+            "rule {} applying: {} of {} items looked at · {} taken up",
+            r.id,
+            plain::count(a.scanned),
+            plain::count(a.total),
+            plain::count(a.applied)
+        ))
+    }));
+    Ok(lines)
 }
 
 /// Rule runs shown under the log, newest first.

@@ -112,6 +112,8 @@ pub async fn run(client: Client, options: Options) -> Result<(), Error> {
     apply(&mut app, Action::Start, &mut edits);
 
     let mut terminal_events = crossterm::event::EventStream::new();
+    let mut clock = tokio::time::interval(std::time::Duration::from_secs(1));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut interrupt = std::pin::pin!(stop_signal());
     let result = 'run: loop {
         if let Err(source) = guard.terminal.draw(|f| view::draw(f, &app)) {
@@ -140,6 +142,7 @@ pub async fn run(client: Client, options: Options) -> Result<(), Error> {
                     }
                 }
             }
+            _ = clock.tick() => apply(&mut app, Action::Tick, &mut edits),
             () = &mut interrupt => app.quit = true,
         }
         if app.quit {

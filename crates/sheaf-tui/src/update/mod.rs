@@ -52,6 +52,8 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Opened { path, result } => files::opened(app, &path, result),
         Action::Edited { path, result } => files::edited(app, &path, result),
         Action::History(r) => history::page(app, r),
+        Action::Tick => answers::tick(app),
+        Action::Progress(r) => answers::progress(app, r),
     }
 }
 

@@ -1,5 +1,5 @@
 //! `update` on the files behind the entries (open, edit, preview, names), the picker's
-//! create row, and the history overlay.
+//! create row, the history overlay, and progress.
 
 use sheaf_core::OpId;
 use sheaf_proto::requests::{BatchMode, ItemRef};
@@ -322,4 +322,31 @@ fn an_undone_op_is_not_undone_again_and_rule_runs_arrive_with_the_first_page() {
     assert_eq!(history(&app).runs.len(), 1);
     assert!(cmd(&mut app, Command::Undo).is_empty());
     assert!(matches!(&app.message, Some(Message::Info(m)) if m.contains("undone already")));
+}
+
+#[test]
+fn ticks_count_a_running_operations_seconds_and_ask_about_the_daemons_work_while_there_is_any() {
+    let mut app = testdata::app_with_entries(3, 3);
+    assert!(
+        update(&mut app, Action::Tick).is_empty(),
+        "nothing happening"
+    );
+    app.busy = Some("moving…".into());
+    update(&mut app, Action::Tick);
+    assert_eq!(app.busy_ticks, 1);
+    update(&mut app, Action::Events(Vec::new()));
+    assert_eq!(update(&mut app, Action::Tick), [Effect::LoadProgress]);
+    assert!(update(&mut app, Action::Tick).is_empty(), "asked once");
+    update(
+        &mut app,
+        Action::Progress(Ok(vec!["scanning /srv/doc · 10 files".into()])),
+    );
+    assert_eq!(
+        update(&mut app, Action::Tick),
+        [Effect::LoadProgress],
+        "still working"
+    );
+    update(&mut app, Action::Progress(Ok(Vec::new())));
+    assert!(update(&mut app, Action::Tick).is_empty(), "done");
+    assert!(app.progress.lines.is_empty());
 }
