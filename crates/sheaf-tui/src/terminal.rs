@@ -7,7 +7,7 @@ use std::io::{Stdout, stdout};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -58,11 +58,20 @@ pub fn suspend() {
     restore();
 }
 
-/// Enters TUI mode again after [`suspend`] and has the next draw repaint every cell.
+/// Enters TUI mode again after [`suspend`] on a cleared screen, and has the next draw
+/// repaint every cell. (`Terminal::clear` would ask the terminal where its cursor is, an
+/// answer that may never come back to a key reader just replaced.)
 pub fn resume(guard: &mut Guard) -> std::io::Result<()> {
     enable_raw_mode()?;
-    execute!(stdout(), EnterAlternateScreen, EnableMouseCapture)?;
-    guard.terminal.clear()
+    execute!(
+        stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        Clear(ClearType::All)
+    )?;
+    // Both buffers empty, like the cleared screen: the next draw writes every cell it fills.
+    guard.terminal.swap_buffers();
+    Ok(())
 }
 
 impl Drop for Guard {
