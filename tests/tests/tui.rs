@@ -30,6 +30,12 @@ impl Tmux {
 
     /// Starts `sheaf --socket <daemon's> <args>` with no autostart and an empty config dir.
     fn start(d: &Daemon, args: &str) -> Self {
+        Self::start_with(d, args, &[], "")
+    }
+
+    /// [`Tmux::start`] with more environment (`NAME=value`, shell-quoted by the caller
+    /// where needed) and `config` as the config file's text.
+    fn start_with(d: &Daemon, args: &str, env: &[String], config_text: &str) -> Self {
         static N: AtomicUsize = AtomicUsize::new(0);
         assert!(
             sheaf_e2e::have("tmux"),
@@ -41,11 +47,13 @@ impl Tmux {
             N.fetch_add(1, Ordering::Relaxed)
         );
         let config = d.dir.path().join("xdg-config");
-        std::fs::create_dir_all(&config).unwrap();
+        std::fs::create_dir_all(config.join("sheaf")).unwrap();
+        std::fs::write(config.join("sheaf/config.toml"), config_text).unwrap();
         let stderr = d.dir.path().join(format!("{server}.stderr"));
         let line = format!(
-            "env SHEAF_NO_AUTOSTART=1 NO_COLOR=1 XDG_CONFIG_HOME={} {} --socket {} {args} 2>{}",
+            "env SHEAF_NO_AUTOSTART=1 NO_COLOR=1 XDG_CONFIG_HOME={} {} {} --socket {} {args} 2>{}",
             config.display(),
+            env.join(" "),
             sheaf_e2e::sheaf().display(),
             d.socket.display(),
             stderr.display(),
@@ -227,4 +235,161 @@ fn sheaf_alone_on_a_terminal_starts_the_tui() {
     t.wait_for(&["Collections", "inbox", "papers", "● connected"]);
     t.keys(&["?"]);
     t.wait_for(&["Keys", "move marked to…"]);
+}
+
+/// Writes an executable shell script into the daemon's temp dir.
+fn script(d: &Daemon, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = d.dir.path().join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// The path of `note{i}.txt` as `register_many` made it.
+fn note(d: &Daemon, i: usize) -> PathBuf {
+    d.dir.path().join("files").join(format!("note{i}.txt"))
+}
+
+/// Polls until `path` exists with content; returns it.
+fn wait_for_file(path: &std::path::Path) -> String {
+    let start = Instant::now();
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && !text.is_empty()
+        {
+            return text;
+        }
+        assert!(start.elapsed() < DEADLINE, "{} never came", path.display());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn o_and_enter_open_the_selected_file_with_the_configured_opener() {
+    let (d, _) = two_collections();
+    let record = d.dir.path().join("opened.txt");
+    let opener = script(
+        &d,
+        "opener.sh",
+        &format!("printf '%s\\n' \"$@\" >> '{}'", record.display()),
+    );
+    let t = Tmux::start_with(
+        &d,
+        "tui inbox",
+        &[],
+        &format!("[tui]\nopener = \"{}\"\n", opener.display()),
+    );
+    t.wait_for(&["note0.txt", "● connected"]);
+    t.keys(&["j", "o"]);
+    t.wait_for(&["opened note1.txt with"]);
+    assert_eq!(
+        wait_for_file(&record),
+        format!("{}\n", note(&d, 1).display())
+    );
+    t.keys(&["j", "Enter"]);
+    let start = Instant::now();
+    while std::fs::read_to_string(&record).unwrap().lines().count() < 2 {
+        assert!(start.elapsed() < DEADLINE, "enter opened nothing");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let lines: Vec<String> = std::fs::read_to_string(&record)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            note(&d, 1).display().to_string(),
+            note(&d, 2).display().to_string()
+        ]
+    );
+    // The preview of the selected text file shows its first line.
+    t.wait_for(&["Preview", "note 2"]);
+}
+
+#[test]
+fn e_edits_the_file_in_the_editor_and_the_tui_comes_back_intact() {
+    let (d, _) = two_collections();
+    let editor = script(&d, "editor.sh", "echo 'a line from the editor' >> \"$1\"");
+    let t = Tmux::start_with(
+        &d,
+        "tui inbox",
+        &["VISUAL=".to_owned(), format!("EDITOR={}", editor.display())],
+        "",
+    );
+    t.wait_for(&["note0.txt", "● connected", "Preview"]);
+    t.keys(&["j", "j", "E"]);
+    let screen = t.wait_for(&["edited note2.txt", "inbox · 5 entries", "● connected"]);
+    assert!(
+        screen.contains("Collections"),
+        "the panes are back: {screen}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(note(&d, 2)).unwrap(),
+        "note 2\na line from the editor\n"
+    );
+    // Keys still work after the editor: the cursor moves and q quits.
+    t.keys(&["k"]);
+    t.wait_for(&["note1.txt"]);
+    t.keys(&["q"]);
+    let start = Instant::now();
+    while t.running() {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "q did not end sheaf tui after the editor"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_picker_creates_a_collection_typed_in_it_and_moves_into_it() {
+    let (d, ids) = two_collections();
+    let t = Tmux::start(&d, "tui inbox");
+    t.wait_for(&["note0.txt", "● connected"]);
+    t.keys(&["m"]);
+    t.wait_for(&["Move the entry under the cursor to…"]);
+    t.type_text("Fresh");
+    t.wait_for(&["cannot create \"Fresh\": lowercase only"]);
+    t.keys(&["C-u"]);
+    t.type_text("fresh");
+    t.wait_for(&["create \"fresh\""]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["moved 1 to fresh", "inbox · 4 entries"]);
+    assert_eq!(entry_ids(&d, "fresh"), [ids[0].clone()]);
+    assert_eq!(entry_ids(&d, "inbox"), ids[1..]);
+}
+
+#[test]
+fn h_shows_the_op_log_and_u_undoes_an_older_op_there() {
+    let (d, ids) = two_collections();
+    let older = d.add("papers", &ids[..1]);
+    let newer = d.add("papers", &ids[1..2]);
+    let t = Tmux::start(&d, "tui inbox");
+    t.wait_for(&["note0.txt", "● connected"]);
+    t.keys(&["H"]);
+    t.wait_for(&["History", "newest first", "link"]);
+    // The newest op is selected; one row down is the older link.
+    t.keys(&["j", "u"]);
+    t.wait_for(&["undid"]);
+    assert_eq!(entry_ids(&d, "papers"), [ids[1].clone()]);
+    let (s, ops) = d.get("/v1/ops?order=desc&limit=10");
+    assert_eq!(s, 200, "{ops}");
+    let undone = ops["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == older["op_id"])
+        .unwrap();
+    assert!(undone["undone_by"].is_string(), "{undone}");
+    let kept = ops["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == newer["op_id"])
+        .unwrap();
+    assert!(kept["undone_by"].is_null(), "{kept}");
+    t.wait_for(&["(undone)"]);
 }

@@ -7,9 +7,14 @@
 //! 1. time to first frame: connect, list the collections, open the big collection, fetch
 //!    its first page, draw the first frame (daemon already running);
 //! 2. frame render time at 200×60 with the big collection open and 10 000 marks;
-//! 3. resident memory of a TUI process (a child of this one) that opened the big collection
-//!    and went to its end (`G`: every page fetched in turn) and back to the top (`g`);
-//!    the time of that walk is reported too.
+//! 3. resident memory of a TUI process (a child of this one) that opened the big collection,
+//!    went to its end (`G`) and scrolled back to the top a screen at a time (`pgup`: every
+//!    page fetched backwards in turn); the time of that walk is reported too;
+//! 4. `G` on the big collection: from the key to its last row shown (one `order=desc` page);
+//! 5. the preview of a text file: from the key that selects it to the first frame showing
+//!    it (10 000 real files of 200 bytes, registered through the daemon);
+//! 6. scrolling through those 10 000 entries a row at a time, previews asked for each row:
+//!    the render time of every frame, and key to frame (update, answers taken in, draw).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
 
 use std::path::{Path, PathBuf};
@@ -21,7 +26,7 @@ use ratatui::backend::TestBackend;
 use sheaf_bench::{Report, Result, bench_root, quick, scratch_dir, secs, seed, sheafd, status_kib};
 use sheaf_client::{Client, ConnectOptions};
 use sheaf_core::CollectionId;
-use sheaf_proto::requests::EntryListParams;
+use sheaf_proto::requests::{BatchAddBody, EntryListParams, ItemRef, RegisterBody};
 use sheaf_tui::action::{Action, Command as Key};
 use sheaf_tui::effects::Runner;
 use sheaf_tui::{App, Config, update};
@@ -105,21 +110,27 @@ async fn connect(socket: &Path) -> Result<Client> {
     .await?)
 }
 
-/// The memory child: opens the big collection, goes to the end and back; prints
-/// `RESULT <VmHWM KiB> <VmRSS KiB> <walk ms>`.
+/// Whether the listing's last row is here.
+fn at_end(a: &App) -> bool {
+    a.pages.is_exact() && a.pages.row(a.pages.len().saturating_sub(1)).is_some()
+}
+
+/// The memory child: opens the big collection, goes to the end and scrolls back to the top
+/// a screen at a time; prints `RESULT <VmHWM KiB> <VmRSS KiB> <walk ms>`.
 async fn memory_child(socket: &Path) -> Result<()> {
     let client = connect(socket).await?;
     let mut d = Driver::new(&client, Some(BIG));
     d.first_page().await?;
-    let walk = Instant::now();
-    d.apply(Action::Command(Key::Bottom));
-    d.settle(|a| a.pages.is_exact() && a.pages.row(a.pages.len().saturating_sub(1)).is_some())
-        .await?;
-    let walked = walk.elapsed();
     let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT))?;
+    d.apply(Action::Command(Key::Bottom));
+    d.settle(at_end).await?;
     draw(&mut terminal, &d.app);
-    d.apply(Action::Command(Key::Top));
-    d.settle(|a| a.pages.row(0).is_some()).await?;
+    let walk = Instant::now();
+    while d.app.cursor > 0 {
+        d.apply(Action::Command(Key::PageUp));
+        d.settle(|a| a.entry_under_cursor().is_some()).await?;
+    }
+    let walked = walk.elapsed();
     draw(&mut terminal, &d.app);
     let kib = |key: &str| status_kib(Path::new("/proc/self/status"), key).unwrap_or(0);
     println!(
@@ -221,7 +232,25 @@ fn main() -> Result<()> {
         draw(&mut terminal, &d.app);
         render.push(t.elapsed());
     }
+
+    // 4. `G`: a fresh listing each time, its first page here, then the key.
+    let total = d.app.pages.len() as u64;
+    let mut bottom = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let big = Some(CollectionId::parse(BIG)?);
+        d.app.pages.reset(big, d.app.sort(), None, Some(total));
+        d.apply(Action::Command(Key::Top));
+        rt.block_on(d.settle(|a| a.pages.row(0).is_some()))?;
+        let t = Instant::now();
+        d.apply(Action::Command(Key::Bottom));
+        rt.block_on(d.settle(at_end))?;
+        draw(&mut terminal, &d.app);
+        bottom.push(t.elapsed());
+    }
     drop(d);
+
+    // 5 and 6. Previews of real files.
+    let previews = rt.block_on(preview_rows(&client, dir.path(), &socket))?;
 
     // 3. Memory of a TUI process that walked the collection end to end.
     let child_runs = if quick() { 1 } else { 3 };
@@ -282,13 +311,131 @@ fn main() -> Result<()> {
     report.memory("3b", "TUI RSS after the walk", rss, None);
     report.timing(
         "3c",
-        format!("`G` on {label}: walk to the last page"),
+        format!("{label}: scroll from the end to the top by screens (paging backwards)"),
         &walks,
         None,
     );
+    let s = report.timing(
+        "4",
+        format!("`G` on {label}: key to last row shown"),
+        &bottom,
+        None,
+    );
+    report.goal("≤ 50 ms p99", s.p99 <= Duration::from_millis(50));
+    let s = report.timing(
+        "5",
+        "preview of a text file: key to first frame with it",
+        &previews.first,
+        None,
+    );
+    report.goal("≤ 30 ms p99", s.p99 <= Duration::from_millis(30));
+    let s = report.timing(
+        "6a",
+        format!(
+            "frame render, scrolling {} entries with previews",
+            count(PREVIEW_FILES)
+        ),
+        &previews.render,
+        None,
+    );
+    report.goal("≤ 2 ms p99", s.p99 <= Duration::from_millis(2));
+    report.timing(
+        "6b",
+        "key to frame while scrolling (update, answers in, draw)",
+        &previews.key_to_frame,
+        None,
+    );
     report.note(format!(
-        "{runs} first-frame runs, {frames} frames, {child_runs} memory run(s)."
+        "{runs} first-frame, `G` and preview runs, {frames} frames, {child_runs} memory run(s)."
     ));
     report.save("tui", &report.summary())?;
     Ok(())
+}
+
+/// Files for the preview rows.
+const PREVIEW_FILES: usize = 10_000;
+
+/// Samples of rows 5 and 6.
+struct PreviewRuns {
+    first: Vec<Duration>,
+    render: Vec<Duration>,
+    key_to_frame: Vec<Duration>,
+}
+
+/// `count` with thousands separators, for labels.
+fn count(n: usize) -> String {
+    sheaf_tui::plain::count(n as u64)
+}
+
+/// Whether the preview of the row under the cursor is here.
+fn previewed(a: &App) -> bool {
+    a.preview_target()
+        .is_some_and(|(key, _)| a.previews.get(&key).is_some())
+}
+
+/// Writes [`PREVIEW_FILES`] text files under `dir`, registers them into a collection
+/// `previews` through the daemon, and measures rows 5 and 6 on it.
+async fn preview_rows(client: &Client, dir: &Path, socket: &Path) -> Result<PreviewRuns> {
+    let root = dir.join("preview-files");
+    sheaf_bench::files::make_tree(&root, PREVIEW_FILES, 1000)?;
+    let mut paths = Vec::with_capacity(PREVIEW_FILES);
+    for i in 0..PREVIEW_FILES {
+        let p = root.join(format!("d{:04}/f{i:06}.txt", i / 1000));
+        paths.push(p.to_str().ok_or("a non-UTF-8 temp path")?.to_owned());
+    }
+    for chunk in paths.chunks(1000) {
+        let items = client
+            .register_items(&RegisterBody {
+                paths: chunk.to_vec(),
+            })
+            .await?;
+        let body = BatchAddBody {
+            items: Some(
+                items
+                    .items
+                    .iter()
+                    .map(|i| ItemRef::Plain(i.id.to_string()))
+                    .collect(),
+            ),
+            create: true,
+            ..BatchAddBody::default()
+        };
+        client.batch_add("previews", &body).await?;
+    }
+    let client = connect(socket).await?;
+    let mut d = Driver::new(&client, Some("previews"));
+    d.first_page().await?;
+    d.settle(previewed).await?;
+    let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT))?;
+    let runs = if quick() { 10 } else { 30 };
+    let mut first = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        d.apply(Action::Command(Key::Down));
+        d.settle(previewed).await?;
+        draw(&mut terminal, &d.app);
+        first.push(t.elapsed());
+    }
+    // Every row after those, to the end.
+    let steps = PREVIEW_FILES - runs - 2;
+    let mut render = Vec::with_capacity(steps);
+    let mut key_to_frame = Vec::with_capacity(steps);
+    for _ in 0..steps {
+        let t = Instant::now();
+        d.apply(Action::Command(Key::Down));
+        while let Ok(action) = d.rx.try_recv() {
+            d.apply(action);
+        }
+        let drawn = Instant::now();
+        draw(&mut terminal, &d.app);
+        render.push(drawn.elapsed());
+        key_to_frame.push(t.elapsed());
+        // Faster than key repeat (about 30 a second), so the reads pile up as they would.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    Ok(PreviewRuns {
+        first,
+        render,
+        key_to_frame,
+    })
 }

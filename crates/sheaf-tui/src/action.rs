@@ -5,8 +5,11 @@
 
 use sheaf_core::{CollectionId, ItemId, MetadataPatch, OpId};
 use sheaf_proto::requests::{BatchAddBody, EntryListParams};
-use sheaf_proto::resources::{Collection, Entry, Event, Item};
+use sheaf_proto::resources::{Collection, Entry, Event, Item, Op, RuleRun};
 use sheaf_proto::responses::{BatchResponse, EntryPage, RemoveResponse, UndoResponse};
+
+use crate::pages::PageAt;
+use crate::preview::{Preview, PreviewKey};
 
 /// What a key can be bound to (the `[tui.keys]` names are these in `snake_case`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,8 +32,16 @@ pub enum Command {
     Right,
     /// Focus the next pane.
     NextPane,
-    /// Open the collection under the cursor (focus its entries).
+    /// Open the collection under the cursor (focus its entries); on an entry, open its file.
     Open,
+    /// Open the file under the cursor with the opener, detached.
+    OpenFile,
+    /// Edit the file under the cursor in `$VISUAL`/`$EDITOR`, the TUI suspended meanwhile.
+    Edit,
+    /// Name entries by their path in the folder, or by their display name.
+    ToggleNames,
+    /// Show or hide the operation log.
+    History,
     /// Start typing a filter.
     Filter,
     /// Mark or unmark the row under the cursor.
@@ -173,8 +184,8 @@ pub enum Action {
     Page {
         /// The listing it belongs to (see [`crate::pages::Pages::generation`]).
         generation: u64,
-        /// Its index.
-        page: usize,
+        /// Which page.
+        page: PageAt,
         /// The page, or why not.
         result: Result<EntryPage, Failure>,
     },
@@ -191,6 +202,29 @@ pub enum Action {
     Events(Vec<Event>),
     /// The event feed is connected (again).
     Connected,
+    /// A preview was read.
+    Preview(PreviewKey, Preview),
+    /// The opener was started, or it failed (to start, or with a non-zero exit).
+    Opened {
+        /// The file.
+        path: String,
+        /// Why not, in plain words.
+        result: Result<(), String>,
+    },
+    /// The editor ended and the terminal is back.
+    Edited {
+        /// The file.
+        path: String,
+        /// Why not, in plain words.
+        result: Result<(), String>,
+    },
+    /// A page of the operation log.
+    History(Result<HistoryPage, Failure>),
+    /// A second passed (the main loop's clock): running operations show their time, and
+    /// the daemon's long work is asked about while there is any.
+    Tick,
+    /// The daemon's long work now: one line per scanning watch or applying rule.
+    Progress(Result<Vec<String>, Failure>),
     /// The event feed is gone; it is retried after a backoff.
     Disconnected {
         /// Retries so far (1 on the first failure).
@@ -198,6 +232,20 @@ pub enum Action {
         /// Why, in plain words.
         reason: String,
     },
+}
+
+/// A page of the operation log, newest first, and (with the first page) the rules' latest
+/// runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryPage {
+    /// Whether this continues the pages shown (`false`: the first page).
+    pub more_of: bool,
+    /// The ops.
+    pub ops: Vec<Op>,
+    /// The next page's cursor.
+    pub next_cursor: Option<String>,
+    /// The rules' latest runs with the rule's id, newest first (first page only).
+    pub runs: Vec<RuleRun>,
 }
 
 /// Calls to make, outside `update`; each answers with one action.
@@ -211,8 +259,8 @@ pub enum Effect {
         collection: CollectionId,
         /// The listing's generation, echoed back.
         generation: u64,
-        /// The page index, echoed back.
-        page: usize,
+        /// Which page, echoed back.
+        page: PageAt,
         /// Query, cursor included.
         params: EntryListParams,
     },
@@ -234,6 +282,35 @@ pub enum Effect {
         /// Item ids.
         items: Vec<ItemId>,
     },
+    /// Read a file's preview, off the UI thread → [`Action::Preview`].
+    Preview {
+        /// What it is read for.
+        key: PreviewKey,
+        /// The file.
+        path: String,
+    },
+    /// Start `program` with the path appended, detached → [`Action::Opened`].
+    OpenFile {
+        /// The opener and its arguments.
+        program: Vec<String>,
+        /// The file.
+        path: String,
+    },
+    /// Suspend the TUI and run the editor on the file; done by the main loop, which owns
+    /// the terminal → [`Action::Edited`].
+    Edit {
+        /// The file.
+        path: String,
+    },
+    /// Read a page of the op log, newest first (`cursor: None`: the first page, with the
+    /// rules' runs) → [`Action::History`].
+    LoadHistory {
+        /// From the previous page.
+        cursor: Option<String>,
+    },
+    /// Ask what long work the daemon is doing (watches scanning, rules applying to the
+    /// existing items) → [`Action::Progress`].
+    LoadProgress,
     /// Undo this op, or the newest one not undone yet → [`Action::Op`].
     Undo(Option<OpId>),
     /// Create a collection → [`Action::Op`].

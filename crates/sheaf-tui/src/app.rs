@@ -64,8 +64,36 @@ pub struct Picker {
     pub query: String,
     /// Matching collections (indices into [`App::collections`]), best first.
     pub matches: Vec<usize>,
-    /// The highlighted match.
+    /// The highlighted row: a match, or `matches.len()` for the create row.
     pub cursor: usize,
+    /// The create row, when the query names no collection: the id to create, or why the
+    /// query is not one.
+    pub create: Option<Result<CollectionId, String>>,
+}
+
+impl Picker {
+    /// Rows shown: the matches and the create row.
+    #[must_use]
+    pub fn rows(&self) -> usize {
+        self.matches.len() + usize::from(self.create.is_some())
+    }
+}
+
+/// The operation log as `H` shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct History {
+    /// The ops read so far, newest first.
+    pub ops: Vec<sheaf_proto::resources::Op>,
+    /// The next page's cursor; `None` once the oldest op is here.
+    pub next_cursor: Option<String>,
+    /// A page is on its way.
+    pub loading: bool,
+    /// The first page has arrived.
+    pub loaded: bool,
+    /// The selected op (an index into `ops`).
+    pub cursor: usize,
+    /// The rules' latest runs, newest first.
+    pub runs: Vec<sheaf_proto::resources::RuleRun>,
 }
 
 /// What a prompt's line is for.
@@ -111,6 +139,20 @@ pub enum Overlay {
     Prompt(Prompt),
     /// Yes or no.
     Confirm(Confirm),
+    /// The operation log.
+    History(History),
+}
+
+/// The daemon's long work (watches scanning, rules applying to the existing items), asked
+/// about while there are signs of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// One line per piece of work.
+    pub lines: Vec<String>,
+    /// A read is on its way.
+    pub asked: bool,
+    /// Events arrived since the last tick: the daemon may be busy.
+    pub activity: bool,
 }
 
 /// The whole model.
@@ -148,6 +190,11 @@ pub struct App {
     pub filter_input: Option<String>,
     /// The details of the item under the cursor.
     pub item: Option<Item>,
+    /// Previews of the files around the cursor.
+    pub previews: crate::preview::Previews,
+    /// Name entries of folder-bound collections by their path in the folder (`t` toggles to
+    /// display names).
+    pub folder_paths: bool,
     /// The focused pane.
     pub focus: Pane,
     /// What covers the panes.
@@ -158,6 +205,10 @@ pub struct App {
     pub message: Option<Message>,
     /// An operation is running.
     pub busy: Option<String>,
+    /// Seconds it has been running (ticks since it started).
+    pub busy_ticks: u32,
+    /// The daemon's long work.
+    pub progress: Progress,
     /// The last op this session made, for `u`.
     pub last_op: Option<OpId>,
     /// Terminal size.
@@ -194,10 +245,14 @@ impl App {
             range_from: None,
             filter_input: None,
             item: None,
+            previews: crate::preview::Previews::default(),
+            folder_paths: true,
             overlay: None,
             connection: Connection::Connecting,
             message: None,
             busy: None,
+            busy_ticks: 0,
+            progress: Progress::default(),
             last_op: None,
             width: 80,
             height: 24,
@@ -234,6 +289,21 @@ impl App {
     #[must_use]
     pub fn entry_under_cursor(&self) -> Option<&Entry> {
         self.pages.row(self.cursor)
+    }
+
+    /// The preview's key of the entry under the cursor, and its file's path.
+    #[must_use]
+    pub fn preview_target(&self) -> Option<(crate::preview::PreviewKey, &str)> {
+        let e = self.entry_under_cursor()?;
+        let path = e.item.path.as_deref()?;
+        Some((
+            crate::preview::PreviewKey {
+                item: e.item_id,
+                size: e.item.size,
+                mtime: e.item.mtime,
+            },
+            path,
+        ))
     }
 
     /// The sort order of the listing.

@@ -1,9 +1,11 @@
 //! The `[tui]` table of sheaf's config file (the daemon's TOML, `$XDG_CONFIG_HOME/sheaf/
-//! config.toml`): the batch size past which a move or link asks first, and key overrides.
+//! config.toml`): the batch size past which a move or link asks first, the program that
+//! opens files, and key overrides.
 //!
 //! ```toml
 //! [tui]
 //! confirm_over = 100
+//! opener = "xdg-open"          # or ["flatpak-spawn", "--host", "xdg-open"]
 //! [tui.keys]
 //! move = "M"
 //! down = ["j", "down", "ctrl-n"]
@@ -26,13 +28,20 @@ pub struct Config {
     pub confirm_over: usize,
     /// The keys.
     pub keymap: Keymap,
+    /// The program (and its first arguments) that opens a file: `opener` in `[tui]`, else
+    /// `$SHEAF_OPENER` (split on spaces), else [`OPENER`].
+    pub opener: Vec<String>,
 }
+
+/// The desktop's opener, when neither the config nor `$SHEAF_OPENER` names one.
+pub const OPENER: &str = "xdg-open";
 
 impl Default for Config {
     fn default() -> Self {
         Self {
             confirm_over: CONFIRM_OVER,
             keymap: Keymap::default(),
+            opener: vec![OPENER.to_owned()],
         }
     }
 }
@@ -63,6 +72,7 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 struct TuiTable {
     confirm_over: Option<usize>,
+    opener: Option<OneOrMany>,
     #[serde(default)]
     keys: BTreeMap<String, OneOrMany>,
 }
@@ -72,6 +82,15 @@ struct TuiTable {
 enum OneOrMany {
     One(String),
     Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Self::One(k) => vec![k],
+            Self::Many(ks) => ks,
+        }
+    }
 }
 
 /// `$XDG_CONFIG_HOME/sheaf/config.toml`, else `~/.config/sheaf/config.toml` (the daemon's
@@ -102,27 +121,44 @@ impl Config {
         Self::parse(&text).map_err(|problem| ConfigError::Invalid { path, problem })
     }
 
-    /// The settings of a config file's text (only its `[tui]` table is read).
+    /// The settings of a config file's text (only its `[tui]` table is read), with
+    /// `$SHEAF_OPENER` for an opener the file does not name.
     pub fn parse(text: &str) -> Result<Self, String> {
+        let env = std::env::var("SHEAF_OPENER").ok();
+        Self::parse_with(text, env.as_deref())
+    }
+
+    /// [`Config::parse`] with the value of `$SHEAF_OPENER` given.
+    pub fn parse_with(text: &str, env_opener: Option<&str>) -> Result<Self, String> {
+        let from_env = || {
+            env_opener
+                .map(|o| o.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+                .filter(|o| !o.is_empty())
+        };
         let mut file: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
         let Some(tui) = file.remove("tui") else {
-            return Ok(Self::default());
+            return Ok(Self {
+                opener: from_env().unwrap_or_else(|| Self::default().opener),
+                ..Self::default()
+            });
         };
         let table: TuiTable = tui.try_into().map_err(|e| format!("[tui]: {e}"))?;
         let overrides = table
             .keys
             .into_iter()
-            .map(|(name, keys)| {
-                let keys = match keys {
-                    OneOrMany::One(k) => vec![k],
-                    OneOrMany::Many(ks) => ks,
-                };
-                (name, keys)
-            })
+            .map(|(name, keys)| (name, keys.into_vec()))
             .collect();
+        let opener = match table.opener.map(OneOrMany::into_vec) {
+            Some(o) if o.is_empty() || o[0].trim().is_empty() => {
+                return Err("[tui] opener: name a program, like \"xdg-open\"".to_owned());
+            }
+            Some(o) => o,
+            None => from_env().unwrap_or_else(|| vec![OPENER.to_owned()]),
+        };
         Ok(Self {
             confirm_over: table.confirm_over.unwrap_or(CONFIRM_OVER),
             keymap: Keymap::with_overrides(&overrides)?,
+            opener,
         })
     }
 }
@@ -151,6 +187,18 @@ mod tests {
             c.keymap.command(Key::parse("ctrl-n").unwrap()),
             Some(Command::Down)
         );
+    }
+
+    #[test]
+    fn the_opener_comes_from_the_file_else_the_environment_else_xdg_open() {
+        let c = Config::parse_with("[tui]\nopener = [\"/bin/rec\", \"-x\"]\n", Some("env-open"))
+            .unwrap();
+        assert_eq!(c.opener, ["/bin/rec", "-x"]);
+        let c = Config::parse_with("[tui]\nconfirm_over = 3\n", Some("env-open --new")).unwrap();
+        assert_eq!(c.opener, ["env-open", "--new"]);
+        let c = Config::parse_with("", None).unwrap();
+        assert_eq!(c.opener, [OPENER]);
+        assert!(Config::parse_with("[tui]\nopener = \"\"\n", None).is_err());
     }
 
     #[test]

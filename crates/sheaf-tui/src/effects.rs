@@ -9,8 +9,14 @@ use sheaf_proto::requests::{
 };
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::action::{Action, Done, Effect, Failure};
+use std::path::Path;
+use std::process::Stdio;
+
+use sheaf_proto::requests::ListOrder;
+
+use crate::action::{Action, Done, Effect, Failure, HistoryPage};
 use crate::plain;
+use crate::preview::{self, Preview};
 
 /// A failed call as the UI shows it.
 #[must_use]
@@ -47,6 +53,10 @@ impl Runner {
     pub fn run(&self, effect: Effect) {
         let client = self.client.clone();
         let tx = self.tx.clone();
+        if let Effect::OpenFile { program, path } = effect {
+            tokio::spawn(open_file(program, path, tx));
+            return;
+        }
         tokio::spawn(async move {
             let action = call(&client, effect).await;
             // The loop is gone when the UI quit: the answer has nobody to go to.
@@ -72,6 +82,23 @@ pub async fn call(client: &Client, effect: Effect) -> Action {
                 .await
                 .map_err(|e| failure(&e)),
         },
+        Effect::Preview { key, path } => {
+            let read = tokio::task::spawn_blocking(move || preview::read(Path::new(&path)));
+            let preview = read.await.unwrap_or_else(|e| Preview::Unreadable {
+                reason: format!("the read failed: {e}"),
+            });
+            Action::Preview(key, preview)
+        }
+        Effect::OpenFile { path, .. } => Action::Opened {
+            path,
+            result: Err("the opener is started by Runner::run".to_owned()),
+        },
+        Effect::Edit { path } => Action::Edited {
+            path,
+            result: Err("editing needs the terminal, which only `sheaf tui` has".to_owned()),
+        },
+        Effect::LoadHistory { cursor } => Action::History(history(client, cursor).await),
+        Effect::LoadProgress => Action::Progress(progress(client).await),
         Effect::LoadItem(id) => Action::Item(
             id,
             client
@@ -221,4 +248,106 @@ async fn undo(client: &Client, op: Option<sheaf_core::OpId>) -> Result<Done, Err
         }
     };
     client.undo(&op.to_string()).await.map(Done::Undone)
+}
+
+/// The daemon's long work: watches scanning their folder, rules applying to the existing
+/// items.
+async fn progress(client: &Client) -> Result<Vec<String>, Failure> {
+    let watches = client.watches().await.map_err(|e| failure(&e))?;
+    let mut lines: Vec<String> = watches
+        .watches
+        .iter()
+        .filter(|w| w.state == "scanning")
+        .map(|w| format!("scanning {} · {} files", w.path, plain::count(w.files)))
+        .collect();
+    let rules = client.rules().await.map_err(|e| failure(&e))?;
+    lines.extend(rules.rules.iter().filter_map(|r| {
+        let a = r.apply.as_ref().filter(|a| a.state == "running")?;
+        Some(format!(
+            "rule {} applying: {} of {} items looked at · {} taken up",
+            r.id,
+            plain::count(a.scanned),
+            plain::count(a.total),
+            plain::count(a.applied)
+        ))
+    }));
+    Ok(lines)
+}
+
+/// Rule runs shown under the log, newest first.
+const RUNS: usize = 8;
+
+/// A page of the op log, newest first; with the first page, the rules' latest runs.
+async fn history(client: &Client, cursor: Option<String>) -> Result<HistoryPage, Failure> {
+    let more_of = cursor.is_some();
+    let page = client
+        .list_ops(&OpListParams {
+            cursor,
+            limit: Some(200),
+            order: Some(ListOrder::Desc),
+        })
+        .await
+        .map_err(|e| failure(&e))?;
+    let mut runs = Vec::new();
+    if !more_of {
+        let rules = client.rules().await.map_err(|e| failure(&e))?;
+        for rule in rules.rules {
+            let list = client
+                .rule_runs(&rule.id.to_string(), Some(RUNS))
+                .await
+                .map_err(|e| failure(&e))?;
+            runs.extend(list.runs);
+        }
+        runs.sort_by_key(|r| std::cmp::Reverse(r.at));
+        runs.truncate(RUNS);
+    }
+    Ok(HistoryPage {
+        more_of,
+        ops: page.ops,
+        next_cursor: page.next_cursor,
+        runs,
+    })
+}
+
+/// Starts the opener on `path` in a process group of its own (no terminal signal reaches
+/// it, and it outlives the TUI), its output discarded; answers at once, and again if it
+/// later exits with a failure.
+async fn open_file(program: Vec<String>, path: String, tx: UnboundedSender<Action>) {
+    let Some((first, args)) = program.split_first() else {
+        let _ = tx.send(Action::Opened {
+            path,
+            result: Err("no opener is configured".to_owned()),
+        });
+        return;
+    };
+    let spawned = tokio::process::Command::new(first)
+        .args(args)
+        .arg(&path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => {
+            let _ = tx.send(Action::Opened {
+                path,
+                result: Err(format!("could not start {first}: {e}")),
+            });
+            return;
+        }
+    };
+    let _ = tx.send(Action::Opened {
+        path: path.clone(),
+        result: Ok(()),
+    });
+    if let Ok(status) = child.wait().await
+        && !status.success()
+    {
+        let _ = tx.send(Action::Opened {
+            path,
+            result: Err(format!("{first} ended with {status}")),
+        });
+    }
 }

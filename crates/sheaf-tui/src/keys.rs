@@ -109,7 +109,7 @@ impl fmt::Display for Key {
 }
 
 /// Every command, in the order the help lists them, with its config name and what it does.
-pub const COMMANDS: [(Command, &str, &str); 26] = [
+pub const COMMANDS: [(Command, &str, &str); 30] = [
     (Command::Down, "down", "cursor down"),
     (Command::Up, "up", "cursor up"),
     (Command::Top, "top", "first row"),
@@ -119,7 +119,22 @@ pub const COMMANDS: [(Command, &str, &str); 26] = [
     (Command::Left, "left", "pane to the left"),
     (Command::Right, "right", "pane to the right"),
     (Command::NextPane, "next_pane", "next pane"),
-    (Command::Open, "open", "open the collection"),
+    (
+        Command::Open,
+        "open",
+        "open the collection; on an entry, open its file",
+    ),
+    (
+        Command::OpenFile,
+        "open_file",
+        "open the file with the opener (detached)",
+    ),
+    (Command::Edit, "edit", "edit the file in $VISUAL / $EDITOR"),
+    (
+        Command::ToggleNames,
+        "names",
+        "names: path in the folder / display name",
+    ),
     (
         Command::Filter,
         "filter",
@@ -147,7 +162,16 @@ pub const COMMANDS: [(Command, &str, &str); 26] = [
         "remove",
         "remove marked from this collection",
     ),
-    (Command::Undo, "undo", "undo the last operation"),
+    (
+        Command::Undo,
+        "undo",
+        "undo the last operation (history: the selected one)",
+    ),
+    (
+        Command::History,
+        "history",
+        "history: the operation log, newest first",
+    ),
     (Command::NewCollection, "new_collection", "new collection"),
     (Command::Rename, "rename", "rename the collection / entry"),
     (
@@ -170,7 +194,7 @@ pub const COMMANDS: [(Command, &str, &str); 26] = [
     (Command::Quit, "quit", "quit (ctrl-c always quits)"),
 ];
 
-const DEFAULTS: [(Command, &[&str]); 26] = [
+const DEFAULTS: [(Command, &[&str]); 30] = [
     (Command::Down, &["j", "down"]),
     (Command::Up, &["k", "up"]),
     (Command::Top, &["g", "home"]),
@@ -181,6 +205,9 @@ const DEFAULTS: [(Command, &[&str]); 26] = [
     (Command::Right, &["l", "right"]),
     (Command::NextPane, &["tab"]),
     (Command::Open, &["enter"]),
+    (Command::OpenFile, &["o"]),
+    (Command::Edit, &["E"]),
+    (Command::ToggleNames, &["t"]),
     (Command::Filter, &["/"]),
     (Command::Mark, &["space"]),
     (Command::RangeMark, &["v"]),
@@ -189,6 +216,7 @@ const DEFAULTS: [(Command, &[&str]); 26] = [
     (Command::Link, &["c"]),
     (Command::Remove, &["d"]),
     (Command::Undo, &["u"]),
+    (Command::History, &["H"]),
     (Command::NewCollection, &["n"]),
     (Command::Rename, &["r"]),
     (Command::EditMetadata, &["e"]),
@@ -372,6 +400,11 @@ mod tests {
             ("c", Command::Link),
             ("?", Command::Help),
             ("ctrl-d", Command::PageDown),
+            ("o", Command::OpenFile),
+            ("enter", Command::Open),
+            ("E", Command::Edit),
+            ("t", Command::ToggleNames),
+            ("H", Command::History),
         ] {
             assert_eq!(
                 k.command(Key::parse(text).unwrap()),

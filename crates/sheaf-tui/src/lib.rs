@@ -22,6 +22,7 @@ pub mod live;
 pub mod marks;
 pub mod pages;
 pub mod plain;
+pub mod preview;
 pub mod terminal;
 pub mod update;
 pub mod view;
@@ -90,9 +91,14 @@ pub async fn run(client: Client, options: Options) -> Result<(), Error> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let runner = effects::Runner::new(client.clone(), tx.clone());
     let live = tokio::spawn(live::follow(client, Some(since), tx));
-    let apply = |app: &mut App, action: Action| {
+    // Edits need the terminal: the loop runs them between draws; the rest runs as tasks.
+    let mut edits: Vec<String> = Vec::new();
+    let apply = |app: &mut App, action: Action, edits: &mut Vec<String>| {
         for effect in update(app, action) {
-            runner.run(effect);
+            match effect {
+                Effect::Edit { path } => edits.push(path),
+                other => runner.run(other),
+            }
         }
     };
     apply(
@@ -101,12 +107,15 @@ pub async fn run(client: Client, options: Options) -> Result<(), Error> {
             width: size.width,
             height: size.height,
         },
+        &mut edits,
     );
-    apply(&mut app, Action::Start);
+    apply(&mut app, Action::Start, &mut edits);
 
     let mut terminal_events = crossterm::event::EventStream::new();
+    let mut clock = tokio::time::interval(std::time::Duration::from_secs(1));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut interrupt = std::pin::pin!(stop_signal());
-    let result = loop {
+    let result = 'run: loop {
         if let Err(source) = guard.terminal.draw(|f| view::draw(f, &app)) {
             break Err(Error::Terminal {
                 verb: "drawing",
@@ -117,31 +126,69 @@ pub async fn run(client: Client, options: Options) -> Result<(), Error> {
             event = terminal_events.next() => match event {
                 Some(Ok(event)) => {
                     if let Some(action) = keys::translate(&event, &app.config.keymap, app.key_mode()) {
-                        apply(&mut app, action);
+                        apply(&mut app, action, &mut edits);
                     }
                 }
                 Some(Err(source)) => break Err(Error::Terminal { verb: "reading keys", source }),
                 None => break Ok(()),
             },
             Some(action) = rx.recv() => {
-                apply(&mut app, action);
+                apply(&mut app, action, &mut edits);
                 // Take in what else is queued before drawing again.
                 for _ in 0..BURST {
                     match rx.try_recv() {
-                        Ok(action) => apply(&mut app, action),
+                        Ok(action) => apply(&mut app, action, &mut edits),
                         Err(_) => break,
                     }
                 }
             }
+            _ = clock.tick() => apply(&mut app, Action::Tick, &mut edits),
             () = &mut interrupt => app.quit = true,
         }
         if app.quit {
             break Ok(());
         }
+        while let Some(path) = edits.pop() {
+            // The key reader would compete with the editor for the terminal: it goes, and a
+            // new one reads once the TUI is back.
+            drop(terminal_events);
+            let result = edit(&path);
+            let resumed = terminal::resume(&mut guard);
+            terminal_events = crossterm::event::EventStream::new();
+            if let Err(source) = resumed {
+                break 'run Err(Error::Terminal {
+                    verb: "restoring the terminal after the editor",
+                    source,
+                });
+            }
+            apply(&mut app, Action::Edited { path, result }, &mut edits);
+        }
     };
     live.abort();
     drop(guard);
     result
+}
+
+/// Runs `$VISUAL` (else `$EDITOR`, else `vi`) on `path` with the terminal handed over,
+/// and waits for it. Either variable may carry arguments (`code --wait`).
+fn edit(path: &str) -> Result<(), String> {
+    let editor = ["VISUAL", "EDITOR"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| "vi".to_owned());
+    let mut words = editor.split_whitespace();
+    let program = words.next().unwrap_or("vi");
+    terminal::suspend();
+    let status = std::process::Command::new(program)
+        .args(words)
+        .arg(path)
+        .status();
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("{program} ended with {s}")),
+        Err(e) => Err(format!("could not start {program}: {e}")),
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM (raw mode turns ctrl-c into a key; these come from

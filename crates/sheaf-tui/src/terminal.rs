@@ -7,7 +7,7 @@ use std::io::{Stdout, stdout};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -50,6 +50,28 @@ pub fn enter() -> std::io::Result<Guard> {
             Err(e)
         }
     }
+}
+
+/// Hands the terminal back for a program that needs it (the editor): TUI mode left as on
+/// exit; [`resume`] enters it again.
+pub fn suspend() {
+    restore();
+}
+
+/// Enters TUI mode again after [`suspend`] on a cleared screen, and has the next draw
+/// repaint every cell. (`Terminal::clear` would ask the terminal where its cursor is, an
+/// answer that may never come back to a key reader just replaced.)
+pub fn resume(guard: &mut Guard) -> std::io::Result<()> {
+    enable_raw_mode()?;
+    execute!(
+        stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        Clear(ClearType::All)
+    )?;
+    // Both buffers empty, like the cleared screen: the next draw writes every cell it fills.
+    guard.terminal.swap_buffers();
+    Ok(())
 }
 
 impl Drop for Guard {

@@ -109,3 +109,16 @@ pub(crate) fn app_with_entries(total: usize, loaded: usize) -> App {
     app.cursor_item = app.pages.row(0).map(|e| e.item_id);
     app
 }
+
+/// The preview read `update` asks for when entry `i` of `inbox` comes under the cursor.
+pub(crate) fn preview_effect(i: usize) -> crate::action::Effect {
+    let e = entry(i);
+    crate::action::Effect::Preview {
+        key: crate::preview::PreviewKey {
+            item: e.item_id,
+            size: e.item.size,
+            mtime: e.item.mtime,
+        },
+        path: e.item.path.unwrap_or_default(),
+    }
+}

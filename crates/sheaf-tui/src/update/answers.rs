@@ -66,7 +66,7 @@ pub(super) fn collections(app: &mut App, r: Result<Vec<Collection>, Failure>) ->
 pub(super) fn page(
     app: &mut App,
     generation: u64,
-    page: usize,
+    page: crate::pages::PageAt,
     r: Result<EntryPage, Failure>,
 ) -> Vec<Effect> {
     let answer = match r {
@@ -106,6 +106,7 @@ pub(super) fn item(app: &mut App, id: ItemId, r: Result<Item, Failure>) -> Vec<E
 
 pub(super) fn op(app: &mut App, what: &str, r: Result<Done, Failure>) -> Vec<Effect> {
     app.busy = None;
+    app.busy_ticks = 0;
     match r {
         Ok(done) => {
             app.message = Some(Message::Info(plain::summary(&done)));
@@ -125,7 +126,9 @@ pub(super) fn op(app: &mut App, what: &str, r: Result<Done, Failure>) -> Vec<Eff
                 | Done::ItemChanged(_) => {}
             }
             // The feed reports the change too; reading now shows it without waiting.
-            refresh(app)
+            let mut effects = refresh(app);
+            effects.extend(super::history::reload(app));
+            effects
         }
         Err(f) => {
             app.message = Some(Message::Error(plain::failure(what, &f)));
@@ -135,6 +138,7 @@ pub(super) fn op(app: &mut App, what: &str, r: Result<Done, Failure>) -> Vec<Eff
 }
 
 pub(super) fn events(app: &mut App, events: &[Event]) -> Vec<Effect> {
+    app.progress.activity = true;
     let open = app.pages.collection().cloned();
     let mut collections = false;
     let mut entries = false;
@@ -186,6 +190,8 @@ pub(super) fn events(app: &mut App, events: &[Event]) -> Vec<Effect> {
     if item && let Some(id) = app.cursor_item {
         effects.push(Effect::LoadItem(id));
     }
+    // Any change is an op or a rule's run: the log shown follows.
+    effects.extend(super::history::reload(app));
     effects
 }
 
@@ -200,5 +206,27 @@ pub(super) fn connected(app: &mut App) -> Vec<Effect> {
 
 pub(super) fn disconnected(app: &mut App, attempt: u32, reason: String) -> Vec<Effect> {
     app.connection = Connection::Reconnecting { attempt, reason };
+    Vec::new()
+}
+
+pub(super) fn tick(app: &mut App) -> Vec<Effect> {
+    if app.busy.is_some() {
+        app.busy_ticks = app.busy_ticks.saturating_add(1);
+    }
+    // The daemon is asked while it shows signs of work, and until that work is done.
+    let p = &mut app.progress;
+    let wanted = p.activity || !p.lines.is_empty();
+    if !wanted || p.asked || app.connection != Connection::Connected {
+        return Vec::new();
+    }
+    p.activity = false;
+    p.asked = true;
+    vec![Effect::LoadProgress]
+}
+
+pub(super) fn progress(app: &mut App, r: Result<Vec<String>, Failure>) -> Vec<Effect> {
+    app.progress.asked = false;
+    // A failed read shows nothing rather than stale work; the next tick asks again.
+    app.progress.lines = r.unwrap_or_default();
     Vec::new()
 }

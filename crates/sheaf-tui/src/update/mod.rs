@@ -2,13 +2,18 @@
 //! no IO, no clock; what must reach the daemon is returned as effects.
 //!
 //! Split by concern: this file dispatches and moves cursors, `ops` handles marks and the
-//! operations (picker, prompts, confirm), `answers` takes in what effects and the event
-//! feed bring back.
+//! operations (picker, prompts, confirm), `files` the files behind the entries (open, edit,
+//! preview, names), `history` the op log overlay, `answers` takes in what effects and the
+//! event feed bring back.
 
 mod answers;
+mod files;
+mod history;
 mod ops;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_files;
 #[cfg(test)]
 mod tests_ops;
 
@@ -43,6 +48,12 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Events(events) => answers::events(app, &events),
         Action::Connected => answers::connected(app),
         Action::Disconnected { attempt, reason } => answers::disconnected(app, attempt, reason),
+        Action::Preview(key, preview) => files::preview(app, key, preview),
+        Action::Opened { path, result } => files::opened(app, &path, result),
+        Action::Edited { path, result } => files::edited(app, &path, result),
+        Action::History(r) => history::page(app, r),
+        Action::Tick => answers::tick(app),
+        Action::Progress(r) => answers::progress(app, r),
     }
 }
 
@@ -51,6 +62,9 @@ fn command(app: &mut App, c: Command) -> Vec<Effect> {
         // Any command closes the help; only the help key and escape mean nothing more.
         app.overlay = None;
         return Vec::new();
+    }
+    if matches!(app.overlay, Some(Overlay::History(_))) {
+        return history::command(app, c);
     }
     match c {
         Command::Quit => {
@@ -74,6 +88,11 @@ fn command(app: &mut App, c: Command) -> Vec<Effect> {
             };
             Vec::new()
         }
+        Command::Open if app.focus != Pane::Collections => files::open_file(app),
+        Command::OpenFile => files::open_file(app),
+        Command::Edit => files::edit(app),
+        Command::ToggleNames => files::toggle_names(app),
+        Command::History => history::toggle(app),
         Command::Right | Command::Open => {
             app.focus = match (app.focus, c) {
                 (Pane::Collections, _) => Pane::Entries,
@@ -211,6 +230,7 @@ pub(crate) fn follow_cursor(app: &mut App) -> Vec<Effect> {
         effects.extend(here.map(Effect::LoadItem));
         app.cursor_item = here;
     }
+    effects.extend(files::want_preview(app));
     effects
 }
 

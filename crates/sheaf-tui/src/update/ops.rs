@@ -170,8 +170,43 @@ pub(super) fn pick(app: &mut App, purpose: PickFor) -> Vec<Effect> {
         query: String::new(),
         matches,
         cursor: 0,
+        create: None,
     }));
     Vec::new()
+}
+
+/// Why `text` is not a collection id, in words that say what to type instead.
+pub(crate) fn slug_problem(text: &str) -> Option<String> {
+    if CollectionId::parse(text).is_ok() {
+        return None;
+    }
+    let why = if text.len() > 128 {
+        "at most 128 characters".to_owned()
+    } else if text.chars().any(|c| c.is_ascii_uppercase()) {
+        "lowercase only".to_owned()
+    } else if text.starts_with(['_', '.', '-']) {
+        "start with a letter or digit".to_owned()
+    } else if let Some(c) = text
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(*c)))
+    {
+        format!("{c:?} is not allowed")
+    } else {
+        "not a collection id".to_owned()
+    };
+    Some(format!("{why}: use a-z 0-9 _ . - (like research_papers)"))
+}
+
+/// The picker's create row for `query`: none when it is empty or names a collection.
+fn create_row(app: &App, query: &str) -> Option<Result<CollectionId, String>> {
+    let name = query.trim();
+    if name.is_empty() || app.collections.iter().any(|c| c.id.as_str() == name) {
+        return None;
+    }
+    Some(match slug_problem(name) {
+        None => CollectionId::parse(name).map_err(|e| e.to_string()),
+        Some(why) => Err(why),
+    })
 }
 
 pub(super) fn picker_input(app: &mut App, i: Input) -> Vec<Effect> {
@@ -181,19 +216,26 @@ pub(super) fn picker_input(app: &mut App, i: Input) -> Vec<Effect> {
     match i {
         Input::Esc => return Vec::new(),
         Input::Enter => {
+            if p.cursor == p.matches.len()
+                && let Some(Ok(new)) = &p.create
+            {
+                let new = new.clone();
+                return batch(app, p.purpose, &new, true);
+            }
             let Some(target) = p
                 .matches
                 .get(p.cursor)
                 .and_then(|i| app.collections.get(*i))
                 .map(|c| c.id.clone())
             else {
+                // An invalid name stays, its problem shown on the create row.
                 app.overlay = Some(Overlay::Picker(p));
                 return Vec::new();
             };
-            return batch(app, p.purpose, &target);
+            return batch(app, p.purpose, &target, false);
         }
         Input::Up => p.cursor = p.cursor.saturating_sub(1),
-        Input::Down => p.cursor = (p.cursor + 1).min(p.matches.len().saturating_sub(1)),
+        Input::Down => p.cursor = (p.cursor + 1).min(p.rows().saturating_sub(1)),
         Input::Char(c) => p.query.push(c),
         Input::Backspace => {
             p.query.pop();
@@ -202,6 +244,7 @@ pub(super) fn picker_input(app: &mut App, i: Input) -> Vec<Effect> {
     }
     if matches!(i, Input::Char(_) | Input::Backspace | Input::Clear) {
         p.matches = fuzzy::rank(&p.query, candidates(app, p.purpose));
+        p.create = create_row(app, &p.query);
         p.cursor = 0;
     }
     app.overlay = Some(Overlay::Picker(p));
@@ -221,9 +264,10 @@ fn describe(targets: &Targets, n: Option<u64>, open: &CollectionId) -> String {
     }
 }
 
-/// The move or link of the targets to `target`: one call, asked about first when it
-/// touches more than `confirm_over` items (or an unknown number).
-fn batch(app: &mut App, purpose: PickFor, target: &CollectionId) -> Vec<Effect> {
+/// The move or link of the targets to `target` (created by the same call when `create`):
+/// one call, asked about first when it touches more than `confirm_over` items (or an
+/// unknown number).
+fn batch(app: &mut App, purpose: PickFor, target: &CollectionId, create: bool) -> Vec<Effect> {
     let Some(open) = app.pages.collection().cloned() else {
         return Vec::new();
     };
@@ -241,14 +285,18 @@ fn batch(app: &mut App, purpose: PickFor, target: &CollectionId) -> Vec<Effect> 
         _ => (BatchMode::Link, None),
     };
     let what = describe(&targets, n, &open);
-    let body = body(&targets, &open, mode, from);
+    let body = BatchAddBody {
+        create,
+        ..body(&targets, &open, mode, from)
+    };
     let effect = Effect::Batch {
         target: target.clone(),
         body,
         verb,
     };
     let word = if verb == Verb::Move { "Move" } else { "Link" };
-    let question = format!("{word} {what} to {target}?");
+    let new = if create { "new collection " } else { "" };
+    let question = format!("{word} {what} to {new}{target}?");
     let busy = format!(
         "{} {what} to {target}…",
         if verb == Verb::Move {

@@ -8,6 +8,7 @@ use super::update;
 use crate::action::{Action, Command, Effect, Failure, Input, Mouse};
 use crate::app::{App, Connection, Message, Overlay, Pane};
 use crate::config::Config;
+use crate::pages::PageAt::{self, Back, Front};
 use crate::testdata::{self, cid, collection, entry, item};
 
 fn cmd(app: &mut App, c: Command) -> Vec<Effect> {
@@ -20,7 +21,7 @@ fn typed(app: &mut App, text: &str) {
     }
 }
 
-fn fetched_pages(effects: &[Effect]) -> Vec<(String, usize, Option<String>)> {
+fn fetched_pages(effects: &[Effect]) -> Vec<(String, PageAt, Option<String>)> {
     effects
         .iter()
         .filter_map(|e| match e {
@@ -63,7 +64,10 @@ fn the_first_list_opens_the_collection_asked_for_and_fetches_its_first_page() {
         &mut app,
         Action::Collections(Ok(vec![collection("default", 0), collection("inbox", 5)])),
     );
-    assert_eq!(fetched_pages(&effects), [("inbox".to_owned(), 0, None)]);
+    assert_eq!(
+        fetched_pages(&effects),
+        [("inbox".to_owned(), Front(0), None)]
+    );
     assert_eq!(app.collection_cursor, 1);
     assert_eq!(app.focus, Pane::Entries);
     assert_eq!(app.pages.len(), 5);
@@ -76,7 +80,10 @@ fn asking_for_a_missing_collection_says_so_and_opens_default() {
         &mut app,
         Action::Collections(Ok(vec![collection("default", 0)])),
     );
-    assert_eq!(fetched_pages(&effects), [("default".to_owned(), 0, None)]);
+    assert_eq!(
+        fetched_pages(&effects),
+        [("default".to_owned(), Front(0), None)]
+    );
     assert!(matches!(&app.message, Some(Message::Error(m)) if m.contains("nope")));
 }
 
@@ -93,21 +100,27 @@ fn a_page_arriving_shows_rows_and_loads_the_item_under_the_cursor() {
         &mut app,
         Action::Page {
             generation,
-            page: 0,
+            page: Front(0),
             result: Ok(EntryPage {
                 entries: vec![entry(0), entry(1)],
                 next_cursor: None,
             }),
         },
     );
-    assert_eq!(effects, [Effect::LoadItem(item(0))]);
+    assert_eq!(
+        effects,
+        [Effect::LoadItem(item(0)), testdata::preview_effect(0)]
+    );
     assert_eq!(app.cursor_item, Some(item(0)));
 }
 
 #[test]
 fn j_and_k_move_the_cursor_within_the_listing_and_load_each_item() {
     let mut app = testdata::app_with_entries(3, 3);
-    assert_eq!(cmd(&mut app, Command::Down), [Effect::LoadItem(item(1))]);
+    assert_eq!(
+        cmd(&mut app, Command::Down),
+        [Effect::LoadItem(item(1)), testdata::preview_effect(1)]
+    );
     cmd(&mut app, Command::Down);
     cmd(&mut app, Command::Down);
     assert_eq!(app.cursor, 2, "stops at the last row");
@@ -118,14 +131,82 @@ fn j_and_k_move_the_cursor_within_the_listing_and_load_each_item() {
 }
 
 #[test]
-fn g_to_the_end_of_a_million_entries_fetches_forward_from_the_last_known_page() {
+fn g_to_the_end_of_a_million_entries_is_one_backward_fetch_of_the_last_page() {
     let mut app = testdata::app_with_entries(1_000_000, 1000);
     let effects = cmd(&mut app, Command::Bottom);
     assert_eq!(app.cursor, 999_999);
-    // Page 0 is here with its successor's cursor known: page 1 is the next step of the walk.
-    assert_eq!(fetched_pages(&effects), [("inbox".to_owned(), 1, None)]);
+    assert_eq!(
+        fetched_pages(&effects),
+        [("inbox".to_owned(), Back(0), None)]
+    );
+    let Some(Effect::FetchPage { params, .. }) = effects.first() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(params.order, Some(sheaf_proto::requests::ListOrder::Desc));
     assert!(app.offset > 999_000 && app.offset <= 999_999);
     assert!(app.entry_under_cursor().is_none(), "not loaded yet");
+    let generation = app.pages.generation();
+    let effects = update(
+        &mut app,
+        Action::Page {
+            generation,
+            page: Back(0),
+            result: Ok(EntryPage {
+                entries: (999_000..1_000_000).rev().map(entry).collect(),
+                next_cursor: Some("~c999000".into()),
+            }),
+        },
+    );
+    assert_eq!(
+        effects,
+        [
+            Effect::LoadItem(item(999_999)),
+            testdata::preview_effect(999_999)
+        ]
+    );
+    assert_eq!(
+        app.entry_under_cursor().map(|e| e.item_id),
+        Some(item(999_999))
+    );
+}
+
+#[test]
+fn scrolling_up_from_the_end_pages_backwards_with_the_desc_cursor() {
+    let mut app = testdata::app_with_entries(1_000_000, 1000);
+    cmd(&mut app, Command::Bottom);
+    let generation = app.pages.generation();
+    update(
+        &mut app,
+        Action::Page {
+            generation,
+            page: Back(0),
+            result: Ok(EntryPage {
+                entries: (999_000..1_000_000).rev().map(entry).collect(),
+                next_cursor: Some("~c999000".into()),
+            }),
+        },
+    );
+    let mut asked = Vec::new();
+    for _ in 0..800 {
+        for e in cmd(&mut app, Command::Up) {
+            if let Effect::FetchPage { page, params, .. } = e {
+                asked.push((page, params.cursor, params.order));
+            }
+        }
+    }
+    assert_eq!(
+        asked,
+        [(
+            Back(1),
+            Some("~c999000".to_owned()),
+            Some(sheaf_proto::requests::ListOrder::Desc)
+        )]
+    );
+    assert_eq!(app.cursor, 999_199);
+    assert_eq!(
+        app.entry_under_cursor().map(|e| e.item_id),
+        Some(item(999_199))
+    );
 }
 
 #[test]
@@ -146,7 +227,10 @@ fn moving_in_the_collections_pane_opens_the_collection_and_clears_marks() {
     cmd(&mut app, Command::Left);
     assert_eq!(app.focus, Pane::Collections);
     let effects = cmd(&mut app, Command::Down);
-    assert_eq!(fetched_pages(&effects), [("papers".to_owned(), 0, None)]);
+    assert_eq!(
+        fetched_pages(&effects),
+        [("papers".to_owned(), Front(0), None)]
+    );
     assert!(app.marks.is_empty());
     assert_eq!(app.cursor, 0);
 }
@@ -171,7 +255,7 @@ fn the_entries_filter_is_sent_to_the_daemon_on_enter_and_escape_clears_it() {
     let effects = update(&mut app, Action::Input(Input::Enter));
     assert_eq!(
         fetched_pages(&effects),
-        [("inbox".to_owned(), 0, Some("rep".to_owned()))]
+        [("inbox".to_owned(), Front(0), Some("rep".to_owned()))]
     );
     assert_eq!(app.pages.query(), Some("rep"));
     assert!(
@@ -179,7 +263,10 @@ fn the_entries_filter_is_sent_to_the_daemon_on_enter_and_escape_clears_it() {
         "a filtered count is known only at its end"
     );
     let effects = cmd(&mut app, Command::Escape);
-    assert_eq!(fetched_pages(&effects), [("inbox".to_owned(), 0, None)]);
+    assert_eq!(
+        fetched_pages(&effects),
+        [("inbox".to_owned(), Front(0), None)]
+    );
 }
 
 #[test]
@@ -222,7 +309,10 @@ fn refresh_reads_the_collections_and_the_pages_in_view_again() {
     let mut app = testdata::app_with_entries(3, 3);
     let effects = cmd(&mut app, Command::Refresh);
     assert!(effects.contains(&Effect::LoadCollections));
-    assert_eq!(fetched_pages(&effects), [("inbox".to_owned(), 0, None)]);
+    assert_eq!(
+        fetched_pages(&effects),
+        [("inbox".to_owned(), Front(0), None)]
+    );
     assert!(
         app.pages.row(0).is_some(),
         "rows stay shown until the refetch"
@@ -283,7 +373,10 @@ fn a_click_selects_the_row_or_collection_and_the_wheel_scrolls() {
             row: list.y + 2,
         }),
     );
-    assert_eq!(fetched_pages(&effects), [("papers".to_owned(), 0, None)]);
+    assert_eq!(
+        fetched_pages(&effects),
+        [("papers".to_owned(), Front(0), None)]
+    );
     assert_eq!(app.focus, Pane::Collections);
 }
 
@@ -326,7 +419,10 @@ fn marks_survive_live_updates_except_for_items_that_left_the_collection() {
         ]),
     );
     assert!(effects.contains(&Effect::LoadCollections));
-    assert_eq!(fetched_pages(&effects), [("inbox".to_owned(), 0, None)]);
+    assert_eq!(
+        fetched_pages(&effects),
+        [("inbox".to_owned(), Front(0), None)]
+    );
     let ids = app.marks.ids().unwrap();
     assert!(ids.contains(&item(1)) && ids.contains(&item(2)));
     assert!(!ids.contains(&item(3)), "item 3 left inbox");
@@ -347,7 +443,7 @@ fn a_refreshed_page_with_shifted_rows_keeps_the_cursor_on_its_item() {
         &mut app,
         Action::Page {
             generation,
-            page: 0,
+            page: Front(0),
             result: Ok(EntryPage {
                 entries: (1..5).map(entry).collect(),
                 next_cursor: None,
@@ -458,7 +554,7 @@ fn a_failed_page_is_reported_and_asked_for_again() {
         &mut app,
         Action::Page {
             generation,
-            page: 1,
+            page: Front(1),
             result: Err(Failure {
                 code: None,
                 message: "connection reset".into(),

@@ -1,5 +1,6 @@
 //! The details pane: the entry under the cursor — its paths, the folder it mirrors, merged
-//! metadata (the item's overlaid by the entry's) and the other collections the item is in.
+//! metadata (the item's overlaid by the entry's), the other collections the item is in, and
+//! the preview of its file.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -132,6 +133,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             }
         }
     }
+    lines.push(Line::default());
+    lines.extend(super::preview::lines(
+        app,
+        usize::from(area.width.saturating_sub(2)),
+    ));
     Paragraph::new(lines)
         .block(block)
         .wrap(Wrap { trim: false })

@@ -11,7 +11,7 @@ use ratatui::widgets::Widget;
 use sheaf_proto::requests::EntrySort;
 use sheaf_proto::resources::Entry;
 
-use super::{ellipsis, focused, pane, put};
+use super::{ellipsis, ellipsis_start, focused, pane, put};
 use crate::app::{App, Pane};
 use crate::marks::Marks;
 use crate::plain::{count, size};
@@ -77,6 +77,21 @@ fn source(e: &Entry) -> String {
     }
 }
 
+/// The entry's path below the root of one of the collection's `folders` (the first that
+/// holds it), else its display name.
+fn name<'a>(e: &'a Entry, folders: &[sheaf_proto::resources::Folder]) -> &'a str {
+    let Some(path) = e.item.path.as_deref() else {
+        return &e.display_name;
+    };
+    folders
+        .iter()
+        .find_map(|f| {
+            path.strip_prefix(f.path.trim_end_matches('/'))?
+                .strip_prefix('/')
+        })
+        .unwrap_or(&e.display_name)
+}
+
 /// Draws the pane into `area`.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let block = pane(title(app), focused(app, Pane::Entries));
@@ -95,9 +110,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         (inner.x + 2 + name_w + KIND + SIZE + MODIFIED, SOURCE),
     ];
     let head = Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
+    // Folder-bound collections name entries by their place in the folder (`t` toggles).
+    let folders = match app.open() {
+        Some(c) if app.folder_paths => c.folders.as_slice(),
+        _ => &[],
+    };
+    let first = if folders.is_empty() { "Name" } else { "Path" };
     for ((x, w), label) in cols
         .iter()
-        .zip(["Name", "Kind", "Size", "Modified", "Source"])
+        .zip([first, "Kind", "Size", "Modified", "Source"])
     {
         put(
             buf,
@@ -164,7 +185,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         );
         put(buf, inner.x, y, if marked { "●" } else { " " }, 1, style);
         let cells = [
-            ellipsis(&e.display_name, usize::from(name_w.saturating_sub(1))),
+            if folders.is_empty() {
+                ellipsis(&e.display_name, usize::from(name_w.saturating_sub(1)))
+            } else {
+                ellipsis_start(name(e, folders), usize::from(name_w.saturating_sub(1)))
+            },
             e.item.kind.to_string(),
             size(e.item.size),
             day(e.item.mtime),

@@ -4,7 +4,9 @@
 mod collections;
 mod details;
 mod entries;
+mod history;
 mod overlays;
+mod preview;
 mod status;
 #[cfg(test)]
 mod tests;
@@ -44,6 +46,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Some(Overlay::Picker(p)) => overlays::picker(app, p, area, buf),
         Some(Overlay::Prompt(p)) => overlays::prompt(p, area, buf),
         Some(Overlay::Confirm(c)) => overlays::confirm(c, area, buf),
+        Some(Overlay::History(h)) => history::render(app, h, area, buf),
     }
 }
 
@@ -95,5 +98,17 @@ fn ellipsis(text: &str, width: usize) -> String {
     }
     let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
     out.push('…');
+    out
+}
+
+/// `text` cut to `width` characters from the left, with `…` when cut: the end of a path
+/// (its file name) is what tells it apart.
+fn ellipsis_start(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width {
+        return text.to_owned();
+    }
+    let mut out = String::from("…");
+    out.extend(text.chars().skip(n + 1 - width.max(1)));
     out
 }

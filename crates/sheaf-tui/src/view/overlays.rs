@@ -12,7 +12,7 @@ use super::centered;
 use crate::app::{App, Confirm, PickFor, Picker, Prompt, PromptFor};
 use crate::keys::COMMANDS;
 
-fn frame(title: String) -> Block<'static> {
+pub(super) fn frame(title: String) -> Block<'static> {
     Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(Style::new().fg(Color::Cyan))
@@ -69,7 +69,7 @@ pub(super) fn picker(app: &App, p: &Picker, area: Rect, buf: &mut Buffer) {
         Some(n) => format!("{} marked entries", crate::plain::count(n as u64)),
         None => "everything matching".to_owned(),
     };
-    let height = (p.matches.len() as u16 + 4).clamp(6, 18);
+    let height = (p.rows() as u16 + 4).clamp(6, 18);
     let r = centered(area, 56, height);
     Clear.render(r, buf);
     let mut lines = vec![
@@ -79,9 +79,15 @@ pub(super) fn picker(app: &App, p: &Picker, area: Rect, buf: &mut Buffer) {
         ]),
         Line::default(),
     ];
-    let room = usize::from(height.saturating_sub(4));
-    let first = p.cursor.saturating_sub(room.saturating_sub(1));
-    if p.matches.is_empty() {
+    // The create row keeps the last line of the room.
+    let room = usize::from(height.saturating_sub(4))
+        .saturating_sub(usize::from(p.create.is_some()))
+        .max(1);
+    let first = p
+        .cursor
+        .min(p.matches.len().saturating_sub(1))
+        .saturating_sub(room.saturating_sub(1));
+    if p.rows() == 0 {
         lines.push(Line::styled(
             "  no collection matches",
             Style::new().fg(Color::DarkGray),
@@ -106,8 +112,26 @@ pub(super) fn picker(app: &App, p: &Picker, area: Rect, buf: &mut Buffer) {
         };
         lines.push(Line::styled(text, style));
     }
+    match &p.create {
+        None => {}
+        Some(Ok(id)) => {
+            let style = if p.cursor == p.matches.len() {
+                Style::new()
+                    .fg(Color::Green)
+                    .add_modifier(Modifier::REVERSED)
+            } else {
+                Style::new().fg(Color::Green)
+            };
+            lines.push(Line::styled(format!(" create {:?}", id.as_str()), style));
+        }
+        Some(Err(why)) => lines.push(Line::styled(
+            format!(" cannot create {:?}: {why}", p.query.trim()),
+            Style::new().fg(Color::Red),
+        )),
+    }
     Paragraph::new(lines)
         .block(frame(format!(" {verb} {what} to… ")))
+        .wrap(Wrap { trim: false })
         .render(r, buf);
 }
 

@@ -48,7 +48,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let conn_w = (conn.chars().count() as u16 + 1).min(area.width);
     put(buf, area.x, area.y, &conn, conn_w, style);
     let (text, style) = if let Some(busy) = &app.busy {
-        (busy.clone(), Style::new().fg(Color::Cyan))
+        let text = if app.busy_ticks > 0 {
+            format!("{busy} {} s", app.busy_ticks)
+        } else {
+            busy.clone()
+        };
+        (text, Style::new().fg(Color::Cyan))
+    } else if !app.progress.lines.is_empty() {
+        (app.progress.lines.join(" · "), Style::new().fg(Color::Cyan))
     } else if let Some(m) = &app.message {
         match m {
             Message::Info(t) => (t.clone(), Style::new()),
@@ -140,6 +147,28 @@ mod tests {
         );
         app.focus = crate::app::Pane::Entries;
         assert!(!line(&app).contains("/srv/a"), "{}", line(&app));
+    }
+
+    #[test]
+    fn a_running_operation_shows_its_seconds_and_the_daemons_work_shows_until_done() {
+        let mut app = testdata::app_with_entries(3, 3);
+        app.message = Some(Message::Info("moved 2 to papers".into()));
+        app.busy = Some("moving every entry…".into());
+        app.busy_ticks = 3;
+        assert!(
+            line(&app).starts_with("● connected moving every entry… 3 s "),
+            "{}",
+            line(&app)
+        );
+        app.busy = None;
+        app.progress.lines = vec!["scanning /srv/doc".into()];
+        assert!(
+            line(&app).starts_with("● connected scanning /srv/doc "),
+            "{}",
+            line(&app)
+        );
+        app.progress.lines.clear();
+        assert!(line(&app).starts_with("● connected moved 2 to papers"));
     }
 
     #[test]
