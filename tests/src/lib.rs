@@ -18,6 +18,7 @@ use serde_json::Value;
 
 pub mod churn;
 pub mod folders;
+pub mod platforms;
 pub mod rules;
 pub mod tcp;
 pub mod torture;

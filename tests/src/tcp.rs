@@ -102,3 +102,19 @@ pub fn curl(args: &[&str]) -> Curled {
         body: serde_json::from_str(text).unwrap_or(Value::Null),
     }
 }
+
+/// `curl -X POST -H HEADER -H "Content-Type: application/json" -d BODY URL`: a platform's
+/// documented request line with the base URL and key changed.
+pub fn curl_post_json(url: &str, header: &str, body: &str) -> Curled {
+    curl(&[
+        "-X",
+        "POST",
+        "-H",
+        header,
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        body,
+        url,
+    ])
+}

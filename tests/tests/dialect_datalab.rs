@@ -6,7 +6,8 @@
 
 use serde_json::{Value, json};
 use sheaf_e2e::Daemon;
-use sheaf_e2e::tcp::{curl, tcp, with_tcp};
+use sheaf_e2e::platforms::assert_detail;
+use sheaf_e2e::tcp::{curl_post_json, tcp, with_tcp};
 
 fn number(d: &Daemon, path: &str) -> u64 {
     let (s, v) = d.get(path);
@@ -31,17 +32,7 @@ fn the_seed_request_links_files_by_number_and_answers_the_collection_response() 
         .collect();
     let url = format!("{base}/api/v1/collections/{cid}/files");
     let body = json!({"uploaded_file_ids": files}).to_string();
-    let r = curl(&[
-        "-X",
-        "POST",
-        "-H",
-        "X-API-Key: writer-key",
-        "-H",
-        "Content-Type: application/json",
-        "-d",
-        &body,
-        &url,
-    ]);
+    let r = curl_post_json(&url, "X-API-Key: writer-key", &body);
     assert_eq!(r.status, 200, "{}", r.text);
     let c = &r.body;
     assert_eq!(c["id"], cid);
@@ -62,17 +53,7 @@ fn the_seed_request_links_files_by_number_and_answers_the_collection_response() 
     assert_eq!(listed[1]["uploaded_file_id"], files[1]);
     assert_eq!(listed[1]["content_type"], "image/png");
     // A link: idempotent.
-    let again = curl(&[
-        "-X",
-        "POST",
-        "-H",
-        "X-API-Key: writer-key",
-        "-H",
-        "Content-Type: application/json",
-        "-d",
-        &body,
-        &url,
-    ]);
+    let again = curl_post_json(&url, "X-API-Key: writer-key", &body);
     assert_eq!(again.status, 200, "{}", again.text);
     assert_eq!(again.body["file_count"], 2);
     // The same response by GET, and the list without files.
@@ -168,18 +149,12 @@ fn other_refusals_are_a_detail_sentence_with_sheaf_status() {
     );
     assert_eq!(s, 200);
     let r = post(&d, &cid.to_string(), &json!({"uploaded_file_ids": [file]}));
-    assert_eq!(r.status, 409, "{}", r.body);
-    assert!(r.body["detail"].is_string());
+    assert_detail(&r, 409);
     // No key, a read key.
     let path = format!("/api/v1/collections/{cid}/files");
     let body = json!({"uploaded_file_ids": [file]});
     let r = tcp(&base, "POST", &path, &[], Some(&body));
-    assert_eq!(
-        (r.status, r.body["detail"].is_string()),
-        (401, true),
-        "{}",
-        r.body
-    );
+    assert_detail(&r, 401);
     let r = tcp(
         &base,
         "POST",
@@ -187,10 +162,5 @@ fn other_refusals_are_a_detail_sentence_with_sheaf_status() {
         &[("X-API-Key", "reader-key")],
         Some(&body),
     );
-    assert_eq!(
-        (r.status, r.body["detail"].is_string()),
-        (403, true),
-        "{}",
-        r.body
-    );
+    assert_detail(&r, 403);
 }

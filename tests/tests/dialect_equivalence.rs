@@ -13,32 +13,32 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use sheaf_e2e::Daemon;
+use sheaf_e2e::platforms::seed_papers;
 
-/// A daemon with `paper.pdf`, `figure.png`, `notes.pdf` registered, `inbox` holding the
-/// last two and `research_papers` the first; returns it with the three ids.
-fn set_up() -> (Daemon, Vec<String>) {
+/// A daemon with the files of [`seed_papers`], and their ids.
+fn set_up() -> Seeded {
     let d = Daemon::start();
-    let ids = d.register(&[
-        ("paper.pdf", b"%PDF-1.4 paper"),
-        ("figure.png", b"\x89PNG\r\n\x1a\n figure"),
-        ("notes.pdf", b"%PDF-1.4 notes"),
-    ]);
-    d.create_collection("research_papers");
-    d.create_collection("inbox");
-    d.add("research_papers", &ids[..1]);
-    d.add("inbox", &ids[1..]);
-    // Content hashes are computed in the background, each an `item.updated`: wait for
-    // them, so that both daemons' feeds stand at the same seq before the operation.
-    let hashed = || {
-        let (_, items) = d.get("/v1/items");
-        items["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|i| i["content_hash"].is_string())
-    };
-    assert!(sheaf_e2e::wait_until(Duration::from_secs(10), hashed));
+    let ids = seed_papers(&d);
     (d, ids)
+}
+
+/// A daemon set up by [`set_up`], with its three ids.
+type Seeded = (Daemon, Vec<String>);
+
+/// Two daemons set up alike, whose feeds stand at the same seq, which is returned.
+fn twins() -> (Seeded, Seeded, u64) {
+    let (a, b) = (set_up(), set_up());
+    let seq = a.0.last_seq();
+    assert_eq!(seq, b.0.last_seq());
+    (a, b, seq)
+}
+
+/// Undoes the newest op through `/v1/ops/{op}/undo`.
+fn undo_last(d: &Daemon) {
+    let (_, ops) = d.get("/v1/ops?limit=1");
+    let op = ops["ops"][0]["id"].as_str().unwrap().to_owned();
+    let (s, undone) = d.call("POST", &format!("/v1/ops/{op}/undo"));
+    assert_eq!(s, 200, "{undone}");
 }
 
 fn is_id(s: &str) -> bool {
@@ -96,10 +96,7 @@ fn state(d: &Daemon, since: u64) -> String {
 
 #[test]
 fn a_wickson_move_equals_a_v1_move_with_create() {
-    let (a, a_ids) = set_up();
-    let (b, b_ids) = set_up();
-    let (sa, sb) = (a.last_seq(), b.last_seq());
-    assert_eq!(sa, sb);
+    let ((a, a_ids), (b, b_ids), seq) = twins();
     let r = a.json(
         "POST",
         "/v1/media/collections/research_papers/items",
@@ -112,15 +109,12 @@ fn a_wickson_move_equals_a_v1_move_with_create() {
         &json!({"items": [b_ids[2], b_ids[0], b_ids[1]], "mode": "move", "create": true}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(state(&a, sa), state(&b, sb));
+    assert_eq!(state(&a, seq), state(&b, seq));
 }
 
 #[test]
 fn a_llama_add_and_an_oracle_add_equal_the_v1_single_add() {
-    let (a, a_ids) = set_up();
-    let (b, b_ids) = set_up();
-    let (sa, sb) = (a.last_seq(), b.last_seq());
-    assert_eq!(sa, sb);
+    let ((a, a_ids), (b, b_ids), seq) = twins();
     let r = a.json(
         "POST",
         "/api/v1/beta/directories/research_papers/files",
@@ -150,7 +144,7 @@ fn a_llama_add_and_an_oracle_add_equal_the_v1_single_add() {
         None,
     );
     assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(state(&a, sa), state(&b, sb));
+    assert_eq!(state(&a, seq), state(&b, seq));
 }
 
 /// `number` of what `path` answers.
@@ -162,10 +156,7 @@ fn number(d: &Daemon, path: &str) -> u64 {
 
 #[test]
 fn a_datalab_add_equals_a_v1_link() {
-    let (a, a_ids) = set_up();
-    let (b, b_ids) = set_up();
-    let (sa, sb) = (a.last_seq(), b.last_seq());
-    assert_eq!(sa, sb);
+    let ((a, a_ids), (b, b_ids), seq) = twins();
     let cid = number(&a, "/v1/collections/research_papers");
     let files: Vec<u64> = a_ids
         .iter()
@@ -183,7 +174,7 @@ fn a_datalab_add_equals_a_v1_link() {
         &json!({"items": [b_ids[2], b_ids[0], b_ids[1]]}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(state(&a, sa), state(&b, sb));
+    assert_eq!(state(&a, seq), state(&b, seq));
 }
 
 #[test]
@@ -197,10 +188,7 @@ fn a_datalab_add_is_undone_through_v1_ops() {
         &json!({"uploaded_file_ids": [file]}),
     );
     assert_eq!(r.body["file_count"], 2, "{}", r.body);
-    let (_, ops) = d.get("/v1/ops?limit=1");
-    let op = ops["ops"][0]["id"].as_str().unwrap().to_owned();
-    let (s, undone) = d.call("POST", &format!("/v1/ops/{op}/undo"));
-    assert_eq!(s, 200, "{undone}");
+    undo_last(&d);
     let (_, papers) = d.get("/v1/collections/research_papers");
     assert_eq!(papers["item_count"], 1);
 }
@@ -215,10 +203,7 @@ fn a_wickson_move_is_undone_through_v1_ops() {
         &json!({"items": [ids[1], ids[2]]}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    let (_, ops) = d.get("/v1/ops?limit=1");
-    let op = ops["ops"][0]["id"].as_str().unwrap().to_owned();
-    let (s, undone) = d.call("POST", &format!("/v1/ops/{op}/undo"));
-    assert_eq!(s, 200, "{undone}");
+    undo_last(&d);
     let (_, papers) = d.get("/v1/collections/research_papers");
     assert_eq!(papers["item_count"], 1);
     let (_, after) = d.get("/v1/collections/inbox/items");
@@ -242,10 +227,7 @@ fn a_llama_add_is_undone_through_v1_ops() {
         &json!({"file_id": ids[0]}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    let (_, ops) = d.get("/v1/ops?limit=1");
-    let op = ops["ops"][0]["id"].as_str().unwrap().to_owned();
-    let (s, undone) = d.call("POST", &format!("/v1/ops/{op}/undo"));
-    assert_eq!(s, 200, "{undone}");
+    undo_last(&d);
     let (_, inbox) = d.get("/v1/collections/inbox");
     assert_eq!(inbox["item_count"], 2);
     let r = d.request(

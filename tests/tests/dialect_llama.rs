@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 use sheaf_e2e::Daemon;
+use sheaf_e2e::platforms::assert_detail;
 use sheaf_e2e::tcp::{curl, tcp, with_tcp};
 
 /// The seed's request, as its documentation writes it.
@@ -103,8 +104,7 @@ fn errors_are_fastapi_shaped() {
     let r = tcp(&base, "POST", path, &key, Some(&json!({"file_id": ids[0]})));
     assert_eq!(r.status, 200, "{}", r.body);
     let r = tcp(&base, "POST", path, &key, Some(&json!({"file_id": ids[0]})));
-    assert_eq!(r.status, 409, "{}", r.body);
-    assert!(r.body["detail"].is_string());
+    assert_detail(&r, 409);
     let r = tcp(
         &base,
         "POST",
@@ -139,12 +139,7 @@ fn errors_are_fastapi_shaped() {
     assert_eq!(r.status, 422, "{}", r.body);
     // 401 and 403 in the same shape.
     let r = tcp(&base, "POST", path, &[], Some(&json!({"file_id": ids[1]})));
-    assert_eq!(
-        (r.status, r.body["detail"].is_string()),
-        (401, true),
-        "{}",
-        r.body
-    );
+    assert_detail(&r, 401);
     let r = tcp(
         &base,
         "POST",
@@ -152,12 +147,7 @@ fn errors_are_fastapi_shaped() {
         &[("Authorization", "Bearer reader-key")],
         Some(&json!({"file_id": ids[1]})),
     );
-    assert_eq!(
-        (r.status, r.body["detail"].is_string()),
-        (403, true),
-        "{}",
-        r.body
-    );
+    assert_detail(&r, 403);
     // An archived directory keeps sheaf's status.
     let (s, _) = d.send("PATCH", "/v1/collections/docs", &json!({"archived": true}));
     assert_eq!(s, 200);
@@ -222,8 +212,7 @@ fn files_are_listed_by_page_read_and_removed_softly() {
         None,
         None,
     );
-    assert_eq!(r.status, 404, "{}", r.body);
-    assert!(r.body["detail"].is_string());
+    assert_detail(&r, 404);
     let r = d.request("GET", "/api/v1/beta/directories/nope/files", None, None);
     assert_eq!(r.status, 404, "{}", r.body);
 }

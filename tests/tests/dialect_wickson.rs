@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Value, json};
-use sheaf_e2e::tcp::{curl, tcp, with_tcp};
+use sheaf_e2e::platforms::seed_papers;
+use sheaf_e2e::tcp::{curl_post_json, tcp, with_tcp};
 use sheaf_e2e::{Daemon, have};
 
 /// The seed's request body, verbatim.
@@ -16,18 +17,9 @@ const SEED_BODY: &str = r#"{
 ]
 }"#;
 
-/// A document and an image registered; the document already in `research_papers`, the
-/// image in `inbox`; returns (document, image, another document).
+/// The three files of [`seed_papers`]: (paper, figure, notes).
 fn seeded(d: &Daemon) -> (String, String, String) {
-    let ids = d.register(&[
-        ("paper.pdf", b"%PDF-1.4 paper"),
-        ("figure.png", b"\x89PNG\r\n\x1a\n figure"),
-        ("notes.pdf", b"%PDF-1.4 notes"),
-    ]);
-    d.create_collection("research_papers");
-    d.create_collection("inbox");
-    d.add("research_papers", &ids[..1]);
-    d.add("inbox", &ids[1..]);
+    let ids = seed_papers(d);
     (ids[0].clone(), ids[1].clone(), ids[2].clone())
 }
 
@@ -35,17 +27,7 @@ fn seeded(d: &Daemon) -> (String, String, String) {
 fn the_seed_curl_request_verbatim_names_every_unknown_item() {
     let (_d, base) = with_tcp();
     let url = format!("{base}/v1/media/collections/research_papers/items");
-    let r = curl(&[
-        "-X",
-        "POST",
-        "-H",
-        "X-Api-Key: writer-key",
-        "-H",
-        "Content-Type: application/json",
-        "-d",
-        SEED_BODY,
-        &url,
-    ]);
+    let r = curl_post_json(&url, "X-Api-Key: writer-key", SEED_BODY);
     assert_eq!(r.status, 404, "{}", r.text);
     assert_eq!(r.body["success"], false);
     assert_eq!(r.body["error"]["code"], "ITEMS_NOT_FOUND");
@@ -70,17 +52,7 @@ fn the_seed_curl_request_with_sheaf_ids_answers_the_documented_response() {
         .replace("doc_eb45a612-7895-52bd-a413-86f321c4e9ab", &doc)
         .replace("img_9c16d3a5-4287-5319-b614-7a428ed09bcf", &img);
     let url = format!("{base}/v1/media/collections/research_papers/items");
-    let r = curl(&[
-        "-X",
-        "POST",
-        "-H",
-        "X-Api-Key: writer-key",
-        "-H",
-        "Content-Type: application/json",
-        "-d",
-        &body,
-        &url,
-    ]);
+    let r = curl_post_json(&url, "X-Api-Key: writer-key", &body);
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.content_type.starts_with("application/json"));
     assert_eq!(r.body["success"], true);
