@@ -8,8 +8,11 @@
 //! [`view`] draws the model. Entries are fetched a page at a time around the viewport
 //! ([`pages`]), so a million-entry collection costs what its visible rows cost.
 //!
-//! It talks to `sheafd` only through `sheaf-client`: no HTTP server, no database. Terminal
-//! handling (crossterm) is confined to [`terminal`] and [`keys`].
+//! It talks to `sheafd` only through `sheaf-client`: no HTTP server, no database. Its own
+//! IO is the files behind the entries — a bounded [`preview`] read on the blocking pool,
+//! the opener spawned detached, the editor run by the main loop with the terminal handed
+//! over — each answered as an action. Terminal handling (crossterm) is confined to
+//! [`terminal`] and [`keys`].
 
 pub mod action;
 pub mod app;

@@ -20,7 +20,17 @@ pub(super) fn frame(title: String) -> Block<'static> {
         .title_style(Style::new().add_modifier(Modifier::BOLD))
 }
 
-/// The keys.
+/// One command of the help: its keys, then what it does, cut to `width` cells.
+fn help_cell(keys: &str, what: &str, key_w: usize, width: usize) -> Vec<Span<'static>> {
+    let keys = format!(" {keys:<key_w$}  ");
+    let room = width.saturating_sub(keys.chars().count());
+    vec![
+        Span::styled(keys, Style::new().fg(Color::Yellow)),
+        Span::raw(super::ellipsis(what, room)),
+    ]
+}
+
+/// The keys: one column when the terminal is tall enough, else two side by side.
 pub(super) fn help(app: &App, area: Rect, buf: &mut Buffer) {
     let keymap = &app.config.keymap;
     let key_w = COMMANDS
@@ -28,27 +38,46 @@ pub(super) fn help(app: &App, area: Rect, buf: &mut Buffer) {
         .map(|(c, _, _)| keymap.keys_of(*c).chars().count())
         .max()
         .unwrap_or(8);
-    let mut lines: Vec<Line<'static>> = COMMANDS
+    let what_w = COMMANDS
         .iter()
-        .map(|(c, _, what)| {
-            Line::from(vec![
-                Span::styled(
-                    format!(" {:<key_w$}  ", keymap.keys_of(*c)),
-                    Style::new().fg(Color::Yellow),
-                ),
-                Span::raw(*what),
-            ])
-        })
-        .collect();
-    lines.push(Line::default());
-    lines.push(Line::styled(
+        .map(|(_, _, what)| what.chars().count())
+        .max()
+        .unwrap_or(40);
+    let footer = [
         " mouse: click selects, the wheel scrolls · badges: A archived, T trash, F folder, S smart",
-        Style::new().fg(Color::DarkGray),
-    ));
-    lines.push(Line::styled(
         " keys are set in [tui.keys] of the config file",
-        Style::new().fg(Color::DarkGray),
-    ));
+    ];
+    let one_column = COMMANDS.len() + footer.len() + 3 <= usize::from(area.height);
+    let col_w = key_w + 3 + what_w;
+    let mut lines: Vec<Line<'static>> = if one_column {
+        COMMANDS
+            .iter()
+            .map(|(c, _, what)| Line::from(help_cell(&keymap.keys_of(*c), what, key_w, col_w)))
+            .collect()
+    } else {
+        let half = COMMANDS.len().div_ceil(2);
+        let col_w = (usize::from(area.width).saturating_sub(4) / 2).min(col_w);
+        (0..half)
+            .map(|row| {
+                let mut spans = Vec::new();
+                for (c, _, what) in [Some(row), Some(row + half)]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| COMMANDS.get(i))
+                {
+                    let mut cell = help_cell(&keymap.keys_of(*c), what, key_w, col_w);
+                    let used: usize = cell.iter().map(Span::width).sum();
+                    cell.push(Span::raw(" ".repeat(col_w.saturating_sub(used))));
+                    spans.extend(cell);
+                }
+                Line::from(spans)
+            })
+            .collect()
+    };
+    lines.push(Line::default());
+    for text in footer {
+        lines.push(Line::styled(text, Style::new().fg(Color::DarkGray)));
+    }
     let width = lines.iter().map(Line::width).max().unwrap_or(40) as u16 + 3;
     let r = centered(area, width, lines.len() as u16 + 2);
     Clear.render(r, buf);

@@ -83,6 +83,15 @@ fn the_help() {
 }
 
 #[test]
+fn the_help_on_a_short_terminal_takes_two_columns() {
+    let mut app = testdata::app_with_entries(40, 40);
+    app.height = 24;
+    app.width = 160;
+    cmd(&mut app, Command::Help);
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
 fn the_confirm_step() {
     let mut app = testdata::app_with_entries(1_000_000, 1000);
     cmd(&mut app, Command::MarkAll);
