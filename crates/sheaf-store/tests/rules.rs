@@ -253,3 +253,26 @@ fn names_are_unique_but_the_config_file_redefines_its_own_rule_in_place() {
         .unwrap_err();
     assert_eq!(e.refusal().unwrap().code, ErrorCode::CollectionIsSmart);
 }
+
+#[test]
+fn a_rule_keeps_its_newest_thousand_runs_however_many_pages_record_them() {
+    let store = store();
+    let id = define(
+        &store,
+        &serde_json::json!({"name": "papers", "query": {"kind": "document"}, "link": ["papers"]}),
+    );
+    let firings: Vec<Firing> = (0..1_300)
+        .map(|i| new_pdf(&store, &format!("/docs/p{i}.pdf")).1)
+        .collect();
+    let kept = sheaf_store::RULE_RUNS_KEPT as usize;
+    for (n, page) in firings.chunks(450).enumerate() {
+        let last = page.last().unwrap().seq;
+        let (fired, _) = store.fire_rule_page(id, page, last).unwrap();
+        assert!(fired.iter().all(|f| matches!(f, Fired::Done)));
+        let runs = store.rule_runs(id, 5_000).unwrap();
+        assert_eq!(runs.len(), ((n + 1) * 450).min(1_300).min(kept));
+    }
+    // Every item was linked once, whichever runs were dropped.
+    let papers = store.collection(&cid("papers")).unwrap().unwrap();
+    assert_eq!(papers.item_count, 1_300);
+}

@@ -206,6 +206,7 @@ impl Store {
                 at.finished_at = Some(t.now);
             }
             t.put_applying(id, &at)?;
+            t.prune_runs(id)?;
             Ok(ApplyStep { rule, jobs, more })
         })?;
         Ok((step, seqs))

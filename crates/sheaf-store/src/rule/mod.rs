@@ -142,27 +142,31 @@ impl Txn<'_, '_> {
             .rule_runs
             .insert(key, encode(run)?.as_slice())
             .map_err(StoreError::storage)?;
-        let kept = self
+        self.emit(vec![Event::rule_run(run.rule, run.item, run.ok)])
+    }
+
+    /// Drops `rule`'s oldest runs beyond [`RULE_RUNS_KEPT`]. Called once at the end of each
+    /// transaction that records runs, not per run: counting the kept runs reads up to a
+    /// thousand keys, which per firing made a burst's page cost a million reads.
+    pub(crate) fn prune_runs(&mut self, rule: RuleId) -> Result<()> {
+        let rule = rule.ulid().0;
+        let excess: Vec<(u128, u128)> = self
             .tabs
             .rule_runs
             .range((rule, 0)..=(rule, u128::MAX))
             .map_err(StoreError::storage)?
-            .count() as u64;
-        for _ in RULE_RUNS_KEPT..kept {
-            let oldest = self
-                .tabs
+            .rev()
+            .skip(RULE_RUNS_KEPT as usize)
+            .map(|r| r.map(|(k, _)| k.value()))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(StoreError::storage)?;
+        for key in excess {
+            self.tabs
                 .rule_runs
-                .range((rule, 0)..=(rule, u128::MAX))
-                .map_err(StoreError::storage)?
-                .next()
-                .transpose()
-                .map_err(StoreError::storage)?
-                .map(|(k, _)| k.value());
-            if let Some(k) = oldest {
-                self.tabs.rule_runs.remove(k).map_err(StoreError::storage)?;
-            }
+                .remove(key)
+                .map_err(StoreError::storage)?;
         }
-        self.emit(vec![Event::rule_run(run.rule, run.item, run.ok)])
+        Ok(())
     }
 
     /// Fires `rule` for one event: its store actions applied (their events carry the rule
@@ -446,6 +450,7 @@ impl Store {
                 fired.push(t.fire(&rule, firing)?);
             }
             t.set_cursor(id, last)?;
+            t.prune_runs(id)?;
             Ok(fired)
         })?;
         Ok((fired, seqs))
@@ -497,6 +502,7 @@ impl Store {
                 .map_err(StoreError::storage)?;
             if t.rule(job.rule)?.is_some() {
                 t.record_run(run)?;
+                t.prune_runs(job.rule)?;
             }
             Ok(())
         })?;
