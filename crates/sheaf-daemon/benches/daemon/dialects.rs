@@ -5,9 +5,12 @@
 //! against `POST /v1/collections/{cid}/items` with `mode: move, create: true` — each moves
 //! its own 1000 items back and forth between two collections, so every round moves them all.
 //!
-//! 5c/5d: a Datalab add of 100 items by number (`POST /api/v1/collections/{n}/files`,
+//! 5c–5f: a Datalab add of 100 items by number (`POST /api/v1/collections/{n}/files`,
 //! answered with the collection and its first 1000 files) against `POST
-//! /v1/collections/{cid}/items` linking 100 items by id; each round adds 100 new items.
+//! /v1/collections/{cid}/items` linking 100 items by id (5c), and against that link
+//! followed by `GET /v1/collections/{cid}/items?limit=1000` (5e): the `/v1` requests that
+//! carry what Datalab's one answer carries (5f: 5d's times against 5e's). Each round adds 100 new items to each side's
+//! own collection.
 
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
@@ -41,6 +44,7 @@ const DATALAB_BATCH: usize = 100;
 /// The targets of the adds.
 const DATALAB: &str = "datalab-target";
 const LINKED: &str = "native-target";
+const LISTED: &str = "native-listed";
 
 /// The items each side moves, and those each side adds (by number for Datalab).
 pub(crate) struct Movers {
@@ -49,6 +53,7 @@ pub(crate) struct Movers {
     datalab_target: u64,
     datalab: Vec<u64>,
     linked: Vec<ItemId>,
+    listed: Vec<ItemId>,
 }
 
 /// Writes the collections of the moves (the first of each pair with its `BATCH` items, the
@@ -63,6 +68,7 @@ pub(crate) fn seed(store: &Store, rounds: usize) -> Result<Movers> {
     };
     let target = seed::create(store, DATALAB)?;
     seed::create(store, LINKED)?;
+    seed::create(store, LISTED)?;
     let n = rounds * DATALAB_BATCH;
     let datalab = seed::register(store, DATALAB, 0, n)?
         .into_iter()
@@ -81,6 +87,7 @@ pub(crate) fn seed(store: &Store, rounds: usize) -> Result<Movers> {
         datalab_target,
         datalab,
         linked: seed::register(store, LINKED, 0, n)?,
+        listed: seed::register(store, LISTED, 0, n)?,
     })
 }
 
@@ -156,21 +163,42 @@ fn bench_datalab(
 ) -> Result<()> {
     let datalab_path = format!("/api/v1/collections/{}/files", movers.datalab_target);
     let native_path = format!("/v1/collections/{LINKED}/items");
-    let mut out: [Vec<Duration>; 2] = Default::default();
+    let listed_path = format!("/v1/collections/{LISTED}/items");
+    let listing = format!("{listed_path}?limit=1000");
+    let mut out: [Vec<Duration>; 3] = Default::default();
     let rounds = movers
         .datalab
         .chunks(DATALAB_BATCH)
-        .zip(movers.linked.chunks(DATALAB_BATCH));
-    for (round, (numbers, ids)) in rounds.enumerate() {
+        .zip(movers.linked.chunks(DATALAB_BATCH))
+        .zip(movers.listed.chunks(DATALAB_BATCH));
+    for (round, ((numbers, ids), listed)) in rounds.enumerate() {
         let datalab = Bytes::from(serde_json::to_vec(
             &serde_json::json!({ "uploaded_file_ids": numbers }),
         )?);
         let native = Bytes::from(serde_json::to_vec(
             &serde_json::json!({ "items": ids_json(ids) }),
         )?);
+        let listed = Bytes::from(serde_json::to_vec(
+            &serde_json::json!({ "items": ids_json(listed) }),
+        )?);
         let mut dialect = || post(rt, conn, &datalab_path, &datalab);
         let mut v1 = || post(rt, conn, &native_path, &native);
-        interleave_warm(WARMUP, round, &mut [&mut v1, &mut dialect], &mut out)?;
+        let mut v1_listed = || {
+            let t = Instant::now();
+            post(rt, conn, &listed_path, &listed)?;
+            let (status, answer) = rt.block_on(conn.borrow_mut().get(&listing))?;
+            if !status.is_success() {
+                let answer = String::from_utf8_lossy(&answer);
+                return Err(format!("GET {listing} answered {status}: {answer}").into());
+            }
+            Ok(t.elapsed())
+        };
+        interleave_warm(
+            WARMUP,
+            round,
+            &mut [&mut v1, &mut dialect, &mut v1_listed],
+            &mut out,
+        )?;
         if round % 20 == 0 {
             report.progress(&format!("5: Datalab add round {round}"));
         }
@@ -187,6 +215,20 @@ fn bench_datalab(
          answered with the collection and its first 1000 files",
         &out[1],
         Some("5c"),
+    );
+    report.timing(
+        "5e",
+        "sheafd: the same link as 5c, then `GET /v1/collections/{cid}/items?limit=1000`: \
+         what Datalab's answer carries, through `/v1`",
+        &out[2],
+        None,
+    );
+    report.timing(
+        "5f",
+        "sheafd: Datalab's add of 5d against 5e, the `/v1` requests that carry what it \
+         answers",
+        &out[1],
+        Some("5e"),
     );
     report.goal_within("median ≤ 1.1× /v1", 1.1);
     Ok(())
