@@ -66,6 +66,12 @@ bench-crawl:
         $([ "$(id -u)" = 0 ] || echo sudo) apt-get install -y watchman plocate
     cargo bench -p sheaf-daemon --bench crawl
 
+# Where a new watch's crawl spends its time: perf samples a fresh release sheafd from the
+# watch's creation until every entry is committed (TREE: the Rust documentation by default).
+profile-crawl *args:
+    cargo build --release -p sheaf-daemon --bin sheafd
+    bash scripts/profile-crawl.sh {{args}}
+
 # Every benchmark, then one report of them all: docs/benchmarks.md (machine, date, tables).
 bench: bench-store bench-daemon bench-automation bench-tui bench-crawl
     bash scripts/benchmarks.sh
